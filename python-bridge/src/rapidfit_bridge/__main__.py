@@ -1,0 +1,4 @@
+from rapidfit_bridge.protocol import serve
+
+if __name__ == "__main__":
+    serve()

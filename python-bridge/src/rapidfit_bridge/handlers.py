@@ -1,0 +1,243 @@
+"""Request handlers. Each takes a params dict and returns a JSON-able dict."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from rapidfit_bridge.errors import BridgeError
+from rapidfit_bridge.model import LoadedModel, inspect_model, load_model
+
+Progress = Callable[[str], None]
+
+torch.set_num_threads(max(1, os.cpu_count() or 1))
+_loaded: dict[tuple, LoadedModel] = {}
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def versions(_params: dict, _progress: Progress | None = None) -> dict:
+    names = ["torch", "transformers", "tokenizers", "safetensors", "onnx", "onnxscript", "onnxruntime", "numpy", "rapidfit"]
+    return {
+        "python": platform.python_version(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        **{name: _version(name) for name in names},
+    }
+
+
+def _model_dir(params: dict) -> Path:
+    directory = Path(params["model_dir"]).resolve()
+    if not directory.is_dir():
+        raise BridgeError("INPUT_MISSING", "model directory does not exist", file=str(directory))
+    return directory
+
+
+def _cache_key(directory: Path, task_name: str | None) -> tuple:
+    stamps = []
+    for name in ("task_heads.pt", "encoder/model.safetensors", "model.safetensors", "config.json", "encoder/config.json"):
+        path = directory / name
+        if path.exists():
+            stat = path.stat()
+            stamps.append((name, stat.st_mtime_ns, stat.st_size))
+    return (str(directory), task_name, tuple(stamps))
+
+
+def _get_model(params: dict, progress: Progress | None = None) -> LoadedModel:
+    directory = _model_dir(params)
+    key = _cache_key(directory, params.get("task_name"))
+    if key not in _loaded:
+        if progress:
+            progress("loading model weights")
+        _loaded.clear()
+        _loaded[key] = load_model(directory, params.get("task_name"))
+    return _loaded[key]
+
+
+def inspect(params: dict, _progress: Progress | None = None) -> dict:
+    return inspect_model(_model_dir(params), params.get("task_name"))
+
+
+def _check_tasks(model: LoadedModel, tasks: list[str] | None) -> list[str]:
+    known = [task["name"] for task in model.facts["tasks"]]
+    if not tasks:
+        return known
+    unknown = [task for task in tasks if task not in known]
+    if unknown:
+        raise BridgeError("UNKNOWN_TASK", f"unknown task(s) {', '.join(unknown)}; the model has {', '.join(known)}")
+    return list(tasks)
+
+
+def _dummy_inputs(max_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    # Batch of two with padding in the second row, so that a trace cannot specialise on an
+    # all-ones attention mask (some transformers versions skip masking when the mask is all ones).
+    length = max(2, min(16, max_length))
+    input_ids = torch.full((2, length), 5, dtype=torch.long)
+    attention_mask = torch.ones((2, length), dtype=torch.long)
+    attention_mask[1, length // 2:] = 0
+    return input_ids, attention_mask
+
+
+def _export_graph(graph: torch.nn.Module, out_file: Path, output_names: list[str], opset: int, max_length: int, exporter: str) -> None:
+    input_ids, attention_mask = _dummy_inputs(max_length)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if exporter == "dynamo":
+            batch = torch.export.Dim("batch")
+            sequence = torch.export.Dim("sequence")
+            program = torch.onnx.export(
+                graph,
+                (input_ids, attention_mask),
+                input_names=["input_ids", "attention_mask"],
+                output_names=output_names,
+                opset_version=opset,
+                dynamo=True,
+                dynamic_shapes=({0: batch, 1: sequence}, {0: batch, 1: sequence}),
+                external_data=False,
+            )
+            program.save(str(out_file), external_data=False)
+        else:
+            dynamic_axes = {
+                "input_ids": {0: "batch", 1: "sequence"},
+                "attention_mask": {0: "batch", 1: "sequence"},
+                **{name: {0: "batch"} for name in output_names},
+            }
+            torch.onnx.export(
+                graph,
+                (input_ids, attention_mask),
+                str(out_file),
+                input_names=["input_ids", "attention_mask"],
+                output_names=output_names,
+                dynamic_axes=dynamic_axes,
+                opset_version=opset,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+
+
+def export(params: dict, progress: Progress | None = None) -> dict:
+    """Export the encoder once with one output per task (mode "shared"), or re-trace per task
+    (mode "per-task", what RapidFit does; kept for the benchmark)."""
+    model = _get_model(params, progress)
+    tasks = _check_tasks(model, params.get("tasks"))
+    opset = int(params.get("opset", 17))
+    max_length = int(params.get("max_length", 128))
+    exporter = params.get("exporter", "torchscript")
+    mode = params.get("mode", "shared")
+    out_dir = Path(params["out_dir"])
+    started = time.perf_counter()
+    try:
+        if mode == "per-task":
+            files = {}
+            for task in tasks:
+                if progress:
+                    progress(f"tracing {task}")
+                path = out_dir / f"{task}.onnx"
+                _export_graph(model.select([task]), path, ["logits"], opset, max_length, exporter)
+                files[task] = {"file": str(path), "output": "logits"}
+        else:
+            if progress:
+                progress(f"tracing the shared encoder with {len(tasks)} task output(s)")
+            outputs = [f"logits.{index}" for index in range(len(tasks))]
+            path = out_dir / "multitask.onnx"
+            _export_graph(model.select(tasks), path, outputs, opset, max_length, exporter)
+            files = {task: {"file": str(path), "output": output} for task, output in zip(tasks, outputs)}
+    except BridgeError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise BridgeError(
+            "EXPORT_FAILED",
+            f"PyTorch could not export the model to ONNX ({exporter} exporter, opset {opset}): "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:400] if str(exc) else ''}",
+            file=str(model.facts["model_dir"]),
+            hint="try --exporter dynamo or another --opset",
+        ) from None
+    return {"files": files, "seconds": time.perf_counter() - started, "tasks": tasks}
+
+
+def _load_tokenizer(directory: Path):
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(directory), local_files_only=True, trust_remote_code=False)
+    except Exception as exc:  # noqa: BLE001
+        raise BridgeError(
+            "BAD_TOKENIZER", f"the tokenizer cannot be loaded: {str(exc).splitlines()[0][:300]}", file=str(directory)
+        ) from None
+
+
+def tokenize(params: dict, _progress: Progress | None = None) -> dict:
+    model_dir = _model_dir(params)
+    tokenizer_dir = model_dir / "encoder" if (model_dir / "encoder").is_dir() else model_dir
+    tokenizer = _load_tokenizer(tokenizer_dir)
+    texts = [str(text) for text in params["texts"]]
+    encoded = tokenizer(
+        texts, padding=True, truncation=True, max_length=int(params.get("max_length", 128)), return_tensors="np"
+    )
+    out_dir = Path(params["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ids_path = out_dir / "input_ids.npy"
+    mask_path = out_dir / "attention_mask.npy"
+    np.save(ids_path, encoded["input_ids"].astype(np.int64))
+    np.save(mask_path, encoded["attention_mask"].astype(np.int64))
+    return {"input_ids": str(ids_path), "attention_mask": str(mask_path), "shape": list(encoded["input_ids"].shape)}
+
+
+def predict(params: dict, progress: Progress | None = None) -> dict:
+    model = _get_model(params, progress)
+    tasks = _check_tasks(model, params.get("tasks"))
+    input_ids = torch.from_numpy(np.load(params["input_ids"], allow_pickle=False))
+    attention_mask = torch.from_numpy(np.load(params["attention_mask"], allow_pickle=False))
+    out_dir = Path(params["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        logits = model.select(tasks)(input_ids, attention_mask)
+    files = {}
+    for index, (task, values) in enumerate(zip(tasks, logits)):
+        path = out_dir / f"torch-logits-{index}.npy"
+        np.save(path, values.detach().float().numpy())
+        files[task] = str(path)
+    return {"files": files}
+
+
+def save_tokenizer(params: dict, _progress: Progress | None = None) -> dict:
+    model_dir = _model_dir(params)
+    tokenizer_dir = model_dir / "encoder" if (model_dir / "encoder").is_dir() else model_dir
+    tokenizer = _load_tokenizer(tokenizer_dir)
+    out_dir = Path(params["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = tokenizer.save_pretrained(str(out_dir))
+    return {"files": sorted(Path(path).name for path in written if Path(path).exists())}
+
+
+HANDLERS = {
+    "versions": versions,
+    "inspect": inspect,
+    "export": export,
+    "tokenize": tokenize,
+    "predict": predict,
+    "save_tokenizer": save_tokenizer,
+    "ping": lambda params, progress=None: {"pong": True},
+}
+
+
+def dispatch(method: str, params: dict, progress: Progress) -> dict:
+    handler = HANDLERS.get(method)
+    if handler is None:
+        raise BridgeError("BAD_REQUEST", f"unknown method {method!r}")
+    return handler(params, progress)

@@ -1,0 +1,92 @@
+"""JSON-lines protocol over stdio.
+
+stdout carries protocol lines only: at start-up the real stdout is duplicated to a private file
+descriptor and fd 1 is pointed at stderr, so prints from user code, libraries and C extensions end
+up in stderr (which the TypeScript side captures for error reports).
+
+Messages (one JSON object per line):
+  bridge -> ts  {"event": "ready", "protocol": 1, "versions": {...}}
+  ts -> bridge  {"id": 7, "method": "inspect", "params": {...}}
+  bridge -> ts  {"event": "progress", "id": 7, "message": "..."}   (zero or more)
+  bridge -> ts  {"id": 7, "ok": true, "result": {...}}
+             or {"id": 7, "ok": false, "error": {"code": "...", "message": "...", "file": "..."}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import traceback
+
+from rapidfit_bridge import PROTOCOL_VERSION
+from rapidfit_bridge.errors import BridgeError
+
+_write_lock = threading.Lock()
+
+
+def _open_protocol_stream():
+    protocol_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(protocol_fd, "w", encoding="utf-8", buffering=1)
+
+
+def serve() -> None:
+    out = _open_protocol_stream()
+
+    def send(message: dict) -> None:
+        line = json.dumps(message, ensure_ascii=False, allow_nan=False)
+        with _write_lock:
+            out.write(line + "\n")
+            out.flush()
+
+    try:
+        from rapidfit_bridge import handlers
+    except Exception as exc:  # a broken venv shows up here (missing or corrupt packages)
+        send({
+            "event": "fatal",
+            "error": {
+                "code": "ENV_BROKEN",
+                "message": f"the bridge environment cannot import its packages: {type(exc).__name__}: {exc}",
+            },
+        })
+        sys.exit(3)
+
+    send({"event": "ready", "protocol": PROTOCOL_VERSION, "versions": handlers.versions({})})
+
+    for raw in sys.stdin:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            request = json.loads(raw)
+            request_id = request["id"]
+            method = request["method"]
+            params = request.get("params") or {}
+        except (ValueError, KeyError, TypeError) as exc:
+            send({"id": None, "ok": False, "error": {"code": "BAD_REQUEST", "message": str(exc)}})
+            continue
+        if method == "shutdown":
+            send({"id": request_id, "ok": True, "result": {}})
+            break
+
+        def progress(message: str, _id=request_id) -> None:
+            send({"event": "progress", "id": _id, "message": message})
+
+        try:
+            result = handlers.dispatch(method, params, progress)
+            send({"id": request_id, "ok": True, "result": result})
+        except BridgeError as exc:
+            send({"id": request_id, "ok": False, "error": exc.to_json()})
+        except Exception as exc:  # noqa: BLE001 - everything else is an internal error with details
+            send({
+                "id": request_id,
+                "ok": False,
+                "error": {
+                    "code": "INTERNAL",
+                    "message": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                },
+            })

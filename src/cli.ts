@@ -1,0 +1,250 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { openBridge } from './bridge/session.js';
+import { cacheRoot, lockHash, venvDirFor, venvState } from './bridge/venv.js';
+import { findPython } from './bridge/python.js';
+import { installSignalHandlers, runAbortActions } from './cleanup.js';
+import { DEFAULTS, describeZodError, exportOptionsSchema, type ExportOptions } from './config/options.js';
+import { runtimeFacts, toolVersion } from './environment.js';
+import { ExitCode, formatToolError, InputError, ToolError, type ExitCodeValue } from './errors.js';
+import { checkModelDir } from './export/model-dir.js';
+import { describeModelSpec, inspectModel } from './export/model-spec.js';
+import { LOCK_FILE } from './paths.js';
+import { runExport } from './pipeline.js';
+
+const HELP = `rapidfit-export: turn a trained RapidFit model into a verified ONNX bundle
+
+Usage:
+  rapidfit-export <model_dir> [options]          export, verify and write the bundle
+  rapidfit-export inspect <model_dir> [options]  print tasks, labels, pooling, heads, size
+  rapidfit-export bridge doctor [--python P]     print the Python bridge's interpreter, versions, lock hash
+
+Options (export):
+  -o, --out <dir>          bundle directory (default: <model_dir>-onnx beside the model)
+      --tasks <a,b>        export only these tasks (default: all)
+      --task-name <name>   task name for a plain Hugging Face model (default: the directory name)
+      --opset <n>          ONNX opset (default ${DEFAULTS.opset}; 18+ with --exporter dynamo)
+      --max-length <n>     tokenizer max_length recorded in configs and used for verification (default ${DEFAULTS.maxLength})
+      --exporter <name>    torchscript (default) or dynamo
+      --fp32-tolerance <x> FP32 gate: max abs logit diff vs PyTorch (default ${DEFAULTS.fp32Tolerance})
+      --samples-limit <n>  verify on the first n embedded samples only
+      --force              replace an output directory that is not a previous bundle
+Common:
+      --python <path>      interpreter to build the bridge venv from (default: python3)
+      --json               print a machine-readable result on stdout
+      --no-progress        plain log lines instead of the live task list
+      --verbose            forward the bridge's own log output
+  -h, --help               this help
+  -v, --version            the tool version
+
+Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 parity gate failed, 4 Python bridge or environment failure.`;
+
+const OPTIONS = {
+  out: { type: 'string', short: 'o' },
+  tasks: { type: 'string' },
+  'task-name': { type: 'string' },
+  opset: { type: 'string' },
+  'max-length': { type: 'string' },
+  exporter: { type: 'string' },
+  'fp32-tolerance': { type: 'string' },
+  'samples-limit': { type: 'string' },
+  force: { type: 'boolean', default: false },
+  python: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  progress: { type: 'boolean', default: true },
+  'no-progress': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+} satisfies ParseArgsConfig['options'];
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new InputError((error as Error).message.split('\n')[0]!, { hint: 'see rapidfit-export --help' });
+  }
+}
+
+function numberOption(values: Values, name: keyof Values, fallback: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) {
+    throw new InputError(`--${String(name)} needs a number, got "${String(raw)}"`);
+  }
+  return value;
+}
+
+export function buildExportOptions(modelDir: string, values: Values): ExportOptions {
+  const candidate = {
+    modelDir,
+    outDir: values.out ?? join(dirname(resolve(modelDir)), `${basename(resolve(modelDir))}-onnx`),
+    tasks: values.tasks
+      ?.split(',')
+      .map((task) => task.trim())
+      .filter(Boolean),
+    taskName: values['task-name'],
+    opset: numberOption(values, 'opset', DEFAULTS.opset),
+    maxLength: numberOption(values, 'max-length', DEFAULTS.maxLength),
+    exporter: values.exporter ?? DEFAULTS.exporter,
+    fp32Tolerance: numberOption(values, 'fp32-tolerance', DEFAULTS.fp32Tolerance),
+    sampleLimit: values['samples-limit'] === undefined ? undefined : numberOption(values, 'samples-limit', 0),
+    python: values.python,
+    force: values.force,
+    progress: values.progress && !values['no-progress'],
+    json: values.json,
+    verbose: values.verbose,
+  };
+  const parsed = exportOptionsSchema.safeParse(candidate);
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error), { hint: 'see rapidfit-export --help' });
+  return parsed.data;
+}
+
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+function print(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+}
+
+async function commandInspect(positionals: string[], values: Values): Promise<void> {
+  const target = positionals[0];
+  if (!target) throw new InputError('inspect needs a model directory', { hint: 'rapidfit-export inspect ./my_model' });
+  const { dir } = checkModelDir(target);
+  const session = await openBridge({
+    ...(values.python ? { python: values.python } : {}),
+    verbose: values.verbose,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  });
+  try {
+    const spec = await inspectModel(session.client, dir, values['task-name']);
+    const size = await directorySize(dir);
+    print(values.json, { ...spec, sizeBytes: size }, describeModelSpec(spec, size));
+  } finally {
+    await session.client.close();
+  }
+}
+
+async function commandBridgeDoctor(values: Values): Promise<void> {
+  const interpreter = await findPython(values.python);
+  const hash = lockHash();
+  const venvDir = venvDirFor(interpreter, hash);
+  const before = venvState(venvDir, hash);
+  const session = await openBridge({
+    ...(values.python ? { python: values.python } : {}),
+    verbose: values.verbose,
+    onProgress: (line) => process.stderr.write(`${line}\n`),
+  });
+  try {
+    const versions = session.client.versions;
+    const report = {
+      interpreter: { command: interpreter.command, executable: interpreter.executable, version: interpreter.version.join('.') },
+      lockFile: LOCK_FILE,
+      lockSha256: hash,
+      cacheDir: cacheRoot(),
+      venvDir,
+      venvStateBefore: before,
+      installedNow: session.environment.created,
+      bridge: versions,
+      runtime: runtimeFacts(),
+    };
+    const text = [
+      `interpreter   ${interpreter.executable} (Python ${interpreter.version.join('.')})`,
+      `lock          ${LOCK_FILE}`,
+      `lock sha256   ${hash}`,
+      `venv          ${venvDir} (${before === 'ready' ? 'ready' : `was ${before}, installed now`})`,
+      ...Object.entries(versions)
+        .filter(([key]) => key !== 'executable' && key !== 'platform')
+        .map(([key, value]) => `${key.padEnd(13)} ${value ?? 'not installed'}`),
+      `node          ${process.version}, onnxruntime-node ${String((runtimeFacts() as { onnxruntimeNode: string }).onnxruntimeNode)}`,
+    ].join('\n');
+    print(values.json, report, text);
+  } finally {
+    await session.client.close();
+  }
+}
+
+async function commandExport(positionals: string[], values: Values): Promise<void> {
+  const modelDir = positionals[0];
+  if (!modelDir) throw new InputError('no model directory given', { hint: 'rapidfit-export ./my_model (see --help)' });
+  if (positionals.length > 1) throw new InputError(`unexpected argument "${positionals[1]}"`, { hint: 'see rapidfit-export --help' });
+  const options = buildExportOptions(modelDir, values);
+  const result = await runExport(options);
+  const summary = [
+    `bundle written to ${result.outDir} (verified)`,
+    ...result.parity.map((p) => `  ${p.task}: FP32 max abs diff ${p.fp32MaxAbsDiff === null ? 'n/a' : p.fp32MaxAbsDiff.toExponential(2)}`),
+  ].join('\n');
+  print(options.json, { ...result, exitCode: 0 }, summary);
+}
+
+export async function main(argv: string[]): Promise<ExitCodeValue> {
+  installSignalHandlers();
+  let json = argv.includes('--json');
+  try {
+    const { values, positionals } = parse(argv);
+    json = values.json;
+    if (values.help) {
+      process.stdout.write(`${HELP}\n`);
+      return ExitCode.ok;
+    }
+    if (values.version) {
+      process.stdout.write(`${toolVersion()}\n`);
+      return ExitCode.ok;
+    }
+    const [first, ...rest] = positionals;
+    if (first === 'inspect') await commandInspect(rest, values);
+    else if (first === 'bridge') {
+      if (rest[0] !== 'doctor') throw new InputError(`unknown bridge command "${rest[0] ?? ''}"`, { hint: 'rapidfit-export bridge doctor' });
+      await commandBridgeDoctor(values);
+    } else if (first === 'export') await commandExport(rest, values);
+    else await commandExport(positionals, values);
+    return ExitCode.ok;
+  } catch (error) {
+    runAbortActions();
+    if (error instanceof ToolError) {
+      if (json) {
+        process.stdout.write(
+          `${JSON.stringify({ ok: false, exitCode: error.exitCode, error: { message: error.message, ...error.details }, result: error.payload ?? null }, null, 2)}\n`,
+        );
+      }
+      process.stderr.write(`${formatToolError(error)}\n`);
+      if (error.exitCode === ExitCode.internal && error.stack) process.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, exitCode: 1, error: { message: String(error) } }, null, 2)}\n`);
+    process.stderr.write(`internal error (please report it): ${message}\n`);
+    return ExitCode.internal;
+  }
+}
+
+function isMain(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    () => {
+      process.exitCode = ExitCode.internal;
+    },
+  );
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+export const EXPORTERS = ['torchscript', 'dynamo'] as const;
+
+/** Validated options of the main command (`rapidfit-export <model_dir>`). */
+export const exportOptionsSchema = z
+  .object({
+    modelDir: z.string().min(1, 'a model directory is required'),
+    outDir: z.string().min(1),
+    tasks: z.array(z.string().min(1)).optional(),
+    taskName: z.string().min(1).optional(),
+    opset: z.number().int().min(14, 'opset must be at least 14').max(23, 'opset must be at most 23'),
+    maxLength: z.number().int().min(2).max(8192),
+    exporter: z.enum(EXPORTERS),
+    fp32Tolerance: z.number().positive().max(1),
+    python: z.string().min(1).optional(),
+    force: z.boolean(),
+    progress: z.boolean(),
+    json: z.boolean(),
+    verbose: z.boolean(),
+    sampleLimit: z.number().int().positive().optional(),
+  })
+  .superRefine((options, context) => {
+    if (options.exporter === 'dynamo' && options.opset < 18) {
+      context.addIssue({
+        code: 'custom',
+        path: ['opset'],
+        message: 'the dynamo exporter needs --opset 18 or newer',
+      });
+    }
+  });
+export type ExportOptions = z.infer<typeof exportOptionsSchema>;
+
+export const DEFAULTS = {
+  opset: 17,
+  maxLength: 128,
+  exporter: 'torchscript' as const,
+  fp32Tolerance: 1e-4,
+};
+
+/** One line per zod issue: "--opset: opset must be at least 14". */
+export function describeZodError(error: z.ZodError, flagNames: Record<string, string> = {}): string {
+  return error.issues
+    .map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const flag = flagNames[key] ?? (key ? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : 'options');
+      return `${flag}: ${issue.message}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { findPython } from './bridge/python.js';
+import { ensureBridgeEnvironment } from './bridge/venv.js';
+import { PACKAGE_ROOT } from './paths.js';
+
+export const FIXTURES_DIR = process.env.RAPIDFIT_EXPORT_FIXTURES ?? join(PACKAGE_ROOT, '.fixtures');
+export const FIXTURE_NAMES = ['tiny-mean-gelu', 'tiny-cls-relu', 'tiny-max-tanh', 'tiny-hf-seqcls', 'minilm-3task'] as const;
+export type FixtureName = (typeof FIXTURE_NAMES)[number];
+
+/**
+ * Builds fixture models (fixtures/build_fixtures.py, run in the bridge venv with the real rapidfit
+ * and transformers) into .fixtures/<name>; already-built ones are reused. Returns the venv's python.
+ */
+export async function buildFixtures(names: readonly FixtureName[], onProgress: (line: string) => void = () => {}): Promise<string> {
+  const environment = await ensureBridgeEnvironment(await findPython(), onProgress);
+  await execa(environment.python, [join(PACKAGE_ROOT, 'fixtures', 'build_fixtures.py'), '--out-dir', FIXTURES_DIR, '--only', names.join(',')], {
+    env: { HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1', PYTHONWARNINGS: 'ignore', TRANSFORMERS_VERBOSITY: 'error' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+    timeout: 20 * 60_000,
+  });
+  return environment.python;
+}
+
+export function fixturePath(name: FixtureName): string {
+  return join(FIXTURES_DIR, name);
+}

@@ -1,0 +1,297 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Listr, type ListrRendererValue } from 'listr2';
+import type { BridgeSession } from './bridge/session.js';
+import { openBridge } from './bridge/session.js';
+import { checkOutputDir, createStagingDir, discardStagingDir, publishStagingDir } from './bundle/atomic.js';
+import { checksumTree } from './bundle/checksums.js';
+import { onAbort, removeDirOnAbort } from './cleanup.js';
+import type { Manifest } from './config/manifest.js';
+import type { ModelSpec } from './config/model-spec.js';
+import type { ExportOptions } from './config/options.js';
+import type { ParityReport } from './config/report.js';
+import { runtimeFacts, TOOL_NAME, toolVersion } from './environment.js';
+import { GateError } from './errors.js';
+import { deriveTaskGraphs } from './export/derive.js';
+import { checkModelDir, type ModelFormat } from './export/model-dir.js';
+import { inspectModel, selectTasks } from './export/model-spec.js';
+import { graphMetadata, taskConfig } from './export/task-config.js';
+import { defaultGates, describeFailure, evaluateGates } from './verify/gates.js';
+import { compareWithPytorch } from './verify/parity.js';
+import { renderMarkdown } from './verify/report.js';
+import { embeddedSamples } from './verify/samples.js';
+
+export const SAMPLE_SEED = 20251125;
+
+export interface ExportResult {
+  ok: boolean;
+  outDir: string;
+  verified: boolean;
+  tasks: string[];
+  files: Manifest['files'];
+  parity: Array<{ task: string; fp32MaxAbsDiff: number | null; passed: boolean }>;
+  timings: Record<string, number>;
+  unverifiedDir?: string;
+}
+
+interface Context {
+  options: ExportOptions;
+  modelDir: string;
+  format: ModelFormat;
+  outDir: string;
+  bridge?: BridgeSession;
+  spec?: ModelSpec;
+  tasks: string[];
+  staging?: string;
+  workDir?: string;
+  graphs: Record<string, string>;
+  report?: ParityReport;
+  timings: Record<string, number>;
+  result?: ExportResult;
+}
+
+function rendererFor(options: ExportOptions): ListrRendererValue {
+  if (options.json) return 'silent';
+  if (!options.progress || !process.stderr.isTTY) return 'simple';
+  return 'default';
+}
+
+async function timed<T>(ctx: Context, name: string, body: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await body();
+  } finally {
+    ctx.timings[name] = Math.round(performance.now() - started) / 1000;
+  }
+}
+
+function specOptions(options: ExportOptions): Record<string, unknown> {
+  return {
+    tasks: options.tasks ?? null,
+    opset: options.opset,
+    maxLength: options.maxLength,
+    exporter: options.exporter,
+    fp32Tolerance: options.fp32Tolerance,
+  };
+}
+
+/** The main job: model dir -> verified bundle. Throws ToolError subclasses for user-facing failures. */
+export async function runExport(options: ExportOptions): Promise<ExportResult> {
+  const outDir = resolve(options.outDir);
+  const ctx: Context = {
+    options,
+    modelDir: resolve(options.modelDir),
+    format: 'rapidfit',
+    outDir,
+    tasks: [],
+    graphs: {},
+    timings: {},
+  };
+  const renderer = rendererFor(options);
+  const tasks = new Listr<Context, ListrRendererValue, ListrRendererValue>(
+    [
+      {
+        title: 'Check input and output',
+        task: async (c) => {
+          const checked = checkModelDir(c.options.modelDir);
+          c.modelDir = checked.dir;
+          c.format = checked.format;
+          await checkOutputDir(c.outDir, c.modelDir, c.options.force);
+        },
+      },
+      {
+        title: 'Prepare the Python bridge',
+        task: async (c, task) =>
+          timed(c, 'bridge', async () => {
+            c.bridge = await openBridge({
+              ...(c.options.python ? { python: c.options.python } : {}),
+              verbose: c.options.verbose,
+              onProgress: (line) => {
+                task.output = line;
+              },
+            });
+            onAbort(() => c.bridge?.client.kill());
+            if (c.bridge.environment.created) {
+              task.title = `Prepare the Python bridge (installed in ${c.bridge.environment.installSeconds?.toFixed(0)} s)`;
+            }
+          }),
+      },
+      {
+        title: 'Inspect the model',
+        task: async (c, task) =>
+          timed(c, 'inspect', async () => {
+            c.spec = await inspectModel(c.bridge!.client, c.modelDir, c.options.taskName);
+            c.tasks = selectTasks(c.spec, c.options.tasks);
+            task.title = `Inspect the model: ${c.spec.format}, tasks ${c.tasks.join(', ')}`;
+          }),
+      },
+      {
+        title: 'Export to ONNX (FP32)',
+        task: async (c, task) =>
+          timed(c, 'export', async () => {
+            c.staging = await createStagingDir(c.outDir);
+            c.workDir = await mkdtemp(join(tmpdir(), 'rapidfit-export-'));
+            removeDirOnAbort(c.workDir);
+            const exported = await c.bridge!.client.request<{
+              files: Record<string, { file: string; output: string }>;
+              seconds: number;
+            }>(
+              'export',
+              {
+                model_dir: c.modelDir,
+                task_name: c.options.taskName,
+                tasks: c.tasks,
+                opset: c.options.opset,
+                max_length: c.options.maxLength,
+                exporter: c.options.exporter,
+                out_dir: join(c.workDir, 'export'),
+                mode: 'shared',
+              },
+              { onProgress: (message) => (task.output = message) },
+            );
+            c.timings.trace = Math.round(exported.seconds * 1000) / 1000;
+            task.output = 'deriving one graph per task';
+            const multitask = Object.values(exported.files)[0]!.file;
+            const outputs = Object.fromEntries(Object.entries(exported.files).map(([name, value]) => [name, value.output]));
+            const version = toolVersion();
+            const configs = Object.fromEntries(
+              c.spec!.tasks.filter((t) => c.tasks.includes(t.name)).map((t) => [t.name, taskConfig(c.spec!, t, c.options.maxLength)]),
+            );
+            const derived = await deriveTaskGraphs(multitask, outputs, c.staging, (name) => graphMetadata(configs[name]!, version));
+            for (const graph of derived) c.graphs[graph.task] = graph.file;
+            for (const [name, config] of Object.entries(configs)) {
+              await writeFile(join(c.staging, `${name}_config.json`), `${JSON.stringify(config, null, 2)}\n`);
+            }
+            task.output = 'saving the tokenizer';
+            await c.bridge!.client.request('save_tokenizer', { model_dir: c.modelDir, out_dir: join(c.staging, 'tokenizer') });
+            task.title = `Export to ONNX (FP32): ${derived.length} graph(s), traced once in ${exported.seconds.toFixed(1)} s`;
+          }),
+      },
+      {
+        title: 'Verify parity with PyTorch',
+        task: async (c, task) =>
+          timed(c, 'verify', async () => {
+            const samples = embeddedSamples(SAMPLE_SEED, c.options.sampleLimit);
+            const comparisons = await compareWithPytorch({
+              bridge: c.bridge!.client,
+              modelDir: c.modelDir,
+              ...(c.options.taskName ? { taskName: c.options.taskName } : {}),
+              tasks: c.tasks,
+              graphs: c.graphs,
+              samples,
+              maxLength: c.options.maxLength,
+              workDir: join(c.workDir!, 'parity'),
+              onProgress: (message) => (task.output = message),
+            });
+            const gates = defaultGates(c.options.fp32Tolerance);
+            const taskReports = c.tasks.map((name) => {
+              const fp32 = comparisons[name]!;
+              const results = evaluateGates(gates, { fp32 });
+              return {
+                task: name,
+                comparisons: { fp32: { ...fp32, maxAbsDiff: Number.isFinite(fp32.maxAbsDiff) ? fp32.maxAbsDiff : null } },
+                gates: results,
+                passed: results.every((gate) => gate.passed),
+              };
+            });
+            c.report = {
+              schema: 'rapidfit-export/parity-report',
+              schemaVersion: 1,
+              createdAt: new Date().toISOString(),
+              tool: { name: TOOL_NAME, version: toolVersion() },
+              model: { dir: c.modelDir, format: c.spec!.format },
+              samples: { source: samples.source, seed: samples.seed, count: samples.texts.length, maxLength: c.options.maxLength },
+              environment: { ...runtimeFacts(), bridge: c.bridge!.client.versions },
+              tasks: taskReports.map((report) => ({
+                ...report,
+                comparisons: {
+                  fp32: {
+                    ...report.comparisons.fp32,
+                    worst: report.comparisons.fp32.worst.map((w) => ({
+                      ...w,
+                      maxAbsDiff: Number.isFinite(w.maxAbsDiff) ? w.maxAbsDiff : null,
+                    })),
+                  },
+                },
+              })),
+              passed: taskReports.every((report) => report.passed),
+            };
+            await writeFile(join(c.staging!, 'parity-report.json'), `${JSON.stringify(c.report, null, 2)}\n`);
+            await writeFile(join(c.staging!, 'parity-report.md'), renderMarkdown(c.report));
+            const worst = Math.max(...taskReports.map((r) => r.comparisons.fp32.maxAbsDiff ?? Infinity));
+            task.title = `Verify parity with PyTorch: ${samples.texts.length} samples, max FP32 diff ${worst.toExponential(2)} (${
+              c.report.passed ? 'pass' : 'FAIL'
+            })`;
+          }),
+      },
+      {
+        title: 'Write the bundle',
+        task: async (c, task) =>
+          timed(c, 'bundle', async () => {
+            const verified = c.report!.passed;
+            const files = await checksumTree(c.staging!, ['manifest.json']);
+            const manifest: Manifest = {
+              schema: 'rapidfit-export/manifest',
+              schemaVersion: 1,
+              createdAt: new Date().toISOString(),
+              verified,
+              tool: { name: TOOL_NAME, version: toolVersion() },
+              source: { modelDir: c.modelDir, format: c.spec!.format },
+              tasks: c.tasks.map((name) => ({
+                name,
+                fp32: `${name}.onnx`,
+                config: `${name}_config.json`,
+                numLabels: c.spec!.tasks.find((t) => t.name === name)!.numLabels,
+              })),
+              options: specOptions(c.options),
+              bridge: {
+                lockSha256: c.bridge!.environment.lockHash,
+                versions: Object.fromEntries(Object.entries(c.bridge!.client.versions).filter(([key]) => key !== 'executable')),
+              },
+              runtime: runtimeFacts(),
+              files,
+            };
+            await writeFile(join(c.staging!, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+            const parity = c.report!.tasks.map((t) => ({
+              task: t.task,
+              fp32MaxAbsDiff: t.comparisons.fp32?.maxAbsDiff ?? null,
+              passed: t.passed,
+            }));
+            if (!verified) {
+              const unverified = `${c.outDir}.unverified`;
+              await rm(unverified, { recursive: true, force: true });
+              await rename(c.staging!, unverified);
+              await discardStagingDir(c.staging!);
+              c.result = { ok: false, outDir: c.outDir, verified, tasks: c.tasks, files, parity, timings: c.timings, unverifiedDir: unverified };
+              const failures = c.report!.tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)));
+              const error = new GateError(`parity gate failed: ${failures.join('; ')}`, {
+                file: join(unverified, 'parity-report.md'),
+                hint: `${c.outDir} was left untouched; the unverified candidate is in ${unverified}`,
+              });
+              error.payload = c.result;
+              throw error;
+            }
+            await publishStagingDir(c.staging!, c.outDir);
+            c.result = { ok: true, outDir: c.outDir, verified, tasks: c.tasks, files, parity, timings: c.timings };
+            task.title = `Write the bundle: ${c.outDir} (${files.length} files)`;
+          }),
+      },
+    ],
+    {
+      renderer,
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      rendererOptions: { showErrorMessage: false } as never,
+      ctx,
+    },
+  );
+  try {
+    await tasks.run(ctx);
+    return ctx.result!;
+  } finally {
+    await ctx.bridge?.client.close().catch(() => undefined);
+    if (ctx.staging) await discardStagingDir(ctx.staging);
+    if (ctx.workDir) await rm(ctx.workDir, { recursive: true, force: true });
+  }
+}

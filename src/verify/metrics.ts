@@ -1,0 +1,126 @@
+/** Logits of one task for a batch: row-major [rows, labels]. */
+export interface LogitsBatch {
+  rows: number;
+  labels: number;
+  data: Float32Array;
+}
+
+export interface WorstExample {
+  index: number;
+  text: string;
+  maxAbsDiff: number;
+  reference: number;
+  candidate: number;
+}
+
+export interface ComparisonMetrics {
+  samples: number;
+  maxAbsDiff: number;
+  meanAbsDiff: number;
+  minCosine: number;
+  maxSoftmaxDiff: number;
+  top1Agreement: number;
+  nonFinite: number;
+  worst: WorstExample[];
+}
+
+function argmax(values: Float32Array, start: number, length: number): number {
+  let best = 0;
+  for (let index = 1; index < length; index += 1) {
+    if ((values[start + index] ?? -Infinity) > (values[start + best] ?? -Infinity)) best = index;
+  }
+  return best;
+}
+
+function softmax(values: Float32Array, start: number, length: number): Float64Array {
+  let max = -Infinity;
+  for (let index = 0; index < length; index += 1) max = Math.max(max, values[start + index]!);
+  const out = new Float64Array(length);
+  let sum = 0;
+  for (let index = 0; index < length; index += 1) {
+    out[index] = Math.exp(values[start + index]! - max);
+    sum += out[index]!;
+  }
+  for (let index = 0; index < length; index += 1) out[index]! /= sum;
+  return out;
+}
+
+/** Accumulates the comparison of candidate logits (ONNX) with reference logits (PyTorch) over batches. */
+export class LogitsComparison {
+  private samples = 0;
+  private maxAbs = 0;
+  private sumAbs = 0;
+  private values = 0;
+  private minCos = 1;
+  private maxSoftmax = 0;
+  private agree = 0;
+  private nonFinite = 0;
+  private readonly perExample: WorstExample[] = [];
+
+  constructor(private readonly keepWorst = 5) {}
+
+  add(reference: LogitsBatch, candidate: LogitsBatch, texts: string[], firstIndex: number): void {
+    if (reference.rows !== candidate.rows || reference.labels !== candidate.labels) {
+      throw new Error(
+        `logits shapes differ: reference [${reference.rows}, ${reference.labels}], candidate [${candidate.rows}, ${candidate.labels}]`,
+      );
+    }
+    const width = reference.labels;
+    for (let row = 0; row < reference.rows; row += 1) {
+      const start = row * width;
+      let rowMax = 0;
+      let dot = 0;
+      let normRef = 0;
+      let normCand = 0;
+      let finite = true;
+      for (let col = 0; col < width; col += 1) {
+        const r = reference.data[start + col]!;
+        const c = candidate.data[start + col]!;
+        if (!Number.isFinite(c)) {
+          finite = false;
+          continue;
+        }
+        const diff = Math.abs(r - c);
+        rowMax = Math.max(rowMax, diff);
+        this.sumAbs += diff;
+        this.values += 1;
+        dot += r * c;
+        normRef += r * r;
+        normCand += c * c;
+      }
+      if (!finite) this.nonFinite += 1;
+      const cosine = normRef === 0 || normCand === 0 ? (normRef === normCand ? 1 : 0) : dot / Math.sqrt(normRef * normCand);
+      this.minCos = Math.min(this.minCos, finite ? cosine : 0);
+      const pr = softmax(reference.data, start, width);
+      const pc = softmax(candidate.data, start, width);
+      for (let col = 0; col < width; col += 1) this.maxSoftmax = Math.max(this.maxSoftmax, Math.abs(pr[col]! - pc[col]!));
+      const top = argmax(reference.data, start, width);
+      const candidateTop = argmax(candidate.data, start, width);
+      if (top === candidateTop && finite) this.agree += 1;
+      this.maxAbs = Math.max(this.maxAbs, finite ? rowMax : Infinity);
+      this.samples += 1;
+      this.perExample.push({
+        index: firstIndex + row,
+        text: texts[row] ?? '',
+        maxAbsDiff: finite ? rowMax : Infinity,
+        reference: top,
+        candidate: candidateTop,
+      });
+      this.perExample.sort((a, b) => b.maxAbsDiff - a.maxAbsDiff);
+      if (this.perExample.length > this.keepWorst) this.perExample.length = this.keepWorst;
+    }
+  }
+
+  result(): ComparisonMetrics {
+    return {
+      samples: this.samples,
+      maxAbsDiff: this.maxAbs,
+      meanAbsDiff: this.values === 0 ? 0 : this.sumAbs / this.values,
+      minCosine: this.minCos,
+      maxSoftmaxDiff: this.maxSoftmax,
+      top1Agreement: this.samples === 0 ? 0 : this.agree / this.samples,
+      nonFinite: this.nonFinite,
+      worst: [...this.perExample],
+    };
+  }
+}

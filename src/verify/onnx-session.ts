@@ -1,0 +1,49 @@
+import ort from 'onnxruntime-node';
+import type { NpyArray } from '../bridge/npy.js';
+import type { LogitsBatch } from './metrics.js';
+
+export interface TokenizedBatch {
+  inputIds: NpyArray;
+  attentionMask: NpyArray;
+}
+
+/** A loaded ONNX graph with the RapidFit interface (input_ids, attention_mask -> logits). */
+export class ClassifierSession {
+  private constructor(
+    readonly file: string,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async open(file: string): Promise<ClassifierSession> {
+    const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
+    return new ClassifierSession(file, session);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(batch: TokenizedBatch): Promise<LogitsBatch> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, array] of [
+      ['input_ids', batch.inputIds],
+      ['attention_mask', batch.attentionMask],
+    ] as const) {
+      if (array.dtype !== 'int64') throw new Error(`${name} must be int64`);
+      if (this.session.inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', array.data, array.shape);
+    }
+    const results = await this.session.run(feeds);
+    const output = results[this.session.outputNames[0]!];
+    if (!output) throw new Error(`${this.file}: no output`);
+    const [rows = 0, labels = 0] = output.dims;
+    return { rows, labels, data: output.data as Float32Array };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,35 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { findPython } from '../../src/bridge/python.js';
+import { ensureBridgeEnvironment } from '../../src/bridge/venv.js';
+import { PACKAGE_ROOT } from '../../src/paths.js';
+
+export const CLI = join(PACKAGE_ROOT, 'dist', 'cli.js');
+
+export interface CliRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would (node dist/cli.js ...), never throwing on a non-zero exit. */
+export async function runCli(args: string[], env: Record<string, string> = {}, timeout = 10 * 60_000): Promise<CliRun> {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it)');
+  const result = await execa('node', [CLI, ...args], { reject: false, env: { ...env }, timeout, all: false });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+export function scratchDir(prefix = 'rfe-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Names in `dir` left by a run (staging, .old or .unverified dirs). */
+export function leftovers(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.includes('.staging-') || name.includes('.old-'));
+}
+
+export async function bridgePython(): Promise<string> {
+  return (await ensureBridgeEnvironment(await findPython())).python;
+}

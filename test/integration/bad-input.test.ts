@@ -1,0 +1,150 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../src/fixtures.js';
+import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
+
+/** Writes a task_heads.pt variant with the bridge's torch (torch.save, like RapidFit does). */
+async function writeHeads(python: string, target: string, code: string): Promise<void> {
+  await execa(python, ['-c', `import torch, sys\nsrc = sys.argv[1]\ndst = sys.argv[2]\n${code}`, join(fixturePath('tiny-mean-gelu'), 'task_heads.pt'), target], {
+    env: { PYTHONWARNINGS: 'ignore' },
+  });
+}
+
+function copyModel(root: string, name = 'model'): string {
+  const dir = join(root, name);
+  cpSync(fixturePath('tiny-mean-gelu'), dir, { recursive: true });
+  return dir;
+}
+
+interface Expectation {
+  exitCode: number;
+  message: RegExp;
+}
+
+/** Runs an export that must fail: checks the exit code, the one-line message, no stack trace, nothing written. */
+async function expectRefused(args: string[], root: string, expected: Expectation, env: Record<string, string> = {}) {
+  const before = readdirSync(root).sort();
+  const run = await runCli([...args, '--no-progress'], env);
+  expect(run.exitCode, run.stderr).toBe(expected.exitCode);
+  expect(run.stderr).toMatch(expected.message);
+  expect(run.stderr).not.toMatch(/Traceback|    at /);
+  expect(readdirSync(root).sort()).toEqual(before);
+  return run;
+}
+
+describe('bad input: a clear error, its exit code, nothing written', () => {
+  let python: string;
+  beforeAll(async () => {
+    python = await bridgePython();
+  });
+
+  it('a missing model directory', async () => {
+    const root = scratchDir();
+    await expectRefused([join(root, 'nope'), '-o', join(root, 'out')], root, { exitCode: 2, message: /nope: the model directory does not exist/ });
+  });
+
+  it('a directory without encoder/ and one without task_heads.pt', async () => {
+    const root = scratchDir();
+    const noEncoder = copyModel(root, 'no-encoder');
+    rmSync(join(noEncoder, 'encoder'), { recursive: true });
+    await expectRefused([noEncoder, '-o', join(root, 'out')], root, { exitCode: 2, message: /encoder: a RapidFit model needs an encoder\/ directory/ });
+    const noHeads = copyModel(root, 'no-heads');
+    rmSync(join(noHeads, 'task_heads.pt'));
+    await expectRefused([noHeads, '-o', join(root, 'out')], root, { exitCode: 2, message: /task_heads\.pt: a RapidFit model needs task_heads\.pt/ });
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    await expectRefused([empty, '-o', join(root, 'out')], root, { exitCode: 2, message: /not a model directory/ });
+  });
+
+  it('a task_heads.pt that is not a RapidFit dict', async () => {
+    const root = scratchDir();
+    const model = copyModel(root);
+    await writeHeads(python, join(model, 'task_heads.pt'), 'torch.save({"weights": torch.zeros(3)}, dst)');
+    await expectRefused([model, '-o', join(root, 'out')], root, {
+      exitCode: 2,
+      message: /task_heads\.pt: is not a RapidFit task_heads dict: missing keys task_heads, task_num_labels/,
+    });
+    await writeHeads(python, join(model, 'task_heads.pt'), 'torch.save([1, 2, 3], dst)');
+    await expectRefused([model, '-o', join(root, 'out')], root, { exitCode: 2, message: /not a RapidFit task_heads dict \(found list\)/ });
+  });
+
+  it('a truncated task_heads.pt', async () => {
+    const root = scratchDir();
+    const model = copyModel(root);
+    await writeHeads(python, join(model, 'task_heads.pt'), 'data = open(src, "rb").read()\nopen(dst, "wb").write(data[: len(data) // 2])');
+    await expectRefused([model, '-o', join(root, 'out')], root, { exitCode: 2, message: /task_heads\.pt: cannot be read as a PyTorch file/ });
+  });
+
+  it('a pickle that would run code is refused and never executed', async () => {
+    const root = scratchDir();
+    const model = copyModel(root);
+    const marker = join(root, 'PWNED');
+    await writeHeads(
+      python,
+      join(model, 'task_heads.pt'),
+      `import os\nclass Evil:\n    def __reduce__(self):\n        return (os.system, (${JSON.stringify(`touch ${marker}`)},))\ntorch.save({"task_heads": Evil()}, dst)`,
+    );
+    await expectRefused([model, '-o', join(root, 'out')], root, { exitCode: 2, message: /task_heads\.pt: refused to load: the file holds Python objects/ });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('head sizes that disagree with the labels', async () => {
+    const root = scratchDir();
+    const model = copyModel(root);
+    await writeHeads(
+      python,
+      join(model, 'task_heads.pt'),
+      'd = torch.load(src, weights_only=True)\nd["task_num_labels"]["topic"] = 4\nd["task_id2label"]["topic"].pop(4)\nlabel = [k for k, v in d["task_label2id"]["topic"].items() if v == 4][0]\nd["task_label2id"]["topic"].pop(label)\ntorch.save(d, dst)',
+    );
+    await expectRefused([model, '-o', join(root, 'out')], root, {
+      exitCode: 2,
+      message: /task_heads\.pt: task "topic": the head outputs 5 logits but task_num_labels says 4/,
+    });
+  });
+
+  it('an unknown --tasks name', async () => {
+    const root = scratchDir();
+    await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--tasks', 'sentiment,colour'], root, {
+      exitCode: 2,
+      message: /unknown task\(s\) colour; the model has sentiment, topic, spam/,
+    });
+  });
+
+  it('an output directory inside the input, or that is a file', async () => {
+    const root = scratchDir();
+    const model = copyModel(root);
+    await expectRefused([model, '-o', join(model, 'bundle')], root, { exitCode: 2, message: /output directory is inside the input model directory/ });
+    expect(existsSync(join(model, 'bundle'))).toBe(false);
+    writeFileSync(join(root, 'a-file'), 'keep me');
+    await expectRefused([model, '-o', join(root, 'a-file')], root, { exitCode: 2, message: /a-file: the output path exists and is not a directory/ });
+  });
+
+  it('bad option values and unknown flags', async () => {
+    const root = scratchDir();
+    await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--opset', '9'], root, { exitCode: 2, message: /--opset: opset must be at least 14/ });
+    await expectRefused([fixturePath('tiny-mean-gelu'), '--colour', 'blue'], root, { exitCode: 2, message: /Unknown option '--colour'/ });
+  });
+
+  it('no Python found (exit 4)', async () => {
+    const root = scratchDir();
+    await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--python', join(root, 'no-python3')], root, {
+      exitCode: 4,
+      message: /cannot run Python interpreter ".*no-python3"[\s\S]*hint: install Python 3\.10\+ or pass --python/,
+    });
+  });
+
+  it('a lock that cannot be installed (exit 4) leaves no half-made venv behind', async () => {
+    const root = scratchDir();
+    const cache = join(root, 'cache');
+    mkdirSync(cache);
+    // PIP_NO_INDEX makes pip fail at once, offline, as an unreachable index would.
+    const run = await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out')], root, {
+      exitCode: 4,
+      message: /requirements\.lock: pip could not install the pinned bridge environment/,
+    }, { RAPIDFIT_EXPORT_CACHE: cache, PIP_NO_INDEX: '1' });
+    expect(run.stderr).toMatch(/hint: check network access to PyPI/);
+    expect(readdirSync(cache)).toEqual([]);
+  }, 5 * 60_000);
+});

@@ -1,0 +1,68 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pipProgressLine, venvPython, venvState } from '../../src/bridge/venv.js';
+import { buildExportOptions } from '../../src/cli.js';
+import { EMBEDDED_SAMPLES } from '../../src/verify/sample-texts.js';
+import { batchSamples, embeddedSamples } from '../../src/verify/samples.js';
+
+describe('samples', () => {
+  it('embeds at least 200 varied texts, including long, non-Latin, emoji and punctuation-only ones', () => {
+    expect(EMBEDDED_SAMPLES.length).toBeGreaterThanOrEqual(200);
+    expect(EMBEDDED_SAMPLES.some((text) => text.length > 2000)).toBe(true);
+    expect(EMBEDDED_SAMPLES.some((text) => /[\u4e00-\u9fff]/.test(text))).toBe(true);
+    expect(EMBEDDED_SAMPLES.some((text) => /[\u0600-\u06ff]/.test(text))).toBe(true);
+    expect(EMBEDDED_SAMPLES.some((text) => /\p{Extended_Pictographic}/u.test(text))).toBe(true);
+    expect(EMBEDDED_SAMPLES.some((text) => /^[\p{P}\s]+$/u.test(text))).toBe(true);
+    expect(new Set(EMBEDDED_SAMPLES).size).toBe(EMBEDDED_SAMPLES.length);
+  });
+  it('is reproducible for a seed and differs between seeds', () => {
+    expect(embeddedSamples(7).texts).toEqual(embeddedSamples(7).texts);
+    expect(embeddedSamples(7).texts).not.toEqual(embeddedSamples(8).texts);
+    expect(embeddedSamples(7, 10).texts).toHaveLength(10);
+  });
+  it('batches every text once with varying batch sizes', () => {
+    const texts = embeddedSamples(1).texts;
+    const batches = batchSamples(texts);
+    expect(batches.flatMap((batch) => batch.texts)).toEqual(texts);
+    expect(new Set(batches.map((batch) => batch.texts.length)).size).toBeGreaterThan(3);
+    expect(batches[0]!.texts).toHaveLength(1);
+  });
+});
+
+describe('bridge venv state', () => {
+  it('is ready only with a marker for this lock and an interpreter', () => {
+    const root = mkdtempSync(join(tmpdir(), 'rfe-venv-'));
+    const venv = join(root, 'venv');
+    expect(venvState(venv, 'abc')).toBe('missing');
+    mkdirSync(join(venv, 'bin'), { recursive: true });
+    expect(venvState(venv, 'abc')).toBe('incomplete');
+    writeFileSync(join(venv, '.rapidfit-export-ready.json'), JSON.stringify({ lockHash: 'abc' }));
+    expect(venvState(venv, 'abc')).toBe('incomplete');
+    writeFileSync(venvPython(venv), '');
+    expect(venvState(venv, 'abc')).toBe('ready');
+    expect(venvState(venv, 'other-lock')).toBe('incomplete');
+  });
+  it('turns pip output into short progress lines', () => {
+    expect(pipProgressLine('Collecting torch==2.15.0 (from -r lock (line 3))')).toMatch(/^Collecting torch/);
+    expect(pipProgressLine('  Downloading torch-2.15.0.whl (539.1 MB)')).toBe('Downloading torch-2.15.0.whl (539.1 MB)');
+    expect(pipProgressLine('Requirement already satisfied: x')).toBeNull();
+  });
+});
+
+describe('export options', () => {
+  const base = { force: false, json: false, progress: true, 'no-progress': false, verbose: false, help: false, version: false };
+  it('applies defaults and derives the output dir', () => {
+    const options = buildExportOptions('/models/my_model', base);
+    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4 });
+    expect(buildExportOptions('/m', { ...base, tasks: 'a, b,,c' }).tasks).toEqual(['a', 'b', 'c']);
+  });
+  it('refuses bad numbers, ranges and combinations with a named flag', () => {
+    expect(() => buildExportOptions('/m', { ...base, opset: 'ten' })).toThrowError(/--opset needs a number/);
+    expect(() => buildExportOptions('/m', { ...base, opset: '9' })).toThrowError(/--opset: opset must be at least 14/);
+    expect(() => buildExportOptions('/m', { ...base, 'max-length': '1' })).toThrowError(/--max-length/);
+    expect(() => buildExportOptions('/m', { ...base, exporter: 'magic' })).toThrowError(/--exporter/);
+    expect(() => buildExportOptions('/m', { ...base, exporter: 'dynamo', opset: '17' })).toThrowError(/dynamo exporter needs --opset 18/);
+  });
+});

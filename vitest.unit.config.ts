@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+/** `npm run test:unit`: the tests that need neither Python nor fixtures (seconds). */
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
+  },
+});
