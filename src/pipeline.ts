@@ -112,6 +112,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               },
             });
             onAbort(() => c.bridge?.client.kill());
+            task.output = `bridge ready (pid ${String(c.bridge.client.pid)}, torch ${String(c.bridge.client.versions.torch)})`;
             if (c.bridge.environment.created) {
               task.title = `Prepare the Python bridge (installed in ${c.bridge.environment.installSeconds?.toFixed(0)} s)`;
             }

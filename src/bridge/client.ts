@@ -65,12 +65,13 @@ const STDERR_LINES_KEPT = 60;
 export class BridgeClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly stderrTail: string[] = [];
   private exited = false;
 
   private constructor(
     private readonly child: ResultPromise,
     readonly versions: BridgeVersions,
+    /** Shared with the stderr reader, which keeps appending to it. */
+    private readonly stderrTail: string[],
   ) {}
 
   static async start(options: StartOptions): Promise<BridgeClient> {
@@ -131,8 +132,7 @@ export class BridgeClient {
       });
     });
 
-    const client = new BridgeClient(child, ready);
-    client.stderrTail.push(...stderrTail);
+    const client = new BridgeClient(child, ready, stderrTail);
     lines.on('line', (line) => client.onLine(line));
     void child.then((result) => client.onExit(result.exitCode, result.signal));
     return client;
@@ -179,6 +179,7 @@ export class BridgeClient {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new EnvironmentError(`the Python bridge did not answer "${method}" within ${timeoutMs / 1000} s`));
+        this.exited = true;
         this.child.kill('SIGKILL');
       }, timeoutMs);
       this.pending.set(id, {

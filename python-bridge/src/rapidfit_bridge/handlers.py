@@ -225,7 +225,25 @@ def save_tokenizer(params: dict, _progress: Progress | None = None) -> dict:
     return {"files": sorted(Path(path).name for path in written if Path(path).exists())}
 
 
+def diagnose(_params: dict, _progress: Progress | None = None) -> dict:
+    """Writes to stdout the ways user code and libraries do; the protocol must survive all of them."""
+    import ctypes
+
+    print("diagnose: print() to stdout")
+    sys.stdout.write("diagnose: sys.stdout.write\n")
+    sys.stdout.flush()
+    os.write(1, b"diagnose: os.write(1)\n")
+    try:
+        libc = ctypes.CDLL(None)
+        libc.printf(b"diagnose: C printf\n")
+        libc.fflush(None)
+    except (OSError, AttributeError):
+        pass
+    return {"stdout_isolated": True, "threads": torch.get_num_threads()}
+
+
 HANDLERS = {
+    "diagnose": diagnose,
     "versions": versions,
     "inspect": inspect,
     "export": export,

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BridgeClient } from '../../src/bridge/client.js';
+import { ToolError } from '../../src/errors.js';
+import { fixturePath } from '../../src/fixtures.js';
+import { bridgePython, isRunning } from '../helpers/cli.js';
+
+
+async function waitFor(condition: () => boolean, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return condition();
+}
+
+describe('the Python bridge protocol', () => {
+  let python: string;
+  let client: BridgeClient;
+
+  beforeAll(async () => {
+    python = await bridgePython();
+    client = await BridgeClient.start({ python });
+  }, 120_000);
+  afterAll(async () => client?.close());
+
+  it('sends READY with the pinned library versions', () => {
+    expect(client.versions).toMatchObject({ torch: '2.15.0', transformers: '5.24.0', onnx: '1.23.2', rapidfit: '0.1.8' });
+  });
+
+  it('keeps stdout clean when Python code, libraries and C code print', async () => {
+    const result = await client.request<{ stdout_isolated: boolean }>('diagnose');
+    expect(result.stdout_isolated).toBe(true);
+    // the prints went to stderr, not into the protocol
+    const printed = () => /diagnose: print\(\) to stdout[\s\S]*diagnose: os\.write\(1\)/.test(client.stderr().join('\n'));
+    expect(await waitFor(printed)).toBe(true);
+    expect(await client.request('ping')).toEqual({ pong: true });
+  });
+
+  it('matches concurrent answers to their request ids', async () => {
+    const [a, b, c] = await Promise.all([
+      client.request<{ format: string; tasks: Array<{ name: string }> }>('inspect', { model_dir: fixturePath('tiny-cls-relu') }),
+      client.request('ping'),
+      client.request<{ format: string; tasks: Array<{ name: string }> }>('inspect', { model_dir: fixturePath('tiny-hf-seqcls'), task_name: 'x' }),
+    ]);
+    expect(a.tasks.map((task) => task.name)).toEqual(['intent', 'urgent']);
+    expect(b).toEqual({ pong: true });
+    expect(c.format).toBe('hf-sequence-classification');
+  });
+
+  it('returns Python errors as typed errors with a code, a file and an exit code, not a traceback', async () => {
+    const error = await client.request('inspect', { model_dir: '/no/such/model' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ToolError);
+    expect((error as ToolError).details).toMatchObject({ code: 'INPUT_MISSING', file: '/no/such/model' });
+    expect((error as ToolError).exitCode).toBe(2);
+    const unknown = await client.request('no_such_method').catch((e: unknown) => e);
+    expect((unknown as ToolError).details.code).toBe('BAD_REQUEST');
+    expect((unknown as ToolError).message).not.toMatch(/Traceback/);
+  });
+
+  it('kills the bridge when a request times out', async () => {
+    const own = await BridgeClient.start({ python });
+    const error = await own.request('inspect', { model_dir: fixturePath('minilm-3task') }, { timeoutMs: 1 }).catch((e: unknown) => e);
+    expect((error as ToolError).exitCode).toBe(4);
+    expect((error as ToolError).message).toMatch(/did not answer "inspect" within 0\.001 s/);
+    expect(await waitFor(() => !isRunning(own.pid))).toBe(true);
+    await expect(own.request('ping')).rejects.toThrowError(/not running/);
+  }, 120_000);
+
+  it('rejects pending requests with exit 4 when the process dies, and close() stops it', async () => {
+    const own = await BridgeClient.start({ python });
+    const pending = own.request('export', { model_dir: fixturePath('minilm-3task'), out_dir: '/tmp/never' }).catch((e: unknown) => e);
+    process.kill(own.pid!, 'SIGKILL');
+    const error = (await pending) as ToolError;
+    expect(error.exitCode).toBe(4);
+    expect(error.message).toMatch(/exited unexpectedly \(signal SIGKILL\)/);
+    const other = await BridgeClient.start({ python });
+    const pid = other.pid;
+    await other.close();
+    expect(isRunning(pid)).toBe(false);
+  }, 120_000);
+});

@@ -1,0 +1,29 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parityReportSchema } from '../../src/config/report.js';
+import { fixturePath } from '../../src/fixtures.js';
+import { runCli, scratchDir } from '../helpers/cli.js';
+
+describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
+  it('exports all three tasks with FP32 parity <= 1e-4 on every embedded sample', async () => {
+    const out = join(scratchDir(), 'bundle');
+    const run = await runCli([fixturePath('minilm-3task'), '-o', out, '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = parityReportSchema.parse(JSON.parse(readFileSync(join(out, 'parity-report.json'), 'utf8')));
+    expect(report.passed).toBe(true);
+    expect(report.samples.count).toBeGreaterThanOrEqual(200);
+    expect(report.tasks.map((task) => task.task)).toEqual(['sentiment', 'topic', 'spam']);
+    for (const task of report.tasks) {
+      expect(task.comparisons.fp32!.maxAbsDiff!).toBeLessThanOrEqual(1e-4);
+      expect(task.comparisons.fp32!.top1Agreement).toBe(1);
+      expect(task.comparisons.fp32!.nonFinite).toBe(0);
+    }
+    // one shared encoder per graph: each task file holds the ~90 MB of MiniLM weights once
+    const size = statSync(join(out, 'sentiment.onnx')).size;
+    expect(size).toBeGreaterThan(85e6);
+    expect(size).toBeLessThan(95e6);
+    const result = JSON.parse(run.stdout) as { timings: Record<string, number> };
+    expect(result.timings.export).toBeGreaterThan(0);
+  }, 10 * 60_000);
+});
