@@ -14,6 +14,8 @@ import { ExitCode, formatToolError, InputError, ToolError, type ExitCodeValue } 
 import { checkModelDir } from './export/model-dir.js';
 import { describeModelSpec, inspectModel } from './export/model-spec.js';
 import { LOCK_FILE } from './paths.js';
+import { readOnnx } from './onnx/model-file.js';
+import { describeOnnx, summarizeOnnx } from './onnx/describe.js';
 import { runExport } from './pipeline.js';
 
 const HELP = `rapidfit-export: turn a trained RapidFit model into a verified ONNX bundle
@@ -21,6 +23,7 @@ const HELP = `rapidfit-export: turn a trained RapidFit model into a verified ONN
 Usage:
   rapidfit-export <model_dir> [options]          export, verify and write the bundle
   rapidfit-export inspect <model_dir> [options]  print tasks, labels, pooling, heads, size
+  rapidfit-export inspect <file.onnx>            print inputs, outputs, opsets, ops, weight bytes (no Python)
   rapidfit-export bridge doctor [--python P]     print the Python bridge's interpreter, versions, lock hash
 
 Options (export):
@@ -32,6 +35,7 @@ Options (export):
       --exporter <name>    torchscript (default) or dynamo
       --fp32-tolerance <x> FP32 gate: max abs logit diff vs PyTorch (default ${DEFAULTS.fp32Tolerance})
       --samples-limit <n>  verify on the first n embedded samples only
+      --external-data      store weights in <task>_weights.bin (automatic past 2 GB)
       --force              replace an output directory that is not a previous bundle
 Common:
       --python <path>      interpreter to build the bridge venv from (default: python3)
@@ -53,6 +57,7 @@ const OPTIONS = {
   'fp32-tolerance': { type: 'string' },
   'samples-limit': { type: 'string' },
   force: { type: 'boolean', default: false },
+  'external-data': { type: 'boolean', default: false },
   python: { type: 'string' },
   json: { type: 'boolean', default: false },
   progress: { type: 'boolean', default: true },
@@ -98,6 +103,7 @@ export function buildExportOptions(modelDir: string, values: Values): ExportOpti
     sampleLimit: values['samples-limit'] === undefined ? undefined : numberOption(values, 'samples-limit', 0),
     python: values.python,
     force: values.force,
+    externalData: values['external-data'],
     progress: values.progress && !values['no-progress'],
     json: values.json,
     verbose: values.verbose,
@@ -122,6 +128,11 @@ function print(json: boolean, value: unknown, text: string): void {
 async function commandInspect(positionals: string[], values: Values): Promise<void> {
   const target = positionals[0];
   if (!target) throw new InputError('inspect needs a model directory', { hint: 'rapidfit-export inspect ./my_model' });
+  if (target.endsWith('.onnx')) {
+    const summary = summarizeOnnx(await readOnnx(resolve(target)));
+    print(values.json, summary, describeOnnx(summary));
+    return;
+  }
   const { dir } = checkModelDir(target);
   const session = await openBridge({
     ...(values.python ? { python: values.python } : {}),

@@ -6,7 +6,9 @@ import { PACKAGE_ROOT } from './paths.js';
 
 export const FIXTURES_DIR = process.env.RAPIDFIT_EXPORT_FIXTURES ?? join(PACKAGE_ROOT, '.fixtures');
 export const FIXTURE_NAMES = ['tiny-mean-gelu', 'tiny-cls-relu', 'tiny-max-tanh', 'tiny-hf-seqcls', 'minilm-3task'] as const;
-export type FixtureName = (typeof FIXTURE_NAMES)[number];
+/** Built only on demand (npm run test:large): over 2 GB of weights. */
+export const LARGE_FIXTURE = 'large-xlmr';
+export type FixtureName = (typeof FIXTURE_NAMES)[number] | typeof LARGE_FIXTURE;
 
 /**
  * Builds fixture models (fixtures/build_fixtures.py, run in the bridge venv with the real rapidfit

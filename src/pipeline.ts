@@ -1,6 +1,6 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Listr, type ListrRendererValue } from 'listr2';
 import type { BridgeSession } from './bridge/session.js';
 import { openBridge } from './bridge/session.js';
@@ -46,6 +46,8 @@ interface Context {
   staging?: string;
   workDir?: string;
   graphs: Record<string, string>;
+  /** task -> external data file name, for graphs whose weights are outside the protobuf. */
+  weightFiles: Record<string, string>;
   report?: ParityReport;
   timings: Record<string, number>;
   result?: ExportResult;
@@ -73,6 +75,7 @@ function specOptions(options: ExportOptions): Record<string, unknown> {
     maxLength: options.maxLength,
     exporter: options.exporter,
     fp32Tolerance: options.fp32Tolerance,
+    externalData: options.externalData,
   };
 }
 
@@ -86,6 +89,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     outDir,
     tasks: [],
     graphs: {},
+    weightFiles: {},
     timings: {},
   };
   const renderer = rendererFor(options);
@@ -159,7 +163,14 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
             const configs = Object.fromEntries(
               c.spec!.tasks.filter((t) => c.tasks.includes(t.name)).map((t) => [t.name, taskConfig(c.spec!, t, c.options.maxLength)]),
             );
-            const derived = await deriveTaskGraphs(multitask, outputs, c.staging, (name) => graphMetadata(configs[name]!, version));
+            const derived = await deriveTaskGraphs(
+              multitask,
+              outputs,
+              c.staging,
+              (name) => graphMetadata(configs[name]!, version),
+              c.options.externalData ? 'always' : 'auto',
+            );
+            for (const graph of derived) if (graph.dataFile) c.weightFiles[graph.task] = basename(graph.dataFile);
             for (const graph of derived) c.graphs[graph.task] = graph.file;
             for (const [name, config] of Object.entries(configs)) {
               await writeFile(join(c.staging, `${name}_config.json`), `${JSON.stringify(config, null, 2)}\n`);
@@ -243,6 +254,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
                 name,
                 fp32: `${name}.onnx`,
                 config: `${name}_config.json`,
+                ...(c.weightFiles[name] ? { weights: c.weightFiles[name] } : {}),
                 numLabels: c.spec!.tasks.find((t) => t.name === name)!.numLabels,
               })),
               options: specOptions(c.options),

@@ -18,6 +18,7 @@ export const manifestSchema = z.object({
       name: z.string(),
       fp32: z.string(),
       config: z.string(),
+      weights: z.string().optional(),
       numLabels: z.number().int(),
     }),
   ),

@@ -14,6 +14,7 @@ export const exportOptionsSchema = z
     exporter: z.enum(EXPORTERS),
     fp32Tolerance: z.number().positive().max(1),
     python: z.string().min(1).optional(),
+    externalData: z.boolean(),
     force: z.boolean(),
     progress: z.boolean(),
     json: z.boolean(),

@@ -1,13 +1,12 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTopologicallySorted, pruneToOutputs, renameValue } from '../onnx/graph.js';
-import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
+import { readOnnx, writeOnnx, type ExternalDataMode, type WrittenOnnx } from '../onnx/model-file.js';
+import type { ModelProto } from '../onnx/proto.js';
 
 export const OUTPUT_NAME = 'logits';
 
-export interface DerivedGraph {
+export interface DerivedGraph extends WrittenOnnx {
   task: string;
-  file: string;
   nodes: number;
   initializers: number;
 }
@@ -15,16 +14,19 @@ export interface DerivedGraph {
 /**
  * Splits the multi-output graph (one shared encoder, one output per task) into one graph per task:
  * each keeps only what its output needs, and that output is renamed to "logits" (RapidFit's name).
+ * Weights move to "<task>_weights.bin" when `externalData` says so (always, or auto past 2 GB),
+ * streamed from the exporter's files.
  */
 export async function deriveTaskGraphs(
   multitaskFile: string,
   outputs: Record<string, string>,
   outDir: string,
   metadata: (task: string) => Record<string, string>,
+  externalData: ExternalDataMode = 'auto',
 ): Promise<DerivedGraph[]> {
-  const model = decodeModel(await readFile(multitaskFile));
-  const graph = model.graph;
-  if (!graph) throw new Error(`${multitaskFile}: the model has no graph`);
+  const source = await readOnnx(multitaskFile);
+  const { model } = source;
+  const graph = model.graph!;
   if (!isTopologicallySorted(graph)) throw new Error(`${multitaskFile}: the exported graph is not topologically sorted`);
   const derived: DerivedGraph[] = [];
   for (const [task, output] of Object.entries(outputs)) {
@@ -34,14 +36,8 @@ export async function deriveTaskGraphs(
       graph: { ...pruned, name: task },
       metadata_props: Object.entries(metadata(task)).map(([key, value]) => ({ key, value })),
     };
-    const file = join(outDir, `${task}.onnx`);
-    await writeFile(file, encodeModel(taskModel));
-    derived.push({
-      task,
-      file,
-      nodes: pruned.node?.length ?? 0,
-      initializers: pruned.initializer?.length ?? 0,
-    });
+    const written = await writeOnnx(join(outDir, `${task}.onnx`), taskModel, source.external, { externalData });
+    derived.push({ task, ...written, nodes: pruned.node?.length ?? 0, initializers: pruned.initializer?.length ?? 0 });
   }
   return derived;
 }

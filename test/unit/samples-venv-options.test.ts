@@ -52,7 +52,7 @@ describe('bridge venv state', () => {
 });
 
 describe('export options', () => {
-  const base = { force: false, json: false, progress: true, 'no-progress': false, verbose: false, help: false, version: false };
+  const base = { force: false, 'external-data': false, json: false, progress: true, 'no-progress': false, verbose: false, help: false, version: false };
   it('applies defaults and derives the output dir', () => {
     const options = buildExportOptions('/models/my_model', base);
     expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4 });
