@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -17,6 +17,8 @@ import { LOCK_FILE } from './paths.js';
 import { readOnnx } from './onnx/model-file.js';
 import { describeOnnx, summarizeOnnx } from './onnx/describe.js';
 import { runExport } from './pipeline.js';
+import { quantizeDynamic } from './quantize/dynamic.js';
+import { DEFAULT_QUANTIZE_OPTIONS, ORT_DYNAMIC_OP_TYPES, quantizeOptionsSchema, type QuantizeOptions } from './quantize/options.js';
 
 const HELP = `rapidfit-export: turn a trained RapidFit model into a verified ONNX bundle
 
@@ -24,6 +26,8 @@ Usage:
   rapidfit-export <model_dir> [options]          export, verify and write the bundle
   rapidfit-export inspect <model_dir> [options]  print tasks, labels, pooling, heads, size
   rapidfit-export inspect <file.onnx>            print inputs, outputs, opsets, ops, weight bytes (no Python)
+  rapidfit-export quantize <in.onnx> [-o out.onnx] [quantize options]
+                                                 dynamic INT8 quantization of any ONNX file (no Python)
   rapidfit-export bridge doctor [--python P]     print the Python bridge's interpreter, versions, lock hash
 
 Options (export):
@@ -34,9 +38,17 @@ Options (export):
       --max-length <n>     tokenizer max_length recorded in configs and used for verification (default ${DEFAULTS.maxLength})
       --exporter <name>    torchscript (default) or dynamo
       --fp32-tolerance <x> FP32 gate: max abs logit diff vs PyTorch (default ${DEFAULTS.fp32Tolerance})
+      --int8-top1 <x>      INT8 gate: top-1 agreement with PyTorch (default ${DEFAULTS.int8Top1})
+      --quantize <mode>    int8 (default): also write <task>_int8.onnx; none: FP32 only
       --samples-limit <n>  verify on the first n embedded samples only
       --external-data      store weights in <task>_weights.bin (automatic past 2 GB)
       --force              replace an output directory that is not a previous bundle
+Quantize options (also apply to the <task>_int8.onnx graphs of an export):
+      --weight-type <t>    int8 (symmetric, default) or uint8 (asymmetric)
+      --per-channel        one scale per output channel of each weight
+      --reduce-range       7-bit weights (for CPUs without VNNI)
+      --op-types <a,b>     op types to quantize (default: ONNX Runtime's: ${ORT_DYNAMIC_OP_TYPES.join(',')})
+      --exclude-nodes <a,b> node names to leave in float
 Common:
       --python <path>      interpreter to build the bridge venv from (default: python3)
       --json               print a machine-readable result on stdout
@@ -55,6 +67,8 @@ const OPTIONS = {
   'max-length': { type: 'string' },
   exporter: { type: 'string' },
   'fp32-tolerance': { type: 'string' },
+  'int8-top1': { type: 'string' },
+  quantize: { type: 'string' },
   'samples-limit': { type: 'string' },
   force: { type: 'boolean', default: false },
   'external-data': { type: 'boolean', default: false },
@@ -63,6 +77,11 @@ const OPTIONS = {
   progress: { type: 'boolean', default: true },
   'no-progress': { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
+  'weight-type': { type: 'string' },
+  'per-channel': { type: 'boolean', default: false },
+  'reduce-range': { type: 'boolean', default: false },
+  'op-types': { type: 'string' },
+  'exclude-nodes': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 } satisfies ParseArgsConfig['options'];
@@ -100,6 +119,9 @@ export function buildExportOptions(modelDir: string, values: Values): ExportOpti
     maxLength: numberOption(values, 'max-length', DEFAULTS.maxLength),
     exporter: values.exporter ?? DEFAULTS.exporter,
     fp32Tolerance: numberOption(values, 'fp32-tolerance', DEFAULTS.fp32Tolerance),
+    int8Top1: numberOption(values, 'int8-top1', DEFAULTS.int8Top1),
+    quantize: values.quantize ?? 'int8',
+    quantization: buildQuantizeOptions(values),
     sampleLimit: values['samples-limit'] === undefined ? undefined : numberOption(values, 'samples-limit', 0),
     python: values.python,
     force: values.force,
@@ -187,6 +209,43 @@ async function commandBridgeDoctor(values: Values): Promise<void> {
   }
 }
 
+function splitList(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+export function buildQuantizeOptions(values: Values): QuantizeOptions {
+  const parsed = quantizeOptionsSchema.safeParse({
+    weightType: values['weight-type'] ?? DEFAULT_QUANTIZE_OPTIONS.weightType,
+    perChannel: values['per-channel'],
+    reduceRange: values['reduce-range'],
+    opTypes: splitList(values['op-types']) ?? DEFAULT_QUANTIZE_OPTIONS.opTypes,
+    excludeNodes: splitList(values['exclude-nodes']) ?? [],
+    externalData: values['external-data'] ? 'always' : 'auto',
+  });
+  if (!parsed.success) throw new InputError(describeZodError(parsed.error), { hint: 'see rapidfit-export --help' });
+  return parsed.data;
+}
+
+async function commandQuantize(positionals: string[], values: Values): Promise<void> {
+  const input = positionals[0];
+  if (!input) throw new InputError('quantize needs an ONNX file', { hint: 'rapidfit-export quantize model.onnx -o model_int8.onnx' });
+  const options = buildQuantizeOptions(values);
+  const source = await readOnnx(resolve(input));
+  const out = resolve(values.out ?? input.replace(/(\.onnx)?$/, '_int8.onnx'));
+  if (out === source.file) throw new InputError('the output would overwrite the input', { file: out });
+  if (!existsSync(dirname(out))) throw new InputError('the output directory does not exist', { file: dirname(out) });
+  const started = performance.now();
+  const result = await quantizeDynamic(source, out, options, toolVersion());
+  const seconds = (performance.now() - started) / 1000;
+  const summary = `${out}: ${Object.entries(result.quantizedNodes).map(([op, n]) => `${n} ${op}`).join(', ')} quantized (${result.quantizedWeights} weights) in ${seconds.toFixed(1)} s; ${(result.bytes / 1e6).toFixed(1)} MB${
+    Object.keys(result.unsupported).length > 0 ? `; left in float (not implemented): ${Object.entries(result.unsupported).map(([op, n]) => `${n} ${op}`).join(', ')}` : ''
+  }`;
+  print(values.json, { ...result, seconds }, summary);
+}
+
 async function commandExport(positionals: string[], values: Values): Promise<void> {
   const modelDir = positionals[0];
   if (!modelDir) throw new InputError('no model directory given', { hint: 'rapidfit-export ./my_model (see --help)' });
@@ -195,7 +254,11 @@ async function commandExport(positionals: string[], values: Values): Promise<voi
   const result = await runExport(options);
   const summary = [
     `bundle written to ${result.outDir} (verified)`,
-    ...result.parity.map((p) => `  ${p.task}: FP32 max abs diff ${p.fp32MaxAbsDiff === null ? 'n/a' : p.fp32MaxAbsDiff.toExponential(2)}`),
+    ...result.parity.map(
+      (p) =>
+        `  ${p.task}: FP32 max abs diff ${p.fp32MaxAbsDiff === null ? 'n/a' : p.fp32MaxAbsDiff.toExponential(2)}` +
+        (p.int8Top1Agreement === null ? '' : `, INT8 top-1 agreement ${(p.int8Top1Agreement * 100).toFixed(1)}%`),
+    ),
   ].join('\n');
   print(options.json, { ...result, exitCode: 0 }, summary);
 }
@@ -219,7 +282,8 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
     else if (first === 'bridge') {
       if (rest[0] !== 'doctor') throw new InputError(`unknown bridge command "${rest[0] ?? ''}"`, { hint: 'rapidfit-export bridge doctor' });
       await commandBridgeDoctor(values);
-    } else if (first === 'export') await commandExport(rest, values);
+    } else if (first === 'quantize') await commandQuantize(rest, values);
+    else if (first === 'export') await commandExport(rest, values);
     else await commandExport(positionals, values);
     return ExitCode.ok;
   } catch (error) {

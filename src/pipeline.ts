@@ -1,6 +1,7 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Listr, type ListrRendererValue } from 'listr2';
 import type { BridgeSession } from './bridge/session.js';
 import { openBridge } from './bridge/session.js';
@@ -20,6 +21,9 @@ import { graphMetadata, taskConfig } from './export/task-config.js';
 import { defaultGates, describeFailure, evaluateGates } from './verify/gates.js';
 import { compareWithPytorch } from './verify/parity.js';
 import { renderMarkdown } from './verify/report.js';
+import type { ComparisonMetrics } from './verify/metrics.js';
+import { readOnnx } from './onnx/model-file.js';
+import { quantizeDynamic } from './quantize/dynamic.js';
 import { embeddedSamples } from './verify/samples.js';
 
 export const SAMPLE_SEED = 20251125;
@@ -30,7 +34,7 @@ export interface ExportResult {
   verified: boolean;
   tasks: string[];
   files: Manifest['files'];
-  parity: Array<{ task: string; fp32MaxAbsDiff: number | null; passed: boolean }>;
+  parity: Array<{ task: string; fp32MaxAbsDiff: number | null; int8Top1Agreement: number | null; passed: boolean }>;
   timings: Record<string, number>;
   unverifiedDir?: string;
 }
@@ -45,12 +49,33 @@ interface Context {
   tasks: string[];
   staging?: string;
   workDir?: string;
-  graphs: Record<string, string>;
+  /** task -> "fp32" | "int8" -> graph file in the staging dir. */
+  graphs: Record<string, Record<string, string>>;
   /** task -> external data file name, for graphs whose weights are outside the protobuf. */
   weightFiles: Record<string, string>;
+  int8WeightFiles: Record<string, string>;
   report?: ParityReport;
   timings: Record<string, number>;
   result?: ExportResult;
+}
+
+/** Size of a graph file plus its external data file, if any. */
+function graphBytes(file: string, weights?: string): number {
+  return statSync(file).size + (weights ? statSync(join(dirname(file), weights)).size : 0);
+}
+
+/** Infinity and NaN are not JSON: the report stores them as null. */
+function jsonSafeComparisons(comparisons: Record<string, ComparisonMetrics>): ParityReport['tasks'][number]['comparisons'] {
+  return Object.fromEntries(
+    Object.entries(comparisons).map(([kind, metrics]) => [
+      kind,
+      {
+        ...metrics,
+        maxAbsDiff: Number.isFinite(metrics.maxAbsDiff) ? metrics.maxAbsDiff : null,
+        worst: metrics.worst.map((w) => ({ ...w, maxAbsDiff: Number.isFinite(w.maxAbsDiff) ? w.maxAbsDiff : null })),
+      },
+    ]),
+  );
 }
 
 function rendererFor(options: ExportOptions): ListrRendererValue {
@@ -76,6 +101,9 @@ function specOptions(options: ExportOptions): Record<string, unknown> {
     exporter: options.exporter,
     fp32Tolerance: options.fp32Tolerance,
     externalData: options.externalData,
+    int8Top1: options.int8Top1,
+    quantize: options.quantize,
+    quantization: options.quantization,
   };
 }
 
@@ -90,6 +118,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     tasks: [],
     graphs: {},
     weightFiles: {},
+    int8WeightFiles: {},
     timings: {},
   };
   const renderer = rendererFor(options);
@@ -171,13 +200,32 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               c.options.externalData ? 'always' : 'auto',
             );
             for (const graph of derived) if (graph.dataFile) c.weightFiles[graph.task] = basename(graph.dataFile);
-            for (const graph of derived) c.graphs[graph.task] = graph.file;
+            for (const graph of derived) c.graphs[graph.task] = { fp32: graph.file };
             for (const [name, config] of Object.entries(configs)) {
               await writeFile(join(c.staging, `${name}_config.json`), `${JSON.stringify(config, null, 2)}\n`);
             }
             task.output = 'saving the tokenizer';
             await c.bridge!.client.request('save_tokenizer', { model_dir: c.modelDir, out_dir: join(c.staging, 'tokenizer') });
             task.title = `Export to ONNX (FP32): ${derived.length} graph(s), traced once in ${exported.seconds.toFixed(1)} s`;
+          }),
+      },
+      {
+        title: 'Quantize to INT8 (dynamic)',
+        enabled: (c) => c.options.quantize === 'int8',
+        task: async (c, task) =>
+          timed(c, 'quantize', async () => {
+            const sizes: string[] = [];
+            for (const name of c.tasks) {
+              task.output = `quantizing ${name}`;
+              const fp32 = c.graphs[name]!.fp32!;
+              const out = join(c.staging!, `${name}_int8.onnx`);
+              const result = await quantizeDynamic(await readOnnx(fp32), out, c.options.quantization, toolVersion());
+              c.graphs[name]!.int8 = out;
+              if (result.dataFile) c.int8WeightFiles[name] = basename(result.dataFile);
+              const fp32Bytes = graphBytes(fp32, c.weightFiles[name]);
+              sizes.push(`${((result.bytes / fp32Bytes) * 100).toFixed(0)}%`);
+            }
+            task.title = `Quantize to INT8 (dynamic): ${c.tasks.length} graph(s), ${sizes.join(', ')} of FP32 size`;
           }),
       },
       {
@@ -196,16 +244,10 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               workDir: join(c.workDir!, 'parity'),
               onProgress: (message) => (task.output = message),
             });
-            const gates = defaultGates(c.options.fp32Tolerance);
+            const gates = defaultGates(c.options.fp32Tolerance, c.options.int8Top1);
             const taskReports = c.tasks.map((name) => {
-              const fp32 = comparisons[name]!;
-              const results = evaluateGates(gates, { fp32 });
-              return {
-                task: name,
-                comparisons: { fp32: { ...fp32, maxAbsDiff: Number.isFinite(fp32.maxAbsDiff) ? fp32.maxAbsDiff : null } },
-                gates: results,
-                passed: results.every((gate) => gate.passed),
-              };
+              const results = evaluateGates(gates, comparisons[name]!);
+              return { task: name, comparisons: jsonSafeComparisons(comparisons[name]!), gates: results, passed: results.every((gate) => gate.passed) };
             });
             c.report = {
               schema: 'rapidfit-export/parity-report',
@@ -215,26 +257,16 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               model: { dir: c.modelDir, format: c.spec!.format },
               samples: { source: samples.source, seed: samples.seed, count: samples.texts.length, maxLength: c.options.maxLength },
               environment: { ...runtimeFacts(), bridge: c.bridge!.client.versions },
-              tasks: taskReports.map((report) => ({
-                ...report,
-                comparisons: {
-                  fp32: {
-                    ...report.comparisons.fp32,
-                    worst: report.comparisons.fp32.worst.map((w) => ({
-                      ...w,
-                      maxAbsDiff: Number.isFinite(w.maxAbsDiff) ? w.maxAbsDiff : null,
-                    })),
-                  },
-                },
-              })),
+              tasks: taskReports,
               passed: taskReports.every((report) => report.passed),
             };
             await writeFile(join(c.staging!, 'parity-report.json'), `${JSON.stringify(c.report, null, 2)}\n`);
             await writeFile(join(c.staging!, 'parity-report.md'), renderMarkdown(c.report));
-            const worst = Math.max(...taskReports.map((r) => r.comparisons.fp32.maxAbsDiff ?? Infinity));
-            task.title = `Verify parity with PyTorch: ${samples.texts.length} samples, max FP32 diff ${worst.toExponential(2)} (${
-              c.report.passed ? 'pass' : 'FAIL'
-            })`;
+            const worst = Math.max(...taskReports.map((r) => r.comparisons.fp32?.maxAbsDiff ?? Infinity));
+            const int8 = taskReports.filter((r) => r.comparisons.int8).map((r) => r.comparisons.int8!.top1Agreement);
+            task.title = `Verify parity with PyTorch: ${samples.texts.length} samples, max FP32 diff ${worst.toExponential(2)}${
+              int8.length > 0 ? `, INT8 top-1 agreement >= ${(Math.min(...int8) * 100).toFixed(1)}%` : ''
+            } (${c.report.passed ? 'pass' : 'FAIL'})`;
           }),
       },
       {
@@ -255,6 +287,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
                 fp32: `${name}.onnx`,
                 config: `${name}_config.json`,
                 ...(c.weightFiles[name] ? { weights: c.weightFiles[name] } : {}),
+                ...(c.graphs[name]?.int8 ? { int8: `${name}_int8.onnx` } : {}),
+                ...(c.int8WeightFiles[name] ? { int8Weights: c.int8WeightFiles[name] } : {}),
                 numLabels: c.spec!.tasks.find((t) => t.name === name)!.numLabels,
               })),
               options: specOptions(c.options),
@@ -269,6 +303,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
             const parity = c.report!.tasks.map((t) => ({
               task: t.task,
               fp32MaxAbsDiff: t.comparisons.fp32?.maxAbsDiff ?? null,
+              int8Top1Agreement: t.comparisons.int8?.top1Agreement ?? null,
               passed: t.passed,
             }));
             if (!verified) {

@@ -19,6 +19,8 @@ export const manifestSchema = z.object({
       fp32: z.string(),
       config: z.string(),
       weights: z.string().optional(),
+      int8: z.string().optional(),
+      int8Weights: z.string().optional(),
       numLabels: z.number().int(),
     }),
   ),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quantizeOptionsSchema } from '../quantize/options.js';
 
 export const EXPORTERS = ['torchscript', 'dynamo'] as const;
 
@@ -13,6 +14,9 @@ export const exportOptionsSchema = z
     maxLength: z.number().int().min(2).max(8192),
     exporter: z.enum(EXPORTERS),
     fp32Tolerance: z.number().positive().max(1),
+    int8Top1: z.number().min(0).max(1),
+    quantize: z.enum(['int8', 'none']),
+    quantization: quantizeOptionsSchema,
     python: z.string().min(1).optional(),
     externalData: z.boolean(),
     force: z.boolean(),
@@ -37,6 +41,7 @@ export const DEFAULTS = {
   maxLength: 128,
   exporter: 'torchscript' as const,
   fp32Tolerance: 1e-4,
+  int8Top1: 0.99,
 };
 
 /** One line per zod issue: "--opset: opset must be at least 14". */

@@ -1,10 +1,10 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../errors.js';
 import { copyRange, readExternalBytes, resolveAllExternal, writeChunk, type ExternalRange } from './external-data.js';
-import { decodeModel, encodeModel, type ModelProto, type TensorProto } from './proto.js';
+import { decodeModel, encodeModel, type ModelProto, type StringStringEntryProto, type TensorProto } from './proto.js';
 import { EXTERNAL } from './tensor.js';
 import { findUnknownFields } from './wire-check.js';
 
@@ -97,7 +97,59 @@ export function weightBytes(model: ModelProto, sources: Map<TensorProto, Externa
   return (model.graph?.initializer ?? []).reduce((sum, tensor) => sum + tensorBytes(tensor, sources), 0);
 }
 
-function stripExternal(tensor: TensorProto): TensorProto {
+/**
+ * Appends tensors to one external data file, each at an aligned offset (64 KiB for tensors of 1 MiB
+ * or more, 4 KiB otherwise), from memory or streamed from a source range. Returns the
+ * `external_data` entries for each tensor.
+ */
+export class ExternalDataWriter {
+  private readonly stream: WriteStream;
+  private readonly done: Promise<void>;
+  private offset = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly location: string,
+  ) {
+    this.stream = createWriteStream(path);
+    this.done = finished(this.stream);
+  }
+
+  async append(data: Uint8Array | ExternalRange | AsyncIterable<Uint8Array>, byteLength?: number): Promise<StringStringEntryProto[]> {
+    const length = data instanceof Uint8Array ? data.length : 'length' in data && typeof data.length === 'number' ? data.length : byteLength;
+    if (length === undefined) throw new Error('append: the length of a streamed tensor must be given');
+    const align = length >= LARGE_TENSOR ? ALIGN_LARGE : ALIGN_SMALL;
+    const padding = (align - (this.offset % align)) % align;
+    if (padding > 0) await writeChunk(this.stream, new Uint8Array(padding));
+    this.offset += padding;
+    const start = this.offset;
+    if (data instanceof Uint8Array) await writeChunk(this.stream, data);
+    else if ('file' in data) await copyRange(data as ExternalRange, this.stream);
+    else {
+      let written = 0;
+      for await (const chunk of data as AsyncIterable<Uint8Array>) {
+        await writeChunk(this.stream, chunk);
+        written += chunk.length;
+      }
+      if (written !== length) throw new Error(`append: streamed ${written} bytes, expected ${length}`);
+    }
+    this.offset += length;
+    return [
+      { key: 'location', value: this.location },
+      { key: 'offset', value: String(start) },
+      { key: 'length', value: String(length) },
+    ];
+  }
+
+  /** Finishes the file; returns its size. */
+  async close(): Promise<number> {
+    this.stream.end();
+    await this.done;
+    return this.offset;
+  }
+}
+
+export function stripExternal(tensor: TensorProto): TensorProto {
   const { data_location: _location, external_data: _external, raw_data: _raw, ...rest } = tensor;
   return rest;
 }
@@ -130,10 +182,7 @@ export async function writeOnnx(
 
   if (externalize) {
     const location = options.location ?? `${basename(file).replace(/\.onnx$/, '')}_weights.bin`;
-    dataFile = join(dirname(file), location);
-    const stream = createWriteStream(dataFile);
-    const done = finished(stream);
-    let offset = 0;
+    const writer = new ExternalDataWriter(join(dirname(file), location), location);
     for (const tensor of graph.initializer ?? []) {
       const length = tensorBytes(tensor, sources);
       const source = sources.get(tensor);
@@ -141,27 +190,12 @@ export async function writeOnnx(
         if (source) replaced.set(tensor, { ...stripExternal(tensor), raw_data: await readExternalBytes(source) });
         continue;
       }
-      const align = length >= LARGE_TENSOR ? ALIGN_LARGE : ALIGN_SMALL;
-      const padding = (align - (offset % align)) % align;
-      if (padding > 0) await writeChunk(stream, new Uint8Array(padding));
-      offset += padding;
-      if (source) await copyRange(source, stream);
-      else await writeChunk(stream, tensor.raw_data!);
-      replaced.set(tensor, {
-        ...stripExternal(tensor),
-        data_location: EXTERNAL,
-        external_data: [
-          { key: 'location', value: location },
-          { key: 'offset', value: String(offset) },
-          { key: 'length', value: String(length) },
-        ],
-      });
-      offset += length;
+      const entries = await writer.append(source ?? tensor.raw_data!);
+      replaced.set(tensor, { ...stripExternal(tensor), data_location: EXTERNAL, external_data: entries });
       externalTensors += 1;
     }
-    stream.end();
-    await done;
-    dataBytes = offset;
+    dataBytes = await writer.close();
+    dataFile = writer.path;
   } else {
     for (const tensor of graph.initializer ?? []) {
       const source = sources.get(tensor);

@@ -9,8 +9,11 @@ export interface Gate {
   limit: number;
 }
 
-export function defaultGates(fp32Tolerance: number): Gate[] {
-  return [{ comparison: 'fp32', metric: 'maxAbsDiff', op: '<=', limit: fp32Tolerance }];
+export function defaultGates(fp32Tolerance: number, int8Top1 = 0.99): Gate[] {
+  return [
+    { comparison: 'fp32', metric: 'maxAbsDiff', op: '<=', limit: fp32Tolerance },
+    { comparison: 'int8', metric: 'top1Agreement', op: '>=', limit: int8Top1 },
+  ];
 }
 
 export function evaluateGates(gates: Gate[], comparisons: Record<string, ComparisonMetrics>): GateResult[] {

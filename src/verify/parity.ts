@@ -10,8 +10,8 @@ export interface ParityInput {
   modelDir: string;
   taskName?: string;
   tasks: string[];
-  /** task -> ONNX file to check against PyTorch. */
-  graphs: Record<string, string>;
+  /** task -> comparison kind ("fp32", "int8") -> ONNX file to check against PyTorch. */
+  graphs: Record<string, Record<string, string>>;
   samples: SampleSet;
   maxLength: number;
   workDir: string;
@@ -24,13 +24,16 @@ function toLogits(array: Awaited<ReturnType<typeof readNpy>>): LogitsBatch {
 }
 
 /** Runs every sample through PyTorch (bridge) and each ONNX graph (onnxruntime-node) and compares. */
-export async function compareWithPytorch(input: ParityInput): Promise<Record<string, ComparisonMetrics>> {
+export async function compareWithPytorch(input: ParityInput): Promise<Record<string, Record<string, ComparisonMetrics>>> {
   const sessions = new Map<string, ClassifierSession>();
   const comparisons = new Map<string, LogitsComparison>();
+  const key = (task: string, kind: string) => `${task}\u0000${kind}`;
   try {
     for (const task of input.tasks) {
-      sessions.set(task, await ClassifierSession.open(input.graphs[task]!));
-      comparisons.set(task, new LogitsComparison());
+      for (const [kind, file] of Object.entries(input.graphs[task] ?? {})) {
+        sessions.set(key(task, kind), await ClassifierSession.open(file));
+        comparisons.set(key(task, kind), new LogitsComparison());
+      }
     }
     const batches = batchSamples(input.samples.texts);
     for (const [batchIndex, batch] of batches.entries()) {
@@ -56,12 +59,18 @@ export async function compareWithPytorch(input: ParityInput): Promise<Record<str
       };
       for (const task of input.tasks) {
         const expected = toLogits(await readNpy(reference.files[task]!));
-        const actual = await sessions.get(task)!.run(tokenized);
-        comparisons.get(task)!.add(expected, actual, batch.texts, batch.firstIndex);
+        for (const kind of Object.keys(input.graphs[task] ?? {})) {
+          const actual = await sessions.get(key(task, kind))!.run(tokenized);
+          comparisons.get(key(task, kind))!.add(expected, actual, batch.texts, batch.firstIndex);
+        }
       }
     }
   } finally {
     for (const session of sessions.values()) await session.release();
   }
-  return Object.fromEntries([...comparisons].map(([task, comparison]) => [task, comparison.result()]));
+  const out: Record<string, Record<string, ComparisonMetrics>> = {};
+  for (const task of input.tasks) {
+    out[task] = Object.fromEntries(Object.keys(input.graphs[task] ?? {}).map((kind) => [kind, comparisons.get(key(task, kind))!.result()]));
+  }
+  return out;
 }

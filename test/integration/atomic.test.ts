@@ -10,11 +10,11 @@ describe('atomic bundles', () => {
   it('a failed parity gate exits 3, names the task, keeps the previous bundle and marks the candidate unverified', async () => {
     const root = scratchDir();
     const out = join(root, 'bundle');
-    const first = await runCli([fixturePath('tiny-max-tanh'), '-o', out, '--samples-limit', '20', '--no-progress']);
+    const first = await runCli([fixturePath('tiny-max-tanh'), '-o', out, '--samples-limit', '20', '--quantize', 'none', '--no-progress']);
     expect(first.exitCode, first.stderr).toBe(0);
     const manifestBefore = readFileSync(join(out, 'manifest.json'), 'utf8');
 
-    const failed = await runCli([fixturePath('tiny-max-tanh'), '-o', out, '--samples-limit', '20', '--fp32-tolerance', '1e-15', '--json']);
+    const failed = await runCli([fixturePath('tiny-max-tanh'), '-o', out, '--samples-limit', '20', '--quantize', 'none', '--fp32-tolerance', '1e-15', '--json']);
     expect(failed.exitCode).toBe(3);
     expect(failed.stderr).toMatch(/parity gate failed: task "language": fp32 maxAbsDiff = [0-9.e-]+, limit <= 1\.00e-15/);
     const json = JSON.parse(failed.stdout);
@@ -27,7 +27,7 @@ describe('atomic bundles', () => {
     expect(readFileSync(join(unverified, 'parity-report.md'), 'utf8')).toMatch(/# Parity report: FAILED[\s\S]*\*\*FAIL\*\*/);
     expect(leftovers(root)).toEqual([]);
 
-    const again = await runCli([fixturePath('tiny-max-tanh'), '-o', out, '--samples-limit', '20', '--no-progress']);
+    const again = await runCli([fixturePath('tiny-max-tanh'), '-o', out, '--samples-limit', '20', '--quantize', 'none', '--no-progress']);
     expect(again.exitCode).toBe(0);
   }, 10 * 60_000);
 

@@ -52,10 +52,11 @@ describe('bridge venv state', () => {
 });
 
 describe('export options', () => {
-  const base = { force: false, 'external-data': false, json: false, progress: true, 'no-progress': false, verbose: false, help: false, version: false };
+  const base = { force: false, 'external-data': false, 'per-channel': false, 'reduce-range': false, json: false, progress: true, 'no-progress': false, verbose: false, help: false, version: false };
   it('applies defaults and derives the output dir', () => {
     const options = buildExportOptions('/models/my_model', base);
-    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4 });
+    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4, int8Top1: 0.99, quantize: 'int8' });
+    expect(options.quantization).toMatchObject({ weightType: 'int8', perChannel: false, reduceRange: false, excludeNodes: [] });
     expect(buildExportOptions('/m', { ...base, tasks: 'a, b,,c' }).tasks).toEqual(['a', 'b', 'c']);
   });
   it('refuses bad numbers, ranges and combinations with a named flag', () => {
@@ -64,5 +65,8 @@ describe('export options', () => {
     expect(() => buildExportOptions('/m', { ...base, 'max-length': '1' })).toThrowError(/--max-length/);
     expect(() => buildExportOptions('/m', { ...base, exporter: 'magic' })).toThrowError(/--exporter/);
     expect(() => buildExportOptions('/m', { ...base, exporter: 'dynamo', opset: '17' })).toThrowError(/dynamo exporter needs --opset 18/);
+    expect(() => buildExportOptions('/m', { ...base, 'weight-type': 'int4' })).toThrowError(/--weight-type/);
+    expect(() => buildExportOptions('/m', { ...base, quantize: 'fp16' })).toThrowError(/--quantize/);
+    expect(() => buildExportOptions('/m', { ...base, 'int8-top1': '1.5' })).toThrowError(/--int8-top1/);
   });
 });

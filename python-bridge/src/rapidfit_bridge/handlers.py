@@ -92,7 +92,10 @@ def _dummy_inputs(max_length: int) -> tuple[torch.Tensor, torch.Tensor]:
     return input_ids, attention_mask
 
 
-def _export_graph(graph: torch.nn.Module, out_file: Path, output_names: list[str], opset: int, max_length: int, exporter: str) -> None:
+def _export_graph(
+    graph: torch.nn.Module, out_file: Path, output_names: list[str], opset: int, max_length: int, exporter: str,
+    infer_shapes: bool = True,
+) -> None:
     input_ids, attention_mask = _dummy_inputs(max_length)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
@@ -128,6 +131,13 @@ def _export_graph(graph: torch.nn.Module, out_file: Path, output_names: list[str
                 do_constant_folding=True,
                 dynamo=False,
             )
+    if not infer_shapes:
+        return
+    # Shape information lets onnxruntime apply the same fusions to our graphs as to graphs that went
+    # through its own quantizer (which runs shape inference); the path API also works past 2 GB.
+    import onnx
+
+    onnx.shape_inference.infer_shapes_path(str(out_file), str(out_file))
 
 
 def export(params: dict, progress: Progress | None = None) -> dict:
@@ -139,6 +149,7 @@ def export(params: dict, progress: Progress | None = None) -> dict:
     max_length = int(params.get("max_length", 128))
     exporter = params.get("exporter", "torchscript")
     mode = params.get("mode", "shared")
+    infer_shapes = bool(params.get("infer_shapes", True))
     out_dir = Path(params["out_dir"])
     started = time.perf_counter()
     try:
@@ -148,14 +159,14 @@ def export(params: dict, progress: Progress | None = None) -> dict:
                 if progress:
                     progress(f"tracing {task}")
                 path = out_dir / f"{task}.onnx"
-                _export_graph(model.select([task]), path, ["logits"], opset, max_length, exporter)
+                _export_graph(model.select([task]), path, ["logits"], opset, max_length, exporter, infer_shapes)
                 files[task] = {"file": str(path), "output": "logits"}
         else:
             if progress:
                 progress(f"tracing the shared encoder with {len(tasks)} task output(s)")
             outputs = [f"logits.{index}" for index in range(len(tasks))]
             path = out_dir / "multitask.onnx"
-            _export_graph(model.select(tasks), path, outputs, opset, max_length, exporter)
+            _export_graph(model.select(tasks), path, outputs, opset, max_length, exporter, infer_shapes)
             files = {task: {"file": str(path), "output": output} for task, output in zip(tasks, outputs)}
     except BridgeError:
         raise

@@ -1,0 +1,92 @@
+import { open } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import type { ExternalRange } from '../onnx/external-data.js';
+import { toNumber, type TensorProto } from '../onnx/proto.js';
+import { DataType, elementCount } from '../onnx/tensor.js';
+
+/** Chunks of 4 Mi elements (16 MiB of float32): the quantizer's memory does not grow with tensor size. */
+export const CHUNK_ELEMENTS = 4 * 2 ** 20;
+
+export interface FloatChunk {
+  /** Index of values[0] in the flattened tensor. */
+  offset: number;
+  values: Float32Array;
+}
+
+/** The float32 values of one initializer, readable in chunks, from memory or from its external data. */
+export interface FloatSource {
+  name: string;
+  dims: number[];
+  count: number;
+  chunks(maxElements?: number): AsyncIterable<FloatChunk>;
+}
+
+function copyToFloats(bytes: Uint8Array, start: number, count: number): Float32Array {
+  const copy = new Uint8Array(count * 4);
+  copy.set(bytes.subarray(start * 4, (start + count) * 4));
+  return new Float32Array(copy.buffer);
+}
+
+/**
+ * Validates a float32 initializer (type, raw_data length, finiteness is checked while reading) and
+ * returns a chunked reader. Malformed tensors are refused with exit 2 and the tensor's name.
+ */
+export function floatSource(tensor: TensorProto, external: Map<TensorProto, ExternalRange>, file: string): FloatSource {
+  const name = tensor.name ?? '(unnamed)';
+  if (tensor.data_type !== DataType.FLOAT) {
+    throw new InputError(`tensor "${name}": data type ${tensor.data_type ?? 'unset'} is not float32; only float32 weights are quantized`, {
+      file,
+      code: 'UNSUPPORTED_TYPE',
+    });
+  }
+  const dims = (tensor.dims ?? []).map(toNumber);
+  const count = elementCount(tensor);
+  const range = external.get(tensor);
+  const inlineFloats = tensor.float_data && tensor.float_data.length > 0 ? Float32Array.from(tensor.float_data) : undefined;
+  const raw = tensor.raw_data && tensor.raw_data.length > 0 ? tensor.raw_data : undefined;
+  const available = range ? range.length : raw ? raw.length : inlineFloats ? inlineFloats.length * 4 : 0;
+  if (available !== count * 4) {
+    throw new InputError(
+      `tensor "${name}": malformed data: ${available} bytes stored, shape [${dims.join(', ')}] of float32 needs ${count * 4}`,
+      { file, code: 'MALFORMED_TENSOR' },
+    );
+  }
+  async function* chunks(maxElements = CHUNK_ELEMENTS): AsyncIterable<FloatChunk> {
+    if (inlineFloats) {
+      for (let offset = 0; offset < count; offset += maxElements) {
+        yield { offset, values: inlineFloats.subarray(offset, Math.min(count, offset + maxElements)) };
+      }
+      return;
+    }
+    if (raw) {
+      for (let offset = 0; offset < count; offset += maxElements) {
+        yield { offset, values: copyToFloats(raw, offset, Math.min(maxElements, count - offset)) };
+      }
+      return;
+    }
+    const handle = await open(range!.file, 'r');
+    try {
+      for (let offset = 0; offset < count; offset += maxElements) {
+        const n = Math.min(maxElements, count - offset);
+        const buffer = Buffer.alloc(n * 4);
+        let done = 0;
+        while (done < buffer.length) {
+          const { bytesRead } = await handle.read(buffer, done, buffer.length - done, range!.offset + offset * 4 + done);
+          if (bytesRead === 0) throw new InputError(`tensor "${name}": external data ends early`, { file });
+          done += bytesRead;
+        }
+        yield { offset, values: new Float32Array(buffer.buffer, buffer.byteOffset, n) };
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return { name, dims, count, chunks };
+}
+
+/** Reads a whole (bounded-size) float tensor into memory, e.g. to transpose a Gemm weight. */
+export async function readAllFloats(source: FloatSource): Promise<Float32Array> {
+  const out = new Float32Array(source.count);
+  for await (const chunk of source.chunks()) out.set(chunk.values, chunk.offset);
+  return out;
+}

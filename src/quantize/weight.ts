@@ -1,0 +1,93 @@
+import { InputError } from '../errors.js';
+import type { FloatSource } from './float-source.js';
+import { computeScaleZeroPoint, fullRange, qRange, quantizeValue, type QuantType } from './math.js';
+
+export interface WeightParams {
+  type: QuantType;
+  symmetric: boolean;
+  reduceRange: boolean;
+  /** Quantize per slice along this axis (per channel); undefined: one scale for the tensor. */
+  channelAxis?: number;
+}
+
+export interface QuantizedWeight {
+  type: QuantType;
+  dims: number[];
+  scales: number[];
+  zeroPoints: number[];
+  /** Normalised axis when per channel. */
+  channelAxis?: number;
+  byteLength: number;
+  /** The quantized values, produced chunk by chunk from the source (read twice: stats, then values). */
+  data(): AsyncIterable<Uint8Array>;
+}
+
+interface Layout {
+  channels: number;
+  inner: number;
+}
+
+function layout(dims: number[], axis: number | undefined): Layout & { axis?: number } {
+  if (axis === undefined) return { channels: 1, inner: 1 };
+  const rank = dims.length;
+  const normalized = axis < 0 ? axis + rank : axis;
+  if (normalized < 0 || normalized >= rank) throw new Error(`per-channel axis ${axis} is out of range for rank ${rank}`);
+  const inner = dims.slice(normalized + 1).reduce((product, dim) => product * dim, 1);
+  return { channels: dims[normalized]!, inner, axis: normalized };
+}
+
+/**
+ * Quantizes one float32 weight the way onnxruntime's quantize_initializer_impl /
+ * quantize_weight_per_channel_impl do, streaming: one pass for min/max, one pass for values.
+ */
+export async function quantizeWeight(source: FloatSource, params: WeightParams, file: string): Promise<QuantizedWeight> {
+  const { channels, inner, axis } = layout(source.dims, params.channelAxis);
+  const mins = new Float64Array(channels).fill(Infinity);
+  const maxs = new Float64Array(channels).fill(-Infinity);
+  for await (const { offset, values } of source.chunks()) {
+    for (let index = 0; index < values.length; index += 1) {
+      const value = values[index]!;
+      if (!Number.isFinite(value)) {
+        throw new InputError(`tensor "${source.name}": contains NaN or Inf at element ${offset + index}; it cannot be quantized`, {
+          file,
+          code: 'MALFORMED_TENSOR',
+        });
+      }
+      const channel = channels === 1 ? 0 : Math.floor((offset + index) / inner) % channels;
+      if (value < mins[channel]!) mins[channel] = value;
+      if (value > maxs[channel]!) maxs[channel] = value;
+    }
+  }
+  const [qmin, qmax] = qRange(params.type, params.reduceRange, params.symmetric);
+  const scales: number[] = [];
+  const zeroPoints: number[] = [];
+  for (let channel = 0; channel < channels; channel += 1) {
+    // numpy: an empty tensor has rmin = rmax = 0
+    const min = mins[channel] === Infinity ? 0 : mins[channel]!;
+    const max = maxs[channel] === -Infinity ? 0 : maxs[channel]!;
+    const { scale, zeroPoint } = computeScaleZeroPoint(min, max, qmin, qmax, params.symmetric);
+    scales.push(scale);
+    zeroPoints.push(zeroPoint);
+  }
+  const [low, high] = fullRange(params.type);
+  const signed = params.type === 'int8';
+  async function* data(): AsyncIterable<Uint8Array> {
+    for await (const { offset, values } of source.chunks()) {
+      const out = signed ? new Int8Array(values.length) : new Uint8Array(values.length);
+      for (let index = 0; index < values.length; index += 1) {
+        const channel = channels === 1 ? 0 : Math.floor((offset + index) / inner) % channels;
+        out[index] = quantizeValue(values[index]!, scales[channel]!, zeroPoints[channel]!, low, high);
+      }
+      yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+  }
+  return {
+    type: params.type,
+    dims: source.dims,
+    scales,
+    zeroPoints,
+    ...(axis !== undefined ? { channelAxis: axis } : {}),
+    byteLength: source.count,
+    data,
+  };
+}
