@@ -243,7 +243,7 @@ async function commandQuantize(positionals: string[], values: Values): Promise<v
   const summary = `${out}: ${Object.entries(result.quantizedNodes).map(([op, n]) => `${n} ${op}`).join(', ')} quantized (${result.quantizedWeights} weights) in ${seconds.toFixed(1)} s; ${(result.bytes / 1e6).toFixed(1)} MB${
     Object.keys(result.unsupported).length > 0 ? `; left in float (not implemented): ${Object.entries(result.unsupported).map(([op, n]) => `${n} ${op}`).join(', ')}` : ''
   }`;
-  print(values.json, { ...result, seconds }, summary);
+  print(values.json, { ...result, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 }, summary);
 }
 
 async function commandExport(positionals: string[], values: Values): Promise<void> {
