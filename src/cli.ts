@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { existsSync, realpathSync } from 'node:fs';
+import type { Manifest } from './config/manifest.js';
 import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -10,7 +11,10 @@ import { findPython } from './bridge/python.js';
 import { installSignalHandlers, runAbortActions } from './cleanup.js';
 import { DEFAULTS, describeZodError, exportOptionsSchema, type ExportOptions } from './config/options.js';
 import { runtimeFacts, toolVersion } from './environment.js';
-import { ExitCode, formatToolError, InputError, ToolError, type ExitCodeValue } from './errors.js';
+import { ExitCode, formatToolError, GateError, InputError, ToolError, type ExitCodeValue } from './errors.js';
+import { verifyBundle } from './verify/bundle-check.js';
+import { writeJunit } from './verify/ci-output.js';
+import { describeFailure, formatNumber, gatesForTask, parseGateSpec, type GateSpec } from './verify/gates.js';
 import { checkModelDir } from './export/model-dir.js';
 import { describeModelSpec, inspectModel } from './export/model-spec.js';
 import { LOCK_FILE } from './paths.js';
@@ -28,6 +32,9 @@ Usage:
   rapidfit-export inspect <file.onnx>            print inputs, outputs, opsets, ops, weight bytes (no Python)
   rapidfit-export quantize <in.onnx> [-o out.onnx] [quantize options]
                                                  dynamic INT8 quantization of any ONNX file (no Python)
+  rapidfit-export verify <bundle> [--json] [--junit f]
+                                                 check a bundle without Python: checksums, every graph
+                                                 re-run on the stored samples at the bundle's gates
   rapidfit-export bridge doctor [--python P]     print the Python bridge's interpreter, versions, lock hash
 
 Options (export):
@@ -40,7 +47,12 @@ Options (export):
       --fp32-tolerance <x> FP32 gate: max abs logit diff vs PyTorch (default ${DEFAULTS.fp32Tolerance})
       --int8-top1 <x>      INT8 gate: top-1 agreement with PyTorch (default ${DEFAULTS.int8Top1})
       --quantize <mode>    int8 (default): also write <task>_int8.onnx; none: FP32 only
+      --gate <spec>        override a gate, globally or per task (repeatable):
+                           [task.]fp32.max_abs=<x> or [task.]int8.top1=<x>, e.g. --gate spam.int8.top1=0.95
+      --junit <file>       also write the gates as JUnit XML (one test case per task and gate)
       --samples-limit <n>  verify on the first n embedded samples only
+      --samples <file>     more verification texts: .txt (one per line) or .jsonl with "text" and
+                           optional "labels": {"task": "label"} (gold labels give accuracy)
       --external-data      store weights in <task>_weights.bin (automatic past 2 GB)
       --force              replace an output directory that is not a previous bundle
 Quantize options (also apply to the <task>_int8.onnx graphs of an export):
@@ -68,6 +80,9 @@ const OPTIONS = {
   exporter: { type: 'string' },
   'fp32-tolerance': { type: 'string' },
   'int8-top1': { type: 'string' },
+  gate: { type: 'string', multiple: true },
+  junit: { type: 'string' },
+  samples: { type: 'string' },
   quantize: { type: 'string' },
   'samples-limit': { type: 'string' },
   force: { type: 'boolean', default: false },
@@ -122,6 +137,15 @@ export function buildExportOptions(modelDir: string, values: Values): ExportOpti
     int8Top1: numberOption(values, 'int8-top1', DEFAULTS.int8Top1),
     quantize: values.quantize ?? 'int8',
     quantization: buildQuantizeOptions(values),
+    gates: (values.gate ?? []).map((text) => {
+      try {
+        return parseGateSpec(text);
+      } catch (error) {
+        throw new InputError((error as Error).message);
+      }
+    }),
+    junit: values.junit ? resolve(values.junit) : undefined,
+    samples: values.samples ? resolve(values.samples) : undefined,
     sampleLimit: values['samples-limit'] === undefined ? undefined : numberOption(values, 'samples-limit', 0),
     python: values.python,
     force: values.force,
@@ -246,6 +270,36 @@ async function commandQuantize(positionals: string[], values: Values): Promise<v
   print(values.json, { ...result, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 }, summary);
 }
 
+/** The gates a bundle was built with, from its manifest's options. */
+function gatesFromManifest(task: string, manifest: Manifest) {
+  const options = manifest.options as { fp32Tolerance?: number; int8Top1?: number; gates?: GateSpec[] };
+  return gatesForTask(task, options.fp32Tolerance ?? DEFAULTS.fp32Tolerance, options.int8Top1 ?? DEFAULTS.int8Top1, options.gates ?? []);
+}
+
+async function commandVerify(positionals: string[], values: Values): Promise<void> {
+  const target = positionals[0];
+  if (!target) throw new InputError('verify needs a bundle directory', { hint: 'rapidfit-export verify ./my_model-onnx' });
+  const dir = resolve(target);
+  if (!existsSync(dir)) throw new InputError('the bundle directory does not exist', { file: dir });
+  const verification = await verifyBundle(dir, gatesFromManifest, (line) => {
+    if (!values.json) process.stderr.write(`  ${line}\n`);
+  });
+  if (values.junit) await writeJunit(resolve(values.junit), verification.tasks);
+  const lines = [`${dir}: ${verification.manifest.files.length} files match the manifest`];
+  for (const task of verification.tasks) {
+    for (const [kind, metrics] of Object.entries(task.comparisons)) {
+      const gates = task.gates.filter((gate) => gate.comparison === kind).map((gate) => `${gate.passed ? 'pass' : 'FAIL'} ${gate.metric} ${gate.op} ${formatNumber(gate.limit)}`);
+      lines.push(`  ${task.task} ${kind}: max abs diff ${formatNumber(metrics.maxAbsDiff)}, top-1 agreement ${(metrics.top1Agreement * 100).toFixed(2)}% (${metrics.samples} samples) ${gates.join('; ')}`);
+    }
+  }
+  lines.push(verification.passed ? 'verified' : 'FAILED');
+  print(values.json, { ok: verification.passed, tasks: verification.tasks, files: verification.manifest.files.length }, lines.join('\n'));
+  if (!verification.passed) {
+    const failures = verification.tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)));
+    throw new GateError(`parity gate failed: ${failures.join('; ')}`, { file: dir });
+  }
+}
+
 async function commandExport(positionals: string[], values: Values): Promise<void> {
   const modelDir = positionals[0];
   if (!modelDir) throw new InputError('no model directory given', { hint: 'rapidfit-export ./my_model (see --help)' });
@@ -283,6 +337,7 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       if (rest[0] !== 'doctor') throw new InputError(`unknown bridge command "${rest[0] ?? ''}"`, { hint: 'rapidfit-export bridge doctor' });
       await commandBridgeDoctor(values);
     } else if (first === 'quantize') await commandQuantize(rest, values);
+    else if (first === 'verify') await commandVerify(rest, values);
     else if (first === 'export') await commandExport(rest, values);
     else await commandExport(positionals, values);
     return ExitCode.ok;

@@ -18,13 +18,15 @@ import { deriveTaskGraphs } from './export/derive.js';
 import { checkModelDir, type ModelFormat } from './export/model-dir.js';
 import { inspectModel, selectTasks } from './export/model-spec.js';
 import { graphMetadata, taskConfig } from './export/task-config.js';
-import { defaultGates, describeFailure, evaluateGates } from './verify/gates.js';
+import { describeFailure, evaluateGates, gatesForTask } from './verify/gates.js';
+import { appendStepSummary, writeJunit } from './verify/ci-output.js';
 import { compareWithPytorch } from './verify/parity.js';
+import { VERIFICATION_FILE } from './verify/bundle-check.js';
 import { renderMarkdown } from './verify/report.js';
 import type { ComparisonMetrics } from './verify/metrics.js';
 import { readOnnx } from './onnx/model-file.js';
 import { quantizeDynamic } from './quantize/dynamic.js';
-import { embeddedSamples } from './verify/samples.js';
+import { loadSamples } from './verify/samples.js';
 
 export const SAMPLE_SEED = 20251125;
 
@@ -104,6 +106,7 @@ function specOptions(options: ExportOptions): Record<string, unknown> {
     int8Top1: options.int8Top1,
     quantize: options.quantize,
     quantization: options.quantization,
+    gates: options.gates,
   };
 }
 
@@ -232,8 +235,13 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
         title: 'Verify parity with PyTorch',
         task: async (c, task) =>
           timed(c, 'verify', async () => {
-            const samples = embeddedSamples(SAMPLE_SEED, c.options.sampleLimit);
-            const comparisons = await compareWithPytorch({
+            const samples = await loadSamples(
+              SAMPLE_SEED,
+              c.options.sampleLimit,
+              c.options.samples,
+              Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.label2id])),
+            );
+            const parity = await compareWithPytorch({
               bridge: c.bridge!.client,
               modelDir: c.modelDir,
               ...(c.options.taskName ? { taskName: c.options.taskName } : {}),
@@ -244,9 +252,13 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               workDir: join(c.workDir!, 'parity'),
               onProgress: (message) => (task.output = message),
             });
-            const gates = defaultGates(c.options.fp32Tolerance, c.options.int8Top1);
+            const comparisons = parity.metrics;
+            await writeFile(
+              join(c.staging!, VERIFICATION_FILE),
+              `${JSON.stringify({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: parity.batches })}\n`,
+            );
             const taskReports = c.tasks.map((name) => {
-              const results = evaluateGates(gates, comparisons[name]!);
+              const results = evaluateGates(gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates), comparisons[name]!);
               return { task: name, comparisons: jsonSafeComparisons(comparisons[name]!), gates: results, passed: results.every((gate) => gate.passed) };
             });
             c.report = {
@@ -261,7 +273,10 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               passed: taskReports.every((report) => report.passed),
             };
             await writeFile(join(c.staging!, 'parity-report.json'), `${JSON.stringify(c.report, null, 2)}\n`);
-            await writeFile(join(c.staging!, 'parity-report.md'), renderMarkdown(c.report));
+            const markdown = renderMarkdown(c.report);
+            await writeFile(join(c.staging!, 'parity-report.md'), markdown);
+            await appendStepSummary(markdown);
+            if (c.options.junit) await writeJunit(c.options.junit, taskReports);
             const worst = Math.max(...taskReports.map((r) => r.comparisons.fp32?.maxAbsDiff ?? Infinity));
             const int8 = taskReports.filter((r) => r.comparisons.int8).map((r) => r.comparisons.int8!.top1Agreement);
             task.title = `Verify parity with PyTorch: ${samples.texts.length} samples, max FP32 diff ${worst.toExponential(2)}${

@@ -17,6 +17,16 @@ export const exportOptionsSchema = z
     int8Top1: z.number().min(0).max(1),
     quantize: z.enum(['int8', 'none']),
     quantization: quantizeOptionsSchema,
+    gates: z.array(
+      z.object({
+        task: z.string().optional(),
+        comparison: z.enum(['fp32', 'int8']),
+        metric: z.enum(['maxAbsDiff', 'top1Agreement']),
+        limit: z.number().min(0),
+      }),
+    ),
+    junit: z.string().optional(),
+    samples: z.string().optional(),
     python: z.string().min(1).optional(),
     externalData: z.boolean(),
     force: z.boolean(),

@@ -17,6 +17,9 @@ export const metricsSchema = z.object({
   top1Agreement: z.number(),
   nonFinite: z.number().int(),
   worst: z.array(worstExample),
+  labelled: z.number().int().optional(),
+  accuracy: z.number().optional(),
+  referenceAccuracy: z.number().optional(),
 });
 
 export const gateResultSchema = z.object({

@@ -39,3 +39,37 @@ export function formatNumber(value: number | null): string {
   if (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e4) return value.toExponential(2);
   return value.toFixed(4);
 }
+
+/** A gate override from --gate: "[task.]fp32.max_abs=1e-5" or "[task.]int8.top1=0.98". */
+export interface GateSpec {
+  task?: string;
+  comparison: 'fp32' | 'int8';
+  metric: Gate['metric'];
+  limit: number;
+}
+
+const METRICS: Record<string, { metric: Gate['metric']; op: Gate['op'] }> = {
+  max_abs: { metric: 'maxAbsDiff', op: '<=' },
+  top1: { metric: 'top1Agreement', op: '>=' },
+};
+
+export function parseGateSpec(text: string): GateSpec {
+  const match = /^(?:([A-Za-z0-9_-]+)\.)?(fp32|int8)\.(max_abs|top1)=([0-9.eE+-]+)$/.exec(text.trim());
+  const limit = match ? Number(match[4]) : NaN;
+  if (!match || !Number.isFinite(limit)) {
+    throw new Error(`--gate "${text}": expected [task.]fp32|int8.max_abs|top1=<number>, e.g. sentiment.int8.top1=0.98`);
+  }
+  return { ...(match[1] ? { task: match[1] } : {}), comparison: match[2] as GateSpec['comparison'], metric: METRICS[match[3]!]!.metric, limit };
+}
+
+/** The gates of one task: defaults, then global --gate values, then the task's own. */
+export function gatesForTask(task: string, fp32Tolerance: number, int8Top1: number, specs: GateSpec[] = []): Gate[] {
+  const gates = defaultGates(fp32Tolerance, int8Top1);
+  for (const spec of [...specs.filter((s) => !s.task), ...specs.filter((s) => s.task === task)]) {
+    const existing = gates.find((gate) => gate.comparison === spec.comparison && gate.metric === spec.metric);
+    const op = Object.values(METRICS).find((m) => m.metric === spec.metric)!.op;
+    if (existing) existing.limit = spec.limit;
+    else gates.push({ comparison: spec.comparison, metric: spec.metric, op, limit: spec.limit });
+  }
+  return gates;
+}

@@ -22,6 +22,10 @@ export interface ComparisonMetrics {
   top1Agreement: number;
   nonFinite: number;
   worst: WorstExample[];
+  /** With gold labels: accuracy of the candidate and of the reference on the labelled samples. */
+  labelled?: number;
+  accuracy?: number;
+  referenceAccuracy?: number;
 }
 
 function argmax(values: Float32Array, start: number, length: number): number {
@@ -56,10 +60,13 @@ export class LogitsComparison {
   private agree = 0;
   private nonFinite = 0;
   private readonly perExample: WorstExample[] = [];
+  private labelled = 0;
+  private correct = 0;
+  private referenceCorrect = 0;
 
   constructor(private readonly keepWorst = 5) {}
 
-  add(reference: LogitsBatch, candidate: LogitsBatch, texts: string[], firstIndex: number): void {
+  add(reference: LogitsBatch, candidate: LogitsBatch, texts: string[], firstIndex: number, gold?: Array<number | undefined>): void {
     if (reference.rows !== candidate.rows || reference.labels !== candidate.labels) {
       throw new Error(
         `logits shapes differ: reference [${reference.rows}, ${reference.labels}], candidate [${candidate.rows}, ${candidate.labels}]`,
@@ -97,6 +104,12 @@ export class LogitsComparison {
       const top = argmax(reference.data, start, width);
       const candidateTop = argmax(candidate.data, start, width);
       if (top === candidateTop && finite) this.agree += 1;
+      const label = gold?.[row];
+      if (label !== undefined) {
+        this.labelled += 1;
+        if (candidateTop === label && finite) this.correct += 1;
+        if (top === label) this.referenceCorrect += 1;
+      }
       this.maxAbs = Math.max(this.maxAbs, finite ? rowMax : Infinity);
       this.samples += 1;
       this.perExample.push({
@@ -121,6 +134,9 @@ export class LogitsComparison {
       top1Agreement: this.samples === 0 ? 0 : this.agree / this.samples,
       nonFinite: this.nonFinite,
       worst: [...this.perExample],
+      ...(this.labelled > 0
+        ? { labelled: this.labelled, accuracy: this.correct / this.labelled, referenceAccuracy: this.referenceCorrect / this.labelled }
+        : {}),
     };
   }
 }

@@ -24,7 +24,28 @@ function toLogits(array: Awaited<ReturnType<typeof readNpy>>): LogitsBatch {
 }
 
 /** Runs every sample through PyTorch (bridge) and each ONNX graph (onnxruntime-node) and compares. */
-export async function compareWithPytorch(input: ParityInput): Promise<Record<string, Record<string, ComparisonMetrics>>> {
+/** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits. */
+export interface StoredBatch {
+  firstIndex: number;
+  texts: string[];
+  inputIds: number[][];
+  attentionMask: number[][];
+  /** task -> PyTorch logits [rows][labels] */
+  reference: Record<string, number[][]>;
+}
+
+export interface ParityResult {
+  metrics: Record<string, Record<string, ComparisonMetrics>>;
+  batches: StoredBatch[];
+}
+
+function rows(data: ArrayLike<number | bigint>, shape: number[]): number[][] {
+  const [count = 0, width = 0] = shape;
+  return Array.from({ length: count }, (_, r) => Array.from({ length: width }, (_, c) => Number(data[r * width + c]!)));
+}
+
+export async function compareWithPytorch(input: ParityInput): Promise<ParityResult> {
+  const stored: StoredBatch[] = [];
   const sessions = new Map<string, ClassifierSession>();
   const comparisons = new Map<string, LogitsComparison>();
   const key = (task: string, kind: string) => `${task}\u0000${kind}`;
@@ -57,20 +78,30 @@ export async function compareWithPytorch(input: ParityInput): Promise<Record<str
         inputIds: await readNpy(tokens.input_ids),
         attentionMask: await readNpy(tokens.attention_mask),
       };
+      const batchRecord: StoredBatch = {
+        firstIndex: batch.firstIndex,
+        texts: batch.texts,
+        inputIds: rows(tokenized.inputIds.data, tokenized.inputIds.shape),
+        attentionMask: rows(tokenized.attentionMask.data, tokenized.attentionMask.shape),
+        reference: {},
+      };
+      stored.push(batchRecord);
       for (const task of input.tasks) {
         const expected = toLogits(await readNpy(reference.files[task]!));
+        batchRecord.reference[task] = rows(expected.data, [expected.rows, expected.labels]);
         for (const kind of Object.keys(input.graphs[task] ?? {})) {
           const actual = await sessions.get(key(task, kind))!.run(tokenized);
-          comparisons.get(key(task, kind))!.add(expected, actual, batch.texts, batch.firstIndex);
+          const gold = input.samples.gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((labels) => labels?.[task]);
+          comparisons.get(key(task, kind))!.add(expected, actual, batch.texts, batch.firstIndex, gold);
         }
       }
     }
   } finally {
     for (const session of sessions.values()) await session.release();
   }
-  const out: Record<string, Record<string, ComparisonMetrics>> = {};
+  const metrics: Record<string, Record<string, ComparisonMetrics>> = {};
   for (const task of input.tasks) {
-    out[task] = Object.fromEntries(Object.keys(input.graphs[task] ?? {}).map((kind) => [kind, comparisons.get(key(task, kind))!.result()]));
+    metrics[task] = Object.fromEntries(Object.keys(input.graphs[task] ?? {}).map((kind) => [kind, comparisons.get(key(task, kind))!.result()]));
   }
-  return out;
+  return { metrics, batches: stored };
 }

@@ -8,9 +8,11 @@ const COLUMNS: Array<[string, (m: ParityReport['tasks'][number]['comparisons'][s
   ['max softmax diff', (m) => formatNumber(m.maxSoftmaxDiff)],
   ['top-1 agreement', (m) => `${(m.top1Agreement * 100).toFixed(2)}%`],
   ['NaN/Inf', (m) => String(m.nonFinite)],
+  ['accuracy (gold)', (m) => (m.accuracy === undefined ? '-' : `${(m.accuracy * 100).toFixed(2)}% of ${m.labelled}`)],
 ];
 
 const COMPARISON_TITLES: Record<string, string> = {
+  pytorch: 'PyTorch',
   fp32: 'FP32 ONNX vs PyTorch',
   int8: 'INT8 ONNX vs PyTorch',
 };

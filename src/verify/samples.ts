@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { InputError } from '../errors.js';
 import { EMBEDDED_SAMPLES } from './sample-texts.js';
 
 /** mulberry32: small, fast, seedable; the same seed gives the same order on every machine. */
@@ -47,6 +50,66 @@ export interface SampleSet {
   source: string;
   seed: number;
   texts: string[];
+  /** Per text: task -> gold label id, where the samples file gave one. */
+  gold?: Array<Record<string, number> | undefined>;
+}
+
+/**
+ * Reads --samples: .txt (one text per line) or .jsonl ({"text": ..., "labels": {"task": "label"}}).
+ * Refuses an empty file, invalid UTF-8, bad JSON, and labels for unknown tasks or unknown label names.
+ */
+export function parseSamplesFile(file: string, bytes: Uint8Array, labelMaps: Record<string, Record<string, number>>): { texts: string[]; gold: Array<Record<string, number> | undefined> } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError('the samples file is not valid UTF-8', { file });
+  }
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  if (lines.length === 0) throw new InputError('the samples file has no samples', { file });
+  if (!file.endsWith('.jsonl')) return { texts: lines, gold: lines.map(() => undefined) };
+  const texts: string[] = [];
+  const gold: Array<Record<string, number> | undefined> = [];
+  lines.forEach((line, index) => {
+    let entry: { text?: unknown; labels?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      throw new InputError(`line ${index + 1} is not JSON`, { file });
+    }
+    if (typeof entry.text !== 'string') throw new InputError(`line ${index + 1} has no "text" string`, { file });
+    texts.push(entry.text);
+    if (entry.labels === undefined) {
+      gold.push(undefined);
+      return;
+    }
+    const labels: Record<string, number> = {};
+    for (const [task, label] of Object.entries(entry.labels as Record<string, unknown>)) {
+      const map = labelMaps[task];
+      if (!map) throw new InputError(`line ${index + 1}: unknown task "${task}" in labels; the model has ${Object.keys(labelMaps).join(', ')}`, { file });
+      const id = map[String(label)];
+      if (id === undefined) throw new InputError(`line ${index + 1}: task "${task}" has no label "${String(label)}"`, { file });
+      labels[task] = id;
+    }
+    gold.push(labels);
+  });
+  return { texts, gold };
+}
+
+/** The embedded set plus, when given, the user's samples (in file order, after the embedded ones). */
+export async function loadSamples(seed: number, limit: number | undefined, file: string | undefined, labelMaps: Record<string, Record<string, number>>): Promise<SampleSet> {
+  const embedded = embeddedSamples(seed, limit);
+  if (!file) return embedded;
+  const bytes = await readFile(file).catch(() => {
+    throw new InputError('the samples file cannot be read', { file });
+  });
+  const extra = parseSamplesFile(file, bytes, labelMaps);
+  return {
+    source: `embedded + ${basename(file)}`,
+    seed,
+    texts: [...embedded.texts, ...extra.texts],
+    gold: [...embedded.texts.map(() => undefined), ...extra.gold],
+  };
 }
 
 export function embeddedSamples(seed: number, limit?: number): SampleSet {
