@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { FloatSource } from './float-source.js';
-import { computeScaleZeroPoint, fullRange, qRange, quantizeValue, type QuantType } from './math.js';
+import { computeScaleZeroPoint, fullRange, qRange, type QuantType } from './math.js';
 
 export interface WeightParams {
   type: QuantType;
@@ -36,6 +36,27 @@ function layout(dims: number[], axis: number | undefined): Layout & { axis?: num
   return { channels: dims[normalized]!, inner, axis: normalized };
 }
 
+/** The hot loop of quantizeValue, inlined: float32 division, round half to even, zero point, clip. */
+function quantizeRun(
+  values: Float32Array,
+  start: number,
+  end: number,
+  scale: number,
+  zeroPoint: number,
+  low: number,
+  high: number,
+  out: Int8Array | Uint8Array,
+  outStart: number,
+): void {
+  for (let index = start, target = outStart; index < end; index += 1, target += 1) {
+    const x = Math.fround(values[index]! / scale);
+    let r = Math.round(x);
+    if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
+    r += zeroPoint;
+    out[target] = r < low ? low : r > high ? high : r;
+  }
+}
+
 /**
  * Quantizes one float32 weight the way onnxruntime's quantize_initializer_impl /
  * quantize_weight_per_channel_impl do, streaming: one pass for min/max, one pass for values.
@@ -45,6 +66,20 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
   const mins = new Float64Array(channels).fill(Infinity);
   const maxs = new Float64Array(channels).fill(-Infinity);
   for await (const { offset, values } of source.chunks()) {
+    if (channels === 1) {
+      let min = mins[0]!;
+      let max = maxs[0]!;
+      let nan = false;
+      for (let index = 0; index < values.length; index += 1) {
+        const value = values[index]!;
+        if (value < min) min = value;
+        if (value > max) max = value;
+        if (value !== value) nan = true;
+      }
+      mins[0] = min;
+      maxs[0] = max;
+      if (!nan && Number.isFinite(min) && Number.isFinite(max)) continue;
+    }
     for (let index = 0; index < values.length; index += 1) {
       const value = values[index]!;
       if (!Number.isFinite(value)) {
@@ -74,9 +109,17 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
   async function* data(): AsyncIterable<Uint8Array> {
     for await (const { offset, values } of source.chunks()) {
       const out = signed ? new Int8Array(values.length) : new Uint8Array(values.length);
-      for (let index = 0; index < values.length; index += 1) {
-        const channel = channels === 1 ? 0 : Math.floor((offset + index) / inner) % channels;
-        out[index] = quantizeValue(values[index]!, scales[channel]!, zeroPoints[channel]!, low, high);
+      if (channels === 1) quantizeRun(values, 0, values.length, scales[0]!, zeroPoints[0]!, low, high, out, 0);
+      else {
+        // walk runs of consecutive elements that share a channel
+        let index = 0;
+        while (index < values.length) {
+          const position = offset + index;
+          const channel = Math.floor(position / inner) % channels;
+          const end = Math.min(values.length, index + (inner - (position % inner)));
+          quantizeRun(values, index, end, scales[channel]!, zeroPoints[channel]!, low, high, out, index);
+          index = end;
+        }
       }
       yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     }

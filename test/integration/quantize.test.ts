@@ -188,3 +188,15 @@ describe('quantizer structure and bad input', () => {
 function readdirNames(dir: string): string[] {
   return readdirSync(dir).sort();
 }
+
+describe('non-finite weights', () => {
+  it('refuses a weight with NaN or Inf, naming the tensor and the element', async () => {
+    const dir = scratchDir('rfe-quant-nan-');
+    const values = Array.from({ length: 16 }, (_, i) => i / 10);
+    values[5] = NaN;
+    writeFileSync(join(dir, 'm.onnx'), encodeModel(matmulModel(floatTensor('w', values, [4, 4]), floatTensor('b', [1, 2, 3, 4]), 4, 4)));
+    const run = await runCli(['quantize', join(dir, 'm.onnx')]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/tensor "w": contains NaN or Inf at element 5/);
+  });
+});
