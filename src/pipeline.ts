@@ -13,7 +13,7 @@ import type { ModelSpec } from './config/model-spec.js';
 import type { ExportOptions } from './config/options.js';
 import type { ParityReport } from './config/report.js';
 import { runtimeFacts, TOOL_NAME, toolVersion } from './environment.js';
-import { GateError } from './errors.js';
+import { ExitCode, GateError, ToolError } from './errors.js';
 import { deriveTaskGraphs } from './export/derive.js';
 import { checkModelDir, type ModelFormat } from './export/model-dir.js';
 import { inspectModel, selectTasks } from './export/model-spec.js';
@@ -26,7 +26,8 @@ import { renderMarkdown } from './verify/report.js';
 import type { ComparisonMetrics } from './verify/metrics.js';
 import { readOnnx } from './onnx/model-file.js';
 import { quantizeDynamic } from './quantize/dynamic.js';
-import { loadSamples } from './verify/samples.js';
+import { embeddedSamples, loadSamples } from './verify/samples.js';
+import { checkTaskFiles } from './verify/config-check.js';
 
 export const SAMPLE_SEED = 20251125;
 
@@ -209,6 +210,19 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
             }
             task.output = 'saving the tokenizer';
             await c.bridge!.client.request('save_tokenizer', { model_dir: c.modelDir, out_dir: join(c.staging, 'tokenizer') });
+            task.output = 'checking configs and graphs against the model';
+            const problems: string[] = [];
+            for (const name of c.tasks) {
+              problems.push(...(await checkTaskFiles(c.spec!, name, join(c.staging, `${name}_config.json`), c.graphs[name]!.fp32!, c.options.maxLength)));
+            }
+            const probe = await c.bridge!.client.request<{ same: boolean; detail: string }>('check_tokenizer', {
+              model_dir: c.modelDir,
+              tokenizer_dir: join(c.staging, 'tokenizer'),
+              texts: embeddedSamples(SAMPLE_SEED, 8).texts,
+              max_length: c.options.maxLength,
+            });
+            if (!probe.same) problems.push(`tokenizer/: ${probe.detail}`);
+            if (problems.length > 0) throw new ToolError(ExitCode.internal, `the exported files disagree with the model: ${problems.join('; ')}`);
             task.title = `Export to ONNX (FP32): ${derived.length} graph(s), traced once in ${exported.seconds.toFixed(1)} s`;
           }),
       },

@@ -1,20 +1,8 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { consumers, isTopologicallySorted, producers, pruneToOutputs, renameValue } from '../../src/onnx/graph.js';
-import { decodeModel, encodeModel, type ModelProto, type TensorProto } from '../../src/onnx/proto.js';
-
-const FLOAT = 1;
-
-function floatTensor(name: string, values: number[]): TensorProto {
-  return { name, dims: [values.length], data_type: FLOAT, raw_data: new Uint8Array(new Float32Array(values).buffer) };
-}
-
-function valueInfo(name: string) {
-  return {
-    name,
-    type: { tensor_type: { elem_type: FLOAT, shape: { dim: [{ dim_value: 2 }] } } },
-  };
-}
+import { decodeModel, encodeModel, type ModelProto } from '../../src/onnx/proto.js';
+import { floatTensor, valueInfo } from '../helpers/onnx-models.js';
 
 /** x -> Add(c1) -> a; a -> Mul(c2) -> out0; a -> Relu -> out1 */
 function twoOutputModel(): ModelProto {
@@ -30,9 +18,9 @@ function twoOutputModel(): ModelProto {
         { op_type: 'Relu', input: ['a'], output: ['out1'], name: 'relu' },
       ],
       initializer: [floatTensor('c1', [1, -5]), floatTensor('c2', [2, 3])],
-      input: [valueInfo('x')],
-      output: [valueInfo('out0'), valueInfo('out1')],
-      value_info: [valueInfo('a')],
+      input: [valueInfo('x', [2])],
+      output: [valueInfo('out0', [2]), valueInfo('out1', [2])],
+      value_info: [valueInfo('a', [2])],
     },
   };
 }
@@ -88,10 +76,10 @@ describe('graph utilities', () => {
           input: ['cond'],
           output: ['out2'],
           name: 'if',
-          attribute: [{ name: 'then_branch', g: { node: [{ op_type: 'Identity', input: ['a'], output: ['t'] }], output: [valueInfo('t')] } }],
+          attribute: [{ name: 'then_branch', g: { node: [{ op_type: 'Identity', input: ['a'], output: ['t'] }], output: [valueInfo('t', [2])] } }],
         },
       ],
-      output: [...graph.output!, valueInfo('out2')],
+      output: [...graph.output!, valueInfo('out2', [2])],
     };
     const pruned = pruneToOutputs(withIf, ['out2']);
     expect(pruned.node!.map((node) => node.name)).toEqual(['add', 'if']);

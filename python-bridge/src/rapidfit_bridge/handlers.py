@@ -253,7 +253,25 @@ def diagnose(_params: dict, _progress: Progress | None = None) -> dict:
     return {"stdout_isolated": True, "threads": torch.get_num_threads()}
 
 
+def check_tokenizer(params: dict, _progress: Progress | None = None) -> dict:
+    """Loads the bundle's tokenizer/ and checks it gives the same input_ids and attention_mask as the model's."""
+    model_dir = _model_dir(params)
+    original = _load_tokenizer(model_dir / "encoder" if (model_dir / "encoder").is_dir() else model_dir)
+    bundled = _load_tokenizer(Path(params["tokenizer_dir"]))
+    texts = [str(text) for text in params["texts"]]
+    max_length = int(params.get("max_length", 128))
+    a = original(texts, padding=True, truncation=True, max_length=max_length, return_tensors="np")
+    b = bundled(texts, padding=True, truncation=True, max_length=max_length, return_tensors="np")
+    for key in ("input_ids", "attention_mask"):
+        if key not in b:
+            return {"same": False, "detail": f"the saved tokenizer does not produce {key}"}
+        if a[key].shape != b[key].shape or not (a[key] == b[key]).all():
+            return {"same": False, "detail": f"the saved tokenizer gives different {key} than the model's"}
+    return {"same": True, "detail": ""}
+
+
 HANDLERS = {
+    "check_tokenizer": check_tokenizer,
     "diagnose": diagnose,
     "versions": versions,
     "inspect": inspect,
