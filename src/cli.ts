@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import type { Manifest } from './config/manifest.js';
 import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { runtimeFacts, toolVersion } from './environment.js';
 import { ExitCode, formatToolError, GateError, InputError, ToolError, type ExitCodeValue } from './errors.js';
 import { verifyBundle } from './verify/bundle-check.js';
 import { writeJunit } from './verify/ci-output.js';
-import { describeFailure, formatNumber, gatesForTask, parseGateSpec, type GateSpec } from './verify/gates.js';
+import { describeFailure, formatNumber, gateSpecsFromFile, gatesForTask, parseGateSpec, type GateSpec } from './verify/gates.js';
 import { checkModelDir } from './export/model-dir.js';
 import { describeModelSpec, inspectModel } from './export/model-spec.js';
 import { LOCK_FILE } from './paths.js';
@@ -49,6 +49,7 @@ Options (export):
       --quantize <mode>    int8 (default): also write <task>_int8.onnx; none: FP32 only
       --gate <spec>        override a gate, globally or per task (repeatable):
                            [task.]fp32.max_abs=<x> or [task.]int8.top1=<x>, e.g. --gate spam.int8.top1=0.95
+      --gates-file <f>     gates as JSON: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}
       --junit <file>       also write the gates as JUnit XML (one test case per task and gate)
       --samples-limit <n>  verify on the first n embedded samples only
       --samples <file>     more verification texts: .txt (one per line) or .jsonl with "text" and
@@ -81,6 +82,7 @@ const OPTIONS = {
   'fp32-tolerance': { type: 'string' },
   'int8-top1': { type: 'string' },
   gate: { type: 'string', multiple: true },
+  'gates-file': { type: 'string' },
   junit: { type: 'string' },
   samples: { type: 'string' },
   quantize: { type: 'string' },
@@ -121,6 +123,26 @@ function numberOption(values: Values, name: keyof Values, fallback: number): num
   return value;
 }
 
+/** --gates-file: JSON validated by zod; --gate flags given too are applied after it. */
+function readGatesFile(file: string | undefined): GateSpec[] {
+  if (!file) return [];
+  let content: unknown;
+  try {
+    content = JSON.parse(readFileSync(resolve(file), 'utf8'));
+  } catch (error) {
+    throw new InputError(`cannot read the gates file: ${(error as Error).message.split('\n')[0]}`, { file: resolve(file) });
+  }
+  try {
+    return gateSpecsFromFile(content);
+  } catch (error) {
+    const issue = (error as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues?.[0];
+    throw new InputError(`invalid gates file${issue ? ` at ${issue.path.join('.') || 'top level'}: ${issue.message}` : ''}`, {
+      file: resolve(file),
+      hint: '{"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}',
+    });
+  }
+}
+
 export function buildExportOptions(modelDir: string, values: Values): ExportOptions {
   const candidate = {
     modelDir,
@@ -137,13 +159,16 @@ export function buildExportOptions(modelDir: string, values: Values): ExportOpti
     int8Top1: numberOption(values, 'int8-top1', DEFAULTS.int8Top1),
     quantize: values.quantize ?? 'int8',
     quantization: buildQuantizeOptions(values),
-    gates: (values.gate ?? []).map((text) => {
-      try {
-        return parseGateSpec(text);
-      } catch (error) {
-        throw new InputError((error as Error).message);
-      }
-    }),
+    gates: [
+      ...readGatesFile(values['gates-file']),
+      ...(values.gate ?? []).map((text) => {
+        try {
+          return parseGateSpec(text);
+        } catch (error) {
+          throw new InputError((error as Error).message);
+        }
+      }),
+    ],
     junit: values.junit ? resolve(values.junit) : undefined,
     samples: values.samples ? resolve(values.samples) : undefined,
     sampleLimit: values['samples-limit'] === undefined ? undefined : numberOption(values, 'samples-limit', 0),

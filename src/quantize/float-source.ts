@@ -22,6 +22,7 @@ export interface FloatSource {
 }
 
 function copyToFloats(bytes: Uint8Array, start: number, count: number): Float32Array {
+  if ((bytes.byteOffset + start * 4) % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset + start * 4, count);
   const copy = new Uint8Array(count * 4);
   copy.set(bytes.subarray(start * 4, (start + count) * 4));
   return new Float32Array(copy.buffer);
@@ -68,7 +69,7 @@ export function floatSource(tensor: TensorProto, external: Map<TensorProto, Exte
     try {
       for (let offset = 0; offset < count; offset += maxElements) {
         const n = Math.min(maxElements, count - offset);
-        const buffer = Buffer.alloc(n * 4);
+        const buffer = Buffer.allocUnsafe(n * 4);
         let done = 0;
         while (done < buffer.length) {
           const { bytesRead } = await handle.read(buffer, done, buffer.length - done, range!.offset + offset * 4 + done);

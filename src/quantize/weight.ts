@@ -45,15 +45,16 @@ function quantizeRun(
   zeroPoint: number,
   low: number,
   high: number,
-  out: Int8Array | Uint8Array,
+  out: Uint8Array,
   outStart: number,
 ): void {
+  // one output type (bytes; int8 as two's complement) keeps the store monomorphic and fast
   for (let index = start, target = outStart; index < end; index += 1, target += 1) {
     const x = Math.fround(values[index]! / scale);
     let r = Math.round(x);
     if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
     r += zeroPoint;
-    out[target] = r < low ? low : r > high ? high : r;
+    out[target] = (r < low ? low : r > high ? high : r) & 0xff;
   }
 }
 
@@ -105,10 +106,9 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
     zeroPoints.push(zeroPoint);
   }
   const [low, high] = fullRange(params.type);
-  const signed = params.type === 'int8';
   async function* data(): AsyncIterable<Uint8Array> {
     for await (const { offset, values } of source.chunks()) {
-      const out = signed ? new Int8Array(values.length) : new Uint8Array(values.length);
+      const out = new Uint8Array(values.length);
       if (channels === 1) quantizeRun(values, 0, values.length, scales[0]!, zeroPoints[0]!, low, high, out, 0);
       else {
         // walk runs of consecutive elements that share a channel
@@ -121,7 +121,7 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
           index = end;
         }
       }
-      yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      yield out;
     }
   }
   return {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { GateResult } from '../config/report.js';
 import type { ComparisonMetrics } from './metrics.js';
 
@@ -72,4 +73,29 @@ export function gatesForTask(task: string, fp32Tolerance: number, int8Top1: numb
     else gates.push({ comparison: spec.comparison, metric: spec.metric, op, limit: spec.limit });
   }
   return gates;
+}
+
+const limitsSchema = z
+  .object({
+    fp32: z.object({ max_abs: z.number().min(0).optional(), top1: z.number().min(0).max(1).optional() }).strict().optional(),
+    int8: z.object({ max_abs: z.number().min(0).optional(), top1: z.number().min(0).max(1).optional() }).strict().optional(),
+  })
+  .strict();
+
+/** --gates-file: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}} (validated). */
+export const gatesFileSchema = limitsSchema.extend({ tasks: z.record(z.string(), limitsSchema).optional() }).strict();
+
+export function gateSpecsFromFile(content: unknown): GateSpec[] {
+  const parsed = gatesFileSchema.parse(content);
+  const specs: GateSpec[] = [];
+  const add = (limits: z.infer<typeof limitsSchema>, task?: string) => {
+    for (const comparison of ['fp32', 'int8'] as const) {
+      for (const [key, limit] of Object.entries(limits[comparison] ?? {})) {
+        if (limit !== undefined) specs.push({ ...(task ? { task } : {}), comparison, metric: METRICS[key]!.metric, limit });
+      }
+    }
+  };
+  add(parsed);
+  for (const [task, limits] of Object.entries(parsed.tasks ?? {})) add(limits, task);
+  return specs;
 }

@@ -107,6 +107,14 @@ describe('bad samples files and gate specs: exit 2, nothing written', () => {
     expect(run.stderr).toContain(samples);
   }, 5 * 60_000);
 
+  it('a gates file that fails validation', async () => {
+    const root = scratchDir('rfe-gates-');
+    writeFileSync(join(root, 'gates.json'), JSON.stringify({ int8: { top5: 0.9 } }));
+    const run = await runCli([fixturePath('tiny-mean-gelu'), '--gates-file', join(root, 'gates.json')]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(/gates\.json: invalid gates file at int8/);
+  });
+
   it('a malformed --gate', async () => {
     const run = await runCli([fixturePath('tiny-mean-gelu'), '--gate', 'spam.int8.top2=1']);
     expect(run.exitCode).toBe(2);

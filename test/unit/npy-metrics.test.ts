@@ -73,3 +73,22 @@ describe('logits comparison', () => {
     ).toThrowError(/shapes differ/);
   });
 });
+
+describe('gate overrides', () => {
+  it('applies --gate specs globally then per task, and reads a gates file', async () => {
+    const { gatesForTask, parseGateSpec, gateSpecsFromFile } = await import('../../src/verify/gates.js');
+    const specs = [parseGateSpec('int8.top1=0.9'), parseGateSpec('spam.int8.top1=0.5'), parseGateSpec('fp32.max_abs=1e-5')];
+    expect(gatesForTask('spam', 1e-4, 0.99, specs).map((g) => [g.comparison, g.metric, g.op, g.limit])).toEqual([
+      ['fp32', 'maxAbsDiff', '<=', 1e-5],
+      ['int8', 'top1Agreement', '>=', 0.5],
+    ]);
+    expect(gatesForTask('topic', 1e-4, 0.99, specs)[1]!.limit).toBe(0.9);
+    expect(() => parseGateSpec('int8.top1=abc')).toThrowError(/expected \[task\.\]/);
+    const fromFile = gateSpecsFromFile({ int8: { top1: 0.97 }, tasks: { spam: { fp32: { max_abs: 1e-3 } } } });
+    expect(fromFile).toEqual([
+      { comparison: 'int8', metric: 'top1Agreement', limit: 0.97 },
+      { task: 'spam', comparison: 'fp32', metric: 'maxAbsDiff', limit: 1e-3 },
+    ]);
+    expect(() => gateSpecsFromFile({ int8: { top5: 0.9 } })).toThrowError();
+  });
+});
