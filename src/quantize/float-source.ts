@@ -66,19 +66,29 @@ export function floatSource(tensor: TensorProto, external: Map<TensorProto, Exte
       return;
     }
     const handle = await open(range!.file, 'r');
+    const read = async (offset: number): Promise<FloatChunk> => {
+      const n = Math.min(maxElements, count - offset);
+      const buffer = Buffer.allocUnsafe(n * 4);
+      let done = 0;
+      while (done < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, done, buffer.length - done, range!.offset + offset * 4 + done);
+        if (bytesRead === 0) throw new InputError(`tensor "${name}": external data ends early`, { file });
+        done += bytesRead;
+      }
+      return { offset, values: new Float32Array(buffer.buffer, buffer.byteOffset, n) };
+    };
+    // read ahead: the next chunk is read while the caller works on this one
+    let next: Promise<FloatChunk> | undefined = count > 0 ? read(0) : undefined;
     try {
-      for (let offset = 0; offset < count; offset += maxElements) {
-        const n = Math.min(maxElements, count - offset);
-        const buffer = Buffer.allocUnsafe(n * 4);
-        let done = 0;
-        while (done < buffer.length) {
-          const { bytesRead } = await handle.read(buffer, done, buffer.length - done, range!.offset + offset * 4 + done);
-          if (bytesRead === 0) throw new InputError(`tensor "${name}": external data ends early`, { file });
-          done += bytesRead;
-        }
-        yield { offset, values: new Float32Array(buffer.buffer, buffer.byteOffset, n) };
+      while (next) {
+        const chunk = await next;
+        const following = chunk.offset + chunk.values.length;
+        next = following < count ? read(following) : undefined;
+        yield chunk;
       }
     } finally {
+      // a consumer that stops early must not leave a read running on a closed handle
+      if (next) await next.catch(() => undefined);
       await handle.close();
     }
   }
