@@ -27,7 +27,7 @@ import { DEFAULT_QUANTIZE_OPTIONS, ORT_DYNAMIC_OP_TYPES, quantizeOptionsSchema, 
 const HELP = `rapidfit-export: turn a trained RapidFit model into a verified ONNX bundle
 
 Usage:
-  rapidfit-export <model_dir> [options]          export, verify and write the bundle
+  rapidfit-export <model_dir> [options]          export, quantize, verify and write the bundle
   rapidfit-export inspect <model_dir> [options]  print tasks, labels, pooling, heads, size
   rapidfit-export inspect <file.onnx>            print inputs, outputs, opsets, ops, weight bytes (no Python)
   rapidfit-export quantize <in.onnx> [-o out.onnx] [quantize options]
