@@ -9,12 +9,16 @@ interface TypeView {
   tensor_type?: { elem_type?: number; shape?: { dim?: Array<{ dim_value?: unknown; dim_param?: string }> } };
 }
 
-function describeValue(value: ValueInfoProto): { name: string; type: string; shape: Array<string | number> } {
-  const tensor = (value.type as TypeView | undefined)?.tensor_type;
-  const shape = (tensor?.shape?.dim ?? []).map((dim) =>
+/** A tensor value's shape: numbers for fixed dims, names for dynamic ones, "?" for unknown. */
+export function valueShape(value: ValueInfoProto): Array<string | number> {
+  return ((value.type as TypeView | undefined)?.tensor_type?.shape?.dim ?? []).map((dim) =>
     dim.dim_param ? dim.dim_param : dim.dim_value !== undefined ? toNumber(dim.dim_value as number) : '?',
   );
-  return { name: value.name ?? '', type: TYPE_NAMES[tensor?.elem_type ?? 0] ?? `type ${tensor?.elem_type ?? '?'}`, shape };
+}
+
+function describeValue(value: ValueInfoProto): { name: string; type: string; shape: Array<string | number> } {
+  const elemType = (value.type as TypeView | undefined)?.tensor_type?.elem_type;
+  return { name: value.name ?? '', type: TYPE_NAMES[elemType ?? 0] ?? `type ${elemType ?? '?'}`, shape: valueShape(value) };
 }
 
 export interface OnnxSummary {

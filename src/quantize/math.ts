@@ -57,20 +57,34 @@ export function computeScaleZeroPoint(dataMin: number, dataMax: number, qmin: nu
   return { scale: Math.fround(scale), zeroPoint };
 }
 
-/** quantize_nparray for one value: clip(round(float32(x / scale)) + zero_point) in the type's full range. */
-export function quantizeValue(x: number, scale: number, zeroPoint: number, low: number, high: number): number {
-  const q = roundHalfEven(Math.fround(x / scale)) + zeroPoint;
-  return q < low ? low : q > high ? high : q;
-}
-
-/** Quantizes a chunk of float32 values with one scale and zero point (per tensor). */
-export function quantizeChunk(
+/**
+ * quantize_nparray over values[start, end): clip(round(float32(x / scale)) + zero_point) in the type's
+ * full range, written as bytes (int8 as two's complement, which keeps the store monomorphic and fast).
+ */
+export function quantizeRun(
   values: Float32Array,
+  start: number,
+  end: number,
   scale: number,
   zeroPoint: number,
-  type: QuantType,
-  out: Int8Array | Uint8Array,
+  low: number,
+  high: number,
+  out: Uint8Array,
+  outStart: number,
 ): void {
-  const [low, high] = fullRange(type);
-  for (let index = 0; index < values.length; index += 1) out[index] = quantizeValue(values[index]!, scale, zeroPoint, low, high);
+  for (let index = start, target = outStart; index < end; index += 1, target += 1) {
+    const x = Math.fround(values[index]! / scale);
+    // floor(x + 0.5) is exact for float32 x and faster than Math.round in V8; then ties go to even
+    let r = Math.floor(x + 0.5);
+    if (r - x === 0.5) r -= r & 1;
+    r += zeroPoint;
+    out[target] = (r < low ? low : r > high ? high : r) & 0xff;
+  }
+}
+
+/** quantize_nparray for one value (the same kernel as quantizeRun), as a signed or unsigned integer. */
+export function quantizeValue(x: number, scale: number, zeroPoint: number, low: number, high: number): number {
+  const out = new Uint8Array(1);
+  quantizeRun(Float32Array.of(x), 0, 1, scale, zeroPoint, low, high, out, 0);
+  return low < 0 ? (out[0]! << 24) >> 24 : out[0]!;
 }

@@ -3,7 +3,7 @@ import type { FloatChunk, FloatSource } from './float-source.js';
 
 /** Largest tensor kept in memory between the min/max pass and the value pass (else read twice). */
 const CACHE_BYTES = 256 * 2 ** 20;
-import { computeScaleZeroPoint, fullRange, qRange, type QuantType } from './math.js';
+import { computeScaleZeroPoint, fullRange, qRange, quantizeRun, type QuantType } from './math.js';
 
 export interface WeightParams {
   type: QuantType;
@@ -37,29 +37,6 @@ function layout(dims: number[], axis: number | undefined): Layout & { axis?: num
   if (normalized < 0 || normalized >= rank) throw new Error(`per-channel axis ${axis} is out of range for rank ${rank}`);
   const inner = dims.slice(normalized + 1).reduce((product, dim) => product * dim, 1);
   return { channels: dims[normalized]!, inner, axis: normalized };
-}
-
-/** The hot loop of quantizeValue, inlined: float32 division, round half to even, zero point, clip. */
-function quantizeRun(
-  values: Float32Array,
-  start: number,
-  end: number,
-  scale: number,
-  zeroPoint: number,
-  low: number,
-  high: number,
-  out: Uint8Array,
-  outStart: number,
-): void {
-  // one output type (bytes; int8 as two's complement) keeps the store monomorphic and fast
-  for (let index = start, target = outStart; index < end; index += 1, target += 1) {
-    const x = Math.fround(values[index]! / scale);
-    // floor(x + 0.5) is exact for float32 x and faster than Math.round in V8; then ties go to even
-    let r = Math.floor(x + 0.5);
-    if (r - x === 0.5) r -= r & 1;
-    r += zeroPoint;
-    out[target] = (r < low ? low : r > high ? high : r) & 0xff;
-  }
 }
 
 /**

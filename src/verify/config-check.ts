@@ -4,21 +4,7 @@ import { checkTaskConsistency } from '../config/model-spec.js';
 import { INPUT_NAMES, taskConfigSchema } from '../export/task-config.js';
 import { OUTPUT_NAME } from '../export/derive.js';
 import { readOnnx } from '../onnx/model-file.js';
-import { toNumber } from '../onnx/proto.js';
-
-interface Dim {
-  dim_value?: unknown;
-  dim_param?: string;
-}
-interface TypeView {
-  tensor_type?: { elem_type?: number; shape?: { dim?: Dim[] } };
-}
-
-function dims(value: { type?: unknown }): Array<string | number> {
-  return ((value.type as TypeView | undefined)?.tensor_type?.shape?.dim ?? []).map((d) =>
-    d.dim_param ? d.dim_param : toNumber((d.dim_value as number | undefined) ?? 0),
-  );
-}
+import { valueShape } from '../onnx/describe.js';
 
 /**
  * Checks a written <task>_config.json and graph against the model: RapidFit's keys present, id2label and
@@ -49,12 +35,12 @@ export async function checkTaskFiles(spec: ModelSpec, task: string, configFile: 
   const outputs = graph.output ?? [];
   if (outputs.length !== 1 || outputs[0]!.name !== OUTPUT_NAME) problems.push(`${task}.onnx: outputs ${outputs.map((o) => o.name).join(', ')}, expected ${OUTPUT_NAME}`);
   for (const input of graph.input ?? []) {
-    const shape = dims(input);
+    const shape = valueShape(input);
     if (shape.length !== 2 || typeof shape[0] !== 'string' || typeof shape[1] !== 'string') {
       problems.push(`${task}.onnx: input ${input.name} has shape [${shape.join(', ')}], expected dynamic [batch, sequence]`);
     }
   }
-  const outShape = outputs[0] ? dims(outputs[0]) : [];
+  const outShape = outputs[0] ? valueShape(outputs[0]) : [];
   if (outShape.length !== 2 || typeof outShape[0] !== 'string' || outShape[1] !== config.num_labels) {
     problems.push(`${task}.onnx: output shape [${outShape.join(', ')}], expected [batch, ${config.num_labels}]`);
   }
