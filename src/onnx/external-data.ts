@@ -123,8 +123,9 @@ export async function readExternalBytes(range: ExternalRange): Promise<Uint8Arra
 }
 
 /** Writes `chunk` to a stream, waiting for 'drain' when its buffer is full (bounded memory). */
+/** Writes a chunk and resolves once it has been handed to the file, so the caller may reuse the buffer. */
 export async function writeChunk(stream: Writable, chunk: Uint8Array): Promise<void> {
-  if (!stream.write(chunk)) await new Promise<void>((resolveDrain) => stream.once('drain', resolveDrain));
+  await new Promise<void>((resolveWrite, rejectWrite) => stream.write(chunk, (error) => (error ? rejectWrite(error) : resolveWrite())));
 }
 
 /** Streams a byte range of a file into `stream` in 1 MiB chunks. */

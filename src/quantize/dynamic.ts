@@ -11,6 +11,8 @@ import { floatSource, readAllFloats } from './float-source.js';
 import { ONNX_TYPE, type QuantType } from './math.js';
 import { IMPLEMENTED_OP_TYPES, type QuantizeOptions } from './options.js';
 import { quantizeWeight, type QuantizedWeight } from './weight.js';
+import { KernelWorkspace } from './simd-kernels.js';
+import { CHUNK_ELEMENTS } from './float-source.js';
 
 const ALREADY_QUANTIZED = new Set([
   'MatMulInteger',
@@ -176,6 +178,7 @@ export async function quantizeDynamic(input: OnnxFile, outFile: string, options:
   const valueMap = new Map<string, QuantizedValue>();
   const generated = new Set<string>((graph.input ?? []).map((v) => v.name ?? '').filter((name) => !initializers.has(name)));
   const newInitializers: TensorProto[] = [];
+  const workspace = new KernelWorkspace(CHUNK_ELEMENTS);
   const nodes: NodeProto[] = [];
   const shouldQuantize = (node: NodeProto) =>
     options.opTypes.includes(node.op_type ?? '') && !options.excludeNodes.includes(node.name ?? '');
@@ -203,6 +206,7 @@ export async function quantizeDynamic(input: OnnxFile, outFile: string, options:
       floatSource(tensor, external, file),
       { type, symmetric, reduceRange, ...(channelAxis !== undefined ? { channelAxis } : {}) },
       file,
+      workspace,
     );
     const value: QuantizedValue = {
       q: `${name}_quantized`,

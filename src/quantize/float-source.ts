@@ -18,7 +18,16 @@ export interface FloatSource {
   name: string;
   dims: number[];
   count: number;
-  chunks(maxElements?: number): AsyncIterable<FloatChunk>;
+  chunks(options?: ChunkOptions): AsyncIterable<FloatChunk>;
+}
+
+export interface ChunkOptions {
+  maxElements?: number;
+  /**
+   * Two buffers that external data is read into, alternately (chunk k into slots[k % 2]); a chunk
+   * stays valid until the chunk after it is requested. Without them every chunk gets a new buffer.
+   */
+  slots?: readonly [Float32Array, Float32Array];
 }
 
 function copyToFloats(bytes: Uint8Array, start: number, count: number): Float32Array {
@@ -52,7 +61,8 @@ export function floatSource(tensor: TensorProto, external: Map<TensorProto, Exte
       { file, code: 'MALFORMED_TENSOR' },
     );
   }
-  async function* chunks(maxElements = CHUNK_ELEMENTS): AsyncIterable<FloatChunk> {
+  async function* chunks({ maxElements = CHUNK_ELEMENTS, slots }: ChunkOptions = {}): AsyncIterable<FloatChunk> {
+    if (slots && slots.some((slot) => slot.length < maxElements)) throw new Error('chunks: read slots are smaller than a chunk');
     if (inlineFloats) {
       for (let offset = 0; offset < count; offset += maxElements) {
         yield { offset, values: inlineFloats.subarray(offset, Math.min(count, offset + maxElements)) };
@@ -66,9 +76,11 @@ export function floatSource(tensor: TensorProto, external: Map<TensorProto, Exte
       return;
     }
     const handle = await open(range!.file, 'r');
+    let reads = 0;
     const read = async (offset: number): Promise<FloatChunk> => {
       const n = Math.min(maxElements, count - offset);
-      const buffer = Buffer.allocUnsafe(n * 4);
+      const slot = slots?.[reads++ % 2];
+      const buffer = slot ? new Uint8Array(slot.buffer, slot.byteOffset, n * 4) : Buffer.allocUnsafe(n * 4);
       let done = 0;
       while (done < buffer.length) {
         const { bytesRead } = await handle.read(buffer, done, buffer.length - done, range!.offset + offset * 4 + done);

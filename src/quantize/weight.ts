@@ -1,9 +1,7 @@
 import { InputError } from '../errors.js';
 import type { FloatChunk, FloatSource } from './float-source.js';
-
-/** Largest tensor kept in memory between the min/max pass and the value pass (else read twice). */
-const CACHE_BYTES = 256 * 2 ** 20;
-import { computeScaleZeroPoint, fullRange, qRange, quantizeRun, type QuantType } from './math.js';
+import { computeScaleZeroPoint, fullRange, qRange, type QuantType } from './math.js';
+import { KernelWorkspace } from './simd-kernels.js';
 
 export interface WeightParams {
   type: QuantType;
@@ -21,16 +19,21 @@ export interface QuantizedWeight {
   /** Normalised axis when per channel. */
   channelAxis?: number;
   byteLength: number;
-  /** The quantized values, produced chunk by chunk from the source (read twice: stats, then values). */
+  /**
+   * The quantized values, chunk by chunk from the source (read twice: stats, then values). Chunks live
+   * in the workspace's write slots: each must be consumed (copied or flushed) before the next is requested.
+   */
   data(): AsyncIterable<Uint8Array>;
 }
 
+/** The tensor seen as [outer, channels, inner]; one channel when quantized per tensor. */
 interface Layout {
   channels: number;
   inner: number;
+  axis?: number;
 }
 
-function layout(dims: number[], axis: number | undefined): Layout & { axis?: number } {
+function layout(dims: number[], axis: number | undefined): Layout {
   if (axis === undefined) return { channels: 1, inner: 1 };
   const rank = dims.length;
   const normalized = axis < 0 ? axis + rank : axis;
@@ -39,44 +42,72 @@ function layout(dims: number[], axis: number | undefined): Layout & { axis?: num
   return { channels: dims[normalized]!, inner, axis: normalized };
 }
 
+/** A stretch [start, end) of a chunk: whole rows of all channels (channel = last axis), or one channel's run. */
+type Segment = { start: number; end: number } & ({ rows: true } | { rows: false; channel: number });
+
+/**
+ * Splits a chunk into segments: whole rows go to the column kernels when the channel is the last axis
+ * and the channel count suits them (a multiple of 4); everything else is runs of a single channel.
+ */
+function* segments(offset: number, length: number, { channels, inner }: Layout): Generator<Segment> {
+  if (channels === 1) {
+    yield { start: 0, end: length, rows: false, channel: 0 };
+    return;
+  }
+  let index = 0;
+  if (inner === 1 && KernelWorkspace.suitsColumns(channels)) {
+    const firstRow = Math.min(length, (channels - (offset % channels)) % channels);
+    for (; index < firstRow; index += 1) yield { start: index, end: index + 1, rows: false, channel: (offset + index) % channels };
+    const wholeRows = firstRow + Math.floor((length - firstRow) / channels) * channels;
+    if (wholeRows > firstRow) yield { start: firstRow, end: wholeRows, rows: true };
+    index = wholeRows;
+  }
+  while (index < length) {
+    const position = offset + index;
+    const end = Math.min(length, index + (inner - (position % inner)));
+    yield { start: index, end, rows: false, channel: Math.floor(position / inner) % channels };
+    index = end;
+  }
+}
+
+function refuseNonFinite(source: FloatSource, { offset, values }: FloatChunk, file: string): never {
+  const index = values.findIndex((value) => !Number.isFinite(value));
+  throw new InputError(`tensor "${source.name}": contains NaN or Inf at element ${offset + index}; it cannot be quantized`, {
+    file,
+    code: 'MALFORMED_TENSOR',
+  });
+}
+
 /**
  * Quantizes one float32 weight the way onnxruntime's quantize_initializer_impl /
  * quantize_weight_per_channel_impl do, streaming: one pass for min/max, one pass for values.
  */
-export async function quantizeWeight(source: FloatSource, params: WeightParams, file: string): Promise<QuantizedWeight> {
-  const { channels, inner, axis } = layout(source.dims, params.channelAxis);
-  const mins = new Float64Array(channels).fill(Infinity);
-  const maxs = new Float64Array(channels).fill(-Infinity);
-  // tensors up to CACHE_BYTES are read once and kept for the second pass; larger ones are read twice
-  const cached: FloatChunk[] | undefined = source.count * 4 <= CACHE_BYTES ? [] : undefined;
-  for await (const chunk of source.chunks()) {
-    const { offset, values } = chunk;
-    cached?.push(chunk);
-    if (channels === 1) {
-      let min = mins[0]!;
-      let max = maxs[0]!;
-      let nan = false;
-      for (let index = 0; index < values.length; index += 1) {
-        const value = values[index]!;
-        if (value < min) min = value;
-        if (value > max) max = value;
-        if (value !== value) nan = true;
+export async function quantizeWeight(source: FloatSource, params: WeightParams, file: string, workspace: KernelWorkspace): Promise<QuantizedWeight> {
+  const shape = layout(source.dims, params.channelAxis);
+  const { channels } = shape;
+  const mins = new Float32Array(channels).fill(Infinity);
+  const maxs = new Float32Array(channels).fill(-Infinity);
+  const extremes = { min: 0, max: 0 };
+  // external data is read into kernel memory; the second pass re-reads it (from the page cache as a rule)
+  const chunkOptions = { maxElements: workspace.chunkElements, slots: workspace.readSlots };
+  for await (const chunk of source.chunks(chunkOptions)) {
+    for (const segment of segments(chunk.offset, chunk.values.length, shape)) {
+      const values = chunk.values.subarray(segment.start, segment.end);
+      if (segment.rows) {
+        workspace.updateColumnExtremes(values, mins, maxs);
+        continue;
       }
-      mins[0] = min;
-      maxs[0] = max;
-      if (!nan && Number.isFinite(min) && Number.isFinite(max)) continue;
+      extremes.min = mins[segment.channel]!;
+      extremes.max = maxs[segment.channel]!;
+      workspace.updateExtremes(values, extremes);
+      mins[segment.channel] = extremes.min;
+      maxs[segment.channel] = extremes.max;
     }
-    for (let index = 0; index < values.length; index += 1) {
-      const value = values[index]!;
-      if (!Number.isFinite(value)) {
-        throw new InputError(`tensor "${source.name}": contains NaN or Inf at element ${offset + index}; it cannot be quantized`, {
-          file,
-          code: 'MALFORMED_TENSOR',
-        });
+    // untouched channels still hold +Inf/-Inf; a NaN, -Inf minimum or +Inf maximum came from the data
+    for (let channel = 0; channel < channels; channel += 1) {
+      if (mins[channel] === -Infinity || maxs[channel] === Infinity || Number.isNaN(mins[channel]) || Number.isNaN(maxs[channel])) {
+        refuseNonFinite(source, chunk, file);
       }
-      const channel = channels === 1 ? 0 : Math.floor((offset + index) / inner) % channels;
-      if (value < mins[channel]!) mins[channel] = value;
-      if (value > maxs[channel]!) maxs[channel] = value;
     }
   }
   const [qmin, qmax] = qRange(params.type, params.reduceRange, params.symmetric);
@@ -91,20 +122,16 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
     zeroPoints.push(zeroPoint);
   }
   const [low, high] = fullRange(params.type);
+  const columnScales = Float32Array.from(scales);
+  const columnZeroPoints = Float32Array.from(zeroPoints);
   async function* data(): AsyncIterable<Uint8Array> {
-    for await (const { offset, values } of cached ?? source.chunks()) {
-      const out = new Uint8Array(values.length);
-      if (channels === 1) quantizeRun(values, 0, values.length, scales[0]!, zeroPoints[0]!, low, high, out, 0);
-      else {
-        // walk runs of consecutive elements that share a channel
-        let index = 0;
-        while (index < values.length) {
-          const position = offset + index;
-          const channel = Math.floor(position / inner) % channels;
-          const end = Math.min(values.length, index + (inner - (position % inner)));
-          quantizeRun(values, index, end, scales[channel]!, zeroPoints[channel]!, low, high, out, index);
-          index = end;
-        }
+    for await (const { offset, values } of source.chunks(chunkOptions)) {
+      const out = workspace.writeSlot(values.length);
+      for (const segment of segments(offset, values.length, shape)) {
+        const part = values.subarray(segment.start, segment.end);
+        const target = out.subarray(segment.start, segment.end);
+        if (segment.rows) workspace.quantizeColumns(part, columnScales, columnZeroPoints, low < 0, target);
+        else workspace.quantizeValues(part, scales[segment.channel]!, zeroPoints[segment.channel]!, low, high, target);
       }
       yield out;
     }
@@ -114,7 +141,7 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
     dims: source.dims,
     scales,
     zeroPoints,
-    ...(axis !== undefined ? { channelAxis: axis } : {}),
+    ...(shape.axis !== undefined ? { channelAxis: shape.axis } : {}),
     byteLength: source.count,
     data,
   };

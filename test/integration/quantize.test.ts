@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/bridge/client.js';
 import { fixturePath } from '../../src/fixtures.js';
-import { readOnnx } from '../../src/onnx/model-file.js';
+import { readOnnx, writeOnnx } from '../../src/onnx/model-file.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { quantizeDynamic } from '../../src/quantize/dynamic.js';
@@ -76,11 +76,19 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
     ['a node excluded', { excludeNodes: ['/encoder/encoder/layer.0/attention/self/query/MatMul'] }],
   ];
 
-  async function compare(model: string, label: string, options: Partial<QuantizeOptions>) {
-    const ours = join(dir, `${model}-${label.replace(/\W+/g, '_')}-ours.onnx`);
-    const theirs = join(dir, `${model}-${label.replace(/\W+/g, '_')}-ort.onnx`);
+  /** ORT quantizes the inline FP32 file; ours the same, or (externalInput) a copy with all weights as external data. */
+  async function compare(model: string, label: string, options: Partial<QuantizeOptions>, externalInput = false) {
+    const stem = `${model}-${label.replace(/\W+/g, '_')}`;
+    const ours = join(dir, `${stem}-ours.onnx`);
+    const theirs = join(dir, `${stem}-ort.onnx`);
     const full = { ...DEFAULT_QUANTIZE_OPTIONS, ...options };
-    await quantizeDynamic(await readOnnx(sources[model]!), ours, full, 'test');
+    let input = sources[model]!;
+    if (externalInput) {
+      const inline = await readOnnx(input);
+      input = join(dir, `${stem}-external.onnx`);
+      expect((await writeOnnx(input, inline.model, inline.external, { externalData: 'always', threshold: 0 })).externalTensors).toBeGreaterThan(100);
+    }
+    await quantizeDynamic(await readOnnx(input), ours, full, 'test');
     await execa(python, [join(PACKAGE_ROOT, 'fixtures', 'ort_quantize.py'), sources[model]!, theirs, ...cliFlags(options)]);
     const a = await readOnnx(ours);
     const b = await readOnnx(theirs);
@@ -115,6 +123,14 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
     const { a } = await compare('minilm', 'defaults', {});
     const fp32 = readFileSync(sources.minilm!).length;
     expect(a.protobufBytes / fp32).toBeLessThanOrEqual(0.27);
+  }, 120_000);
+
+  it.each([
+    ['defaults', {}],
+    ['uint8 per channel', { weightType: 'uint8', perChannel: true }],
+  ] as const)('MiniLM with external data (streamed through kernel memory), %s: bit-identical to ORT on the inline file', async (label, options) => {
+    const { a } = await compare('minilm', `external ${label}`, options, true);
+    expect(a.external.size).toBeGreaterThan(0);
   }, 120_000);
 });
 
