@@ -51,11 +51,13 @@ function compare(label, input) {
     }
   }
   const best = (list, key) => Math.min(...list.map((r) => r[key]));
+  const range = (list, key, digits) => `${Math.min(...list.map((r) => r[key])).toFixed(digits)}-${Math.max(...list.map((r) => r[key])).toFixed(digits)}`;
   const fp32 = statSync(input).size + (existsSync(input.replace(/\.onnx$/, '_weights.bin')) ? statSync(input.replace(/\.onnx$/, '_weights.bin')).size : 0);
-  console.log(`bench/quantize ${label}: FP32 ${(fp32 / 2 ** 20).toFixed(0)} MiB, ${rounds} rounds, best of each`);
-  console.log(`  rapidfit-export : ${best(rows.ours, 'seconds').toFixed(2)} s, peak RSS ${best(rows.ours, 'rssMiB').toFixed(0)} MiB`);
-  console.log(`  ORT Python      : ${best(rows.ort, 'seconds').toFixed(2)} s, peak RSS ${best(rows.ort, 'rssMiB').toFixed(0)} MiB`);
-  console.log(`  speed-up ${(best(rows.ort, 'seconds') / best(rows.ours, 'seconds')).toFixed(1)}x, memory ${(best(rows.ours, 'rssMiB') / best(rows.ort, 'rssMiB')).toFixed(2)} of ORT's`);
+  console.log(`bench/quantize ${label}: FP32 ${(fp32 / 2 ** 20).toFixed(0)} MiB, ${rounds} rounds (order alternates), range over rounds`);
+  console.log(`  rapidfit-export : ${range(rows.ours, 'seconds', 2)} s, peak RSS ${range(rows.ours, 'rssMiB', 0)} MiB`);
+  console.log(`  ORT Python      : ${range(rows.ort, 'seconds', 2)} s, peak RSS ${range(rows.ort, 'rssMiB', 0)} MiB`);
+  const ratios = rows.ours.map((ours, round) => (rows.ort[round].seconds / ours.seconds).toFixed(1));
+  console.log(`  speed-up per round ${ratios.join(', ')}x (best vs best ${(best(rows.ort, 'seconds') / best(rows.ours, 'seconds')).toFixed(1)}x); memory ${(best(rows.ours, 'rssMiB') / best(rows.ort, 'rssMiB')).toFixed(3)} of ORT's`);
 }
 
 async function latency(fp32, int8) {

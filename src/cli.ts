@@ -5,22 +5,17 @@ import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { openBridge } from './bridge/session.js';
-import { cacheRoot, lockHash, venvDirFor, venvState } from './bridge/venv.js';
-import { findPython } from './bridge/python.js';
 import { installSignalHandlers, runAbortActions } from './cleanup.js';
 import { DEFAULTS, describeZodError, exportOptionsSchema, type ExportOptions } from './config/options.js';
 import { runtimeFacts, toolVersion } from './environment.js';
+// the bridge (execa), the pipeline (listr2, onnxruntime-node) and bundle verification are imported by
+// the commands that use them, so `quantize` and `--help` start quickly
 import { ExitCode, formatToolError, GateError, InputError, ToolError, type ExitCodeValue } from './errors.js';
-import { verifyBundle } from './verify/bundle-check.js';
-import { writeJunit } from './verify/ci-output.js';
 import { describeFailure, formatNumber, gateSpecsFromFile, gatesForTask, parseGateSpec, type GateSpec } from './verify/gates.js';
 import { checkModelDir } from './export/model-dir.js';
-import { describeModelSpec, inspectModel } from './export/model-spec.js';
 import { LOCK_FILE } from './paths.js';
 import { readOnnx } from './onnx/model-file.js';
 import { describeOnnx, summarizeOnnx } from './onnx/describe.js';
-import { runExport } from './pipeline.js';
 import { quantizeDynamic } from './quantize/dynamic.js';
 import { DEFAULT_QUANTIZE_OPTIONS, ORT_DYNAMIC_OP_TYPES, quantizeOptionsSchema, type QuantizeOptions } from './quantize/options.js';
 
@@ -205,6 +200,8 @@ async function commandInspect(positionals: string[], values: Values): Promise<vo
     return;
   }
   const { dir } = checkModelDir(target);
+  const { openBridge } = await import('./bridge/session.js');
+  const { describeModelSpec, inspectModel } = await import('./export/model-spec.js');
   const session = await openBridge({
     ...(values.python ? { python: values.python } : {}),
     verbose: values.verbose,
@@ -220,6 +217,9 @@ async function commandInspect(positionals: string[], values: Values): Promise<vo
 }
 
 async function commandBridgeDoctor(values: Values): Promise<void> {
+  const { findPython } = await import('./bridge/python.js');
+  const { cacheRoot, lockHash, venvDirFor, venvState } = await import('./bridge/venv.js');
+  const { openBridge } = await import('./bridge/session.js');
   const interpreter = await findPython(values.python);
   const hash = lockHash();
   const venvDir = venvDirFor(interpreter, hash);
@@ -306,6 +306,8 @@ async function commandVerify(positionals: string[], values: Values): Promise<voi
   if (!target) throw new InputError('verify needs a bundle directory', { hint: 'rapidfit-export verify ./my_model-onnx' });
   const dir = resolve(target);
   if (!existsSync(dir)) throw new InputError('the bundle directory does not exist', { file: dir });
+  const { verifyBundle } = await import('./verify/bundle-check.js');
+  const { writeJunit } = await import('./verify/ci-output.js');
   const verification = await verifyBundle(dir, gatesFromManifest, (line) => {
     if (!values.json) process.stderr.write(`  ${line}\n`);
   });
@@ -330,6 +332,7 @@ async function commandExport(positionals: string[], values: Values): Promise<voi
   if (!modelDir) throw new InputError('no model directory given', { hint: 'rapidfit-export ./my_model (see --help)' });
   if (positionals.length > 1) throw new InputError(`unexpected argument "${positionals[1]}"`, { hint: 'see rapidfit-export --help' });
   const options = buildExportOptions(modelDir, values);
+  const { runExport } = await import('./pipeline.js');
   const result = await runExport(options);
   const summary = [
     `bundle written to ${result.outDir} (verified)`,

@@ -24,17 +24,19 @@ export interface FloatSource {
 export interface ChunkOptions {
   maxElements?: number;
   /**
-   * Two buffers that external data is read into, alternately (chunk k into slots[k % 2]); a chunk
-   * stays valid until the chunk after it is requested. Without them every chunk gets a new buffer.
+   * Two buffers that external (or unaligned inline) data is read into, alternately (chunk k into
+   * slots[k % 2]); a chunk stays valid until the chunk after it is requested. Without them every such
+   * chunk gets a new buffer.
    */
   slots?: readonly [Float32Array, Float32Array];
 }
 
-function copyToFloats(bytes: Uint8Array, start: number, count: number): Float32Array {
+/** Float view of bytes[start * 4, (start + count) * 4): zero-copy when aligned, else copied (into `slot` if given). */
+function floatsOf(bytes: Uint8Array, start: number, count: number, slot?: Float32Array): Float32Array {
   if ((bytes.byteOffset + start * 4) % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset + start * 4, count);
-  const copy = new Uint8Array(count * 4);
-  copy.set(bytes.subarray(start * 4, (start + count) * 4));
-  return new Float32Array(copy.buffer);
+  const target = slot ? slot.subarray(0, count) : new Float32Array(count);
+  new Uint8Array(target.buffer, target.byteOffset, count * 4).set(bytes.subarray(start * 4, (start + count) * 4));
+  return target;
 }
 
 /**
@@ -70,8 +72,8 @@ export function floatSource(tensor: TensorProto, external: Map<TensorProto, Exte
       return;
     }
     if (raw) {
-      for (let offset = 0; offset < count; offset += maxElements) {
-        yield { offset, values: copyToFloats(raw, offset, Math.min(maxElements, count - offset)) };
+      for (let offset = 0, index = 0; offset < count; offset += maxElements, index += 1) {
+        yield { offset, values: floatsOf(raw, offset, Math.min(maxElements, count - offset), slots?.[index % 2]) };
       }
       return;
     }
