@@ -11,7 +11,7 @@ import { floatSource, readAllFloats } from './float-source.js';
 import { ONNX_TYPE, type QuantType } from './math.js';
 import { IMPLEMENTED_OP_TYPES, type QuantizeOptions } from './options.js';
 import { quantizeWeight, type QuantizedWeight } from './weight.js';
-import { KernelWorkspace } from './simd-kernels.js';
+import { KernelWorkspace } from './kernel-workspace.js';
 import { CHUNK_ELEMENTS } from './float-source.js';
 
 const ALREADY_QUANTIZED = new Set([

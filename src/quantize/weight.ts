@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import type { FloatChunk, FloatSource } from './float-source.js';
 import { computeScaleZeroPoint, fullRange, qRange, type QuantType } from './math.js';
-import { KernelWorkspace } from './simd-kernels.js';
+import { KernelWorkspace } from './kernel-workspace.js';
 
 export interface WeightParams {
   type: QuantType;

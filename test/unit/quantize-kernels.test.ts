@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { floatSource } from '../../src/quantize/float-source.js';
 import { computeScaleZeroPoint, fullRange, qRange, quantizeRun, quantizeValue, type QuantType } from '../../src/quantize/math.js';
-import { KernelWorkspace } from '../../src/quantize/simd-kernels.js';
+import { KernelWorkspace } from '../../src/quantize/kernel-workspace.js';
 import { quantizeWeight, type WeightParams } from '../../src/quantize/weight.js';
 import { DataType } from '../../src/onnx/tensor.js';
 import { scratchDir } from '../helpers/cli.js';
