@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/large/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    globalSetup: ['test/temp-root.ts', 'test/global-setup.ts'],
     testTimeout: 30 * 60_000,
     hookTimeout: 30 * 60_000,
     reporters: ['default', './test/summary-reporter.ts'],

@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts'],
+    globalSetup: ['test/temp-root.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

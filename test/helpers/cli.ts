@@ -22,7 +22,8 @@ export async function runCli(args: string[], env: Record<string, string> = {}, t
 }
 
 export function scratchDir(prefix = 'rfe-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  // below the run's temporary root (test/temp-root.ts), removed when the run ends
+  return mkdtempSync(join(process.env.RFE_TEST_TMP ?? tmpdir(), prefix));
 }
 
 /** Names in `dir` left by a run (staging, .old or .unverified dirs). */

@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkOutputDir, createStagingDir, discardStagingDir, publishStagingDir } from '../../src/bundle/atomic.js';
 import { checksumTree, sha256File } from '../../src/bundle/checksums.js';
+import { scratchDir } from '../helpers/cli.js';
 
 function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'rfe-bundle-'));
+  return scratchDir('rfe-bundle-');
 }
 
 describe('output directory checks', () => {

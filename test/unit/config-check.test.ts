@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../src/config/model-spec.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { checkTaskFiles } from '../../src/verify/config-check.js';
 import { floatTensor, matmulModel } from '../helpers/onnx-models.js';
+import { scratchDir } from '../helpers/cli.js';
 
 const spec = {
   pooling: 'mean',
@@ -30,7 +30,7 @@ function config(overrides: Record<string, unknown> = {}) {
 
 describe('per-task config and graph checks', () => {
   it('reports every way a config or graph can disagree with the model', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rfe-config-'));
+    const dir = scratchDir('rfe-config-');
     writeFileSync(join(dir, 'spam_config.json'), JSON.stringify(config({ label2id: { ham: 1, spam: 0 }, pooling: 'cls', max_length: 64 })));
     writeFileSync(join(dir, 'spam.onnx'), encodeModel(matmulModel(floatTensor('w', new Array(8).fill(0), [4, 2]), floatTensor('b', [0, 0]), 4, 2)));
     const problems = await checkTaskFiles(spec, 'spam', join(dir, 'spam_config.json'), join(dir, 'spam.onnx'), 128);
@@ -43,7 +43,7 @@ describe('per-task config and graph checks', () => {
   });
 
   it('refuses a config without RapidFit keys', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rfe-config-'));
+    const dir = scratchDir('rfe-config-');
     const { id2label: _dropped, ...rest } = config();
     writeFileSync(join(dir, 'spam_config.json'), JSON.stringify(rest));
     writeFileSync(join(dir, 'spam.onnx'), encodeModel(matmulModel(floatTensor('w', [0, 0], [1, 2]), floatTensor('b', [0, 0]), 1, 2)));

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipProgressLine, venvPython, venvState } from '../../src/bridge/venv.js';
 import { buildExportOptions } from '../../src/cli.js';
 import { EMBEDDED_SAMPLES } from '../../src/verify/sample-texts.js';
 import { batchSamples, embeddedSamples } from '../../src/verify/samples.js';
+import { scratchDir } from '../helpers/cli.js';
 
 describe('samples', () => {
   it('embeds at least 200 varied texts, including long, non-Latin, emoji and punctuation-only ones', () => {
@@ -33,7 +33,7 @@ describe('samples', () => {
 
 describe('bridge venv state', () => {
   it('is ready only with a marker for this lock and an interpreter', () => {
-    const root = mkdtempSync(join(tmpdir(), 'rfe-venv-'));
+    const root = scratchDir('rfe-venv-');
     const venv = join(root, 'venv');
     expect(venvState(venv, 'abc')).toBe('missing');
     mkdirSync(join(venv, 'bin'), { recursive: true });
