@@ -7,12 +7,11 @@ import { nodeInputs } from '../onnx/graph.js';
 import { ExternalDataWriter, EXTERNAL_THRESHOLD, stripExternal, type OnnxFile } from '../onnx/model-file.js';
 import { encodeModel, toNumber, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx/proto.js';
 import { DataType, EXTERNAL } from '../onnx/tensor.js';
-import { floatSource, readAllFloats } from './float-source.js';
+import { CHUNK_ELEMENTS, floatSource, readAllFloats } from './float-source.js';
 import { ONNX_TYPE, type QuantType } from './math.js';
 import { IMPLEMENTED_OP_TYPES, type QuantizeOptions } from './options.js';
 import { quantizeWeight, type QuantizedWeight } from './weight.js';
 import { KernelWorkspace } from './kernel-workspace.js';
-import { CHUNK_ELEMENTS } from './float-source.js';
 
 const ALREADY_QUANTIZED = new Set([
   'MatMulInteger',

@@ -1,5 +1,5 @@
 /** Feeds the SIMD kernels: kernel memory layout, copying in and out, leftovers through the scalar kernel. */
-import { quantizeRun } from './math.js';
+import { fullRange, quantizeRun, type QuantType } from './math.js';
 import { BLOCK, kernelModule, type KernelExports } from './simd-kernels.js';
 
 const PAGE = 65536;
@@ -25,6 +25,8 @@ export class KernelWorkspace {
   private readonly columnArrays: Float32Array[];
   private readonly scratchIn: Float32Array;
   private readonly scratchOut: Uint8Array;
+  /** Values per piece for the flat kernels when copying through the scratch area (whole blocks). */
+  private readonly flatPiece: number;
   /** Two chunk buffers for a reader that reads ahead: chunk k goes to readSlots[k % 2]. */
   readonly readSlots: [Float32Array, Float32Array];
   private readonly writeSlots: [Uint8Array, Uint8Array];
@@ -48,6 +50,7 @@ export class KernelWorkspace {
     this.columnArrays = [1, 2, 3, 4].map((index) => floats(index, MAX_COLUMNS));
     this.scratchIn = floats(5, chunkElements);
     this.scratchOut = bytes(6, chunkElements);
+    this.flatPiece = chunkElements - (chunkElements % BLOCK);
     this.readSlots = [floats(7, chunkElements), floats(8, chunkElements)];
     this.writeSlots = [bytes(9, chunkElements), bytes(10, chunkElements)];
   }
@@ -85,8 +88,7 @@ export class KernelWorkspace {
     if (whole > 0) {
       this.acc.fill(extremes.min, 0, 4).fill(extremes.max, 4, 8);
       this.nanMask.fill(0);
-      const piece = this.scratchIn.length - (this.scratchIn.length % BLOCK);
-      this.eachPiece(values.subarray(0, whole), piece, (address, start, end) => this.kernels.minMax(address, address + (end - start) * 4, this.acc.byteOffset));
+      this.eachPiece(values.subarray(0, whole), this.flatPiece, (address, start, end) => this.kernels.minMax(address, address + (end - start) * 4, this.acc.byteOffset));
       const acc = this.acc;
       const nan = this.nanMask.some((mask) => mask !== 0);
       extremes.min = nan ? NaN : Math.min(acc[0]!, acc[1]!, acc[2]!, acc[3]!);
@@ -129,31 +131,29 @@ export class KernelWorkspace {
   }
 
   /** quantizeRun over all of `values` into `out` (same length) with one scale and zero point. */
-  quantizeValues(values: Float32Array, scale: number, zeroPoint: number, low: number, high: number, out: Uint8Array): void {
-    const signed = low < 0;
-    const fullRange = signed ? low === -128 && high === 127 : low === 0 && high === 255;
-    const whole = fullRange ? values.length - (values.length % BLOCK) : 0;
+  quantizeValues(values: Float32Array, scale: number, zeroPoint: number, type: QuantType, out: Uint8Array): void {
+    const whole = values.length - (values.length % BLOCK);
     if (whole > 0) {
-      const kernel = signed ? this.kernels.quantizeInt8 : this.kernels.quantizeUint8;
-      const piece = this.scratchIn.length - (this.scratchIn.length % BLOCK);
-      this.eachPiece(values.subarray(0, whole), piece, (address, start, end) => {
+      const kernel = type === 'int8' ? this.kernels.quantizeInt8 : this.kernels.quantizeUint8;
+      this.eachPiece(values.subarray(0, whole), this.flatPiece, (address, start, end) => {
         const target = this.output(out, start, end);
         kernel(address, address + (end - start) * 4, target.address, scale, zeroPoint);
         target.copy();
       });
     }
+    const [low, high] = fullRange(type);
     quantizeRun(values, whole, values.length, scale, zeroPoint, low, high, out, whole);
   }
 
   /** Quantizes whole rows with one scale and zero point per column (the channel is the last axis). */
-  quantizeColumns(rows: Float32Array, scales: Float32Array, zeroPoints: Float32Array, signed: boolean, out: Uint8Array): void {
+  quantizeColumns(rows: Float32Array, scales: Float32Array, zeroPoints: Float32Array, type: QuantType, out: Uint8Array): void {
     const columns = scales.length;
     const piece = this.rowPiece(columns);
     if (rows.length % columns !== 0) throw new Error(`quantizeColumns: ${rows.length} values are not whole rows of ${columns}`);
     const [, , scaleArea, zeroPointArea] = this.columnArrays as [Float32Array, Float32Array, Float32Array, Float32Array];
     scaleArea.set(scales);
     zeroPointArea.set(zeroPoints);
-    const kernel = signed ? this.kernels.quantizeColumnsInt8 : this.kernels.quantizeColumnsUint8;
+    const kernel = type === 'int8' ? this.kernels.quantizeColumnsInt8 : this.kernels.quantizeColumnsUint8;
     this.eachPiece(rows, piece, (address, start, end) => {
       const target = this.output(out, start, end);
       kernel(address, address + (end - start) * 4, columns * 4, target.address, scaleArea.byteOffset, zeroPointArea.byteOffset);

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import type { FloatChunk, FloatSource } from './float-source.js';
-import { computeScaleZeroPoint, fullRange, qRange, type QuantType } from './math.js';
+import { computeScaleZeroPoint, qRange, type QuantType } from './math.js';
 import { KernelWorkspace } from './kernel-workspace.js';
 
 export interface WeightParams {
@@ -121,7 +121,6 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
     scales.push(scale);
     zeroPoints.push(zeroPoint);
   }
-  const [low, high] = fullRange(params.type);
   const columnScales = Float32Array.from(scales);
   const columnZeroPoints = Float32Array.from(zeroPoints);
   async function* data(): AsyncIterable<Uint8Array> {
@@ -130,8 +129,8 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
       for (const segment of segments(offset, values.length, shape)) {
         const part = values.subarray(segment.start, segment.end);
         const target = out.subarray(segment.start, segment.end);
-        if (segment.rows) workspace.quantizeColumns(part, columnScales, columnZeroPoints, low < 0, target);
-        else workspace.quantizeValues(part, scales[segment.channel]!, zeroPoints[segment.channel]!, low, high, target);
+        if (segment.rows) workspace.quantizeColumns(part, columnScales, columnZeroPoints, params.type, target);
+        else workspace.quantizeValues(part, scales[segment.channel]!, zeroPoints[segment.channel]!, params.type, target);
       }
       yield out;
     }
