@@ -5,11 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ZodError } from 'zod';
 import { installSignalHandlers, runAbortActions } from './cleanup.js';
-import { DEFAULTS, describeZodError, exportOptionsSchema, type ExportOptions } from './config/options.js';
+import { DEFAULTS, describeFirstIssue, describeZodError, exportOptionsSchema, type ExportOptions } from './config/options.js';
 import { runtimeFacts, toolVersion } from './environment.js';
-// the bridge (execa), the pipeline (listr2, onnxruntime-node) and bundle verification are imported by
-// the commands that use them, so `quantize` and `--help` start quickly
 import { ExitCode, formatToolError, GateError, InputError, ToolError, type ExitCodeValue } from './errors.js';
 import { describeFailure, formatNumber, gateSpecsFromFile, gatesForTask, parseGateSpec, type GateSpec } from './verify/gates.js';
 import { checkModelDir } from './export/model-dir.js';
@@ -18,6 +17,8 @@ import { readOnnx } from './onnx/model-file.js';
 import { describeOnnx, summarizeOnnx } from './onnx/describe.js';
 import { quantizeDynamic } from './quantize/dynamic.js';
 import { DEFAULT_QUANTIZE_OPTIONS, ORT_DYNAMIC_OP_TYPES, quantizeOptionsSchema, type QuantizeOptions } from './quantize/options.js';
+// the bridge (execa), the pipeline (listr2, onnxruntime-node) and bundle verification are imported
+// lazily by the commands that use them, so `quantize`, `inspect <file.onnx>` and `--help` start quickly
 
 const HELP = `rapidfit-export: turn a trained RapidFit model into a verified ONNX bundle
 
@@ -130,8 +131,7 @@ function readGatesFile(file: string | undefined): GateSpec[] {
   try {
     return gateSpecsFromFile(content);
   } catch (error) {
-    const issue = (error as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues?.[0];
-    throw new InputError(`invalid gates file${issue ? ` at ${issue.path.join('.') || 'top level'}: ${issue.message}` : ''}`, {
+    throw new InputError(`invalid gates file${error instanceof ZodError ? ` at ${describeFirstIssue(error)}` : ''}`, {
       file: resolve(file),
       hint: '{"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}',
     });

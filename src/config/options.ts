@@ -55,6 +55,12 @@ export const DEFAULTS = {
 };
 
 /** One line per zod issue: "--opset: opset must be at least 14". */
+/** zod's first problem as "path: message" ("top level" when the whole value is wrong), for files we read. */
+export function describeFirstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join('.') || 'top level'}: ${issue.message}`;
+}
+
 export function describeZodError(error: z.ZodError, flagNames: Record<string, string> = {}): string {
   return error.issues
     .map((issue) => {

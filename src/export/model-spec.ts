@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { describeFirstIssue } from '../config/options.js';
 import { checkTaskConsistency, modelFactsSchema, toModelSpec, type ModelSpec } from '../config/model-spec.js';
 import type { BridgeClient } from '../bridge/client.js';
 
@@ -6,8 +7,7 @@ import type { BridgeClient } from '../bridge/client.js';
 export function parseModelFacts(raw: unknown, weightsFile: string): ModelSpec {
   const parsed = modelFactsSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`unexpected model contents at ${issue.path.join('.') || 'top level'}: ${issue.message}`, {
+    throw new InputError(`unexpected model contents at ${describeFirstIssue(parsed.error)}`, {
       file: weightsFile,
     });
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { listFiles, sha256File } from '../bundle/checksums.js';
 import { manifestSchema, type Manifest } from '../config/manifest.js';
+import { describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
 import { evaluateGates, type Gate } from './gates.js';
 import { LogitsComparison, type ComparisonMetrics } from './metrics.js';
@@ -40,8 +41,7 @@ export async function checkBundleFiles(dir: string): Promise<Manifest> {
   const manifestFile = join(dir, 'manifest.json');
   const parsed = manifestSchema.safeParse(readJson(manifestFile, 'manifest.json'));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`manifest.json is not a rapidfit-export manifest (${issue.path.join('.') || 'top level'}: ${issue.message})`, {
+    throw new InputError(`manifest.json is not a rapidfit-export manifest (${describeFirstIssue(parsed.error)})`, {
       file: manifestFile,
     });
   }
