@@ -1,4 +1,4 @@
-import type { ModelProto, TensorProto } from '../../src/onnx/proto.js';
+import type { GraphProto, ModelProto, TensorProto } from '../../src/onnx/proto.js';
 
 const FLOAT = 1;
 
@@ -32,21 +32,21 @@ export function valueInfo(name: string, dims: Array<number | string>) {
   };
 }
 
+/** A model (IR 8, opset 17) around one graph. */
+export function modelOf(graph: GraphProto): ModelProto {
+  return { ir_version: 8, opset_import: [{ domain: '', version: 17 }], producer_name: 'rapidfit-export-test', graph };
+}
+
 /** y = x @ w + b, with w [k, n]: the smallest graph that has weights worth moving. */
 export function matmulModel(w: TensorProto, b: TensorProto, k: number, n: number): ModelProto {
-  return {
-    ir_version: 8,
-    opset_import: [{ domain: '', version: 17 }],
-    producer_name: 'rapidfit-export-test',
-    graph: {
-      name: 'matmul',
-      node: [
-        { op_type: 'MatMul', input: ['x', w.name!], output: ['xw'], name: 'mm' },
-        { op_type: 'Add', input: ['xw', b.name!], output: ['y'], name: 'add' },
-      ],
-      initializer: [w, b],
-      input: [valueInfo('x', ['batch', k])],
-      output: [valueInfo('y', ['batch', n])],
-    },
-  };
+  return modelOf({
+    name: 'matmul',
+    node: [
+      { op_type: 'MatMul', input: ['x', w.name!], output: ['xw'], name: 'mm' },
+      { op_type: 'Add', input: ['xw', b.name!], output: ['y'], name: 'add' },
+    ],
+    initializer: [w, b],
+    input: [valueInfo('x', ['batch', k])],
+    output: [valueInfo('y', ['batch', n])],
+  });
 }

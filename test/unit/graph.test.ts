@@ -2,27 +2,22 @@ import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { consumers, isTopologicallySorted, producers, pruneToOutputs, renameValue } from '../../src/onnx/graph.js';
 import { decodeModel, encodeModel, type ModelProto } from '../../src/onnx/proto.js';
-import { floatTensor, valueInfo } from '../helpers/onnx-models.js';
+import { floatTensor, modelOf, valueInfo } from '../helpers/onnx-models.js';
 
 /** x -> Add(c1) -> a; a -> Mul(c2) -> out0; a -> Relu -> out1 */
 function twoOutputModel(): ModelProto {
-  return {
-    ir_version: 8,
-    opset_import: [{ domain: '', version: 17 }],
-    producer_name: 'test',
-    graph: {
-      name: 'g',
-      node: [
-        { op_type: 'Add', input: ['x', 'c1'], output: ['a'], name: 'add' },
-        { op_type: 'Mul', input: ['a', 'c2'], output: ['out0'], name: 'mul' },
-        { op_type: 'Relu', input: ['a'], output: ['out1'], name: 'relu' },
-      ],
-      initializer: [floatTensor('c1', [1, -5]), floatTensor('c2', [2, 3])],
-      input: [valueInfo('x', [2])],
-      output: [valueInfo('out0', [2]), valueInfo('out1', [2])],
-      value_info: [valueInfo('a', [2])],
-    },
-  };
+  return modelOf({
+    name: 'g',
+    node: [
+      { op_type: 'Add', input: ['x', 'c1'], output: ['a'], name: 'add' },
+      { op_type: 'Mul', input: ['a', 'c2'], output: ['out0'], name: 'mul' },
+      { op_type: 'Relu', input: ['a'], output: ['out1'], name: 'relu' },
+    ],
+    initializer: [floatTensor('c1', [1, -5]), floatTensor('c2', [2, 3])],
+    input: [valueInfo('x', [2])],
+    output: [valueInfo('out0', [2]), valueInfo('out1', [2])],
+    value_info: [valueInfo('a', [2])],
+  });
 }
 
 async function run(model: ModelProto, x: number[]): Promise<Record<string, number[]>> {
