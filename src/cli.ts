@@ -15,7 +15,6 @@ import { checkModelDir } from './export/model-dir.js';
 import { LOCK_FILE } from './paths.js';
 import { readOnnx } from './onnx/model-file.js';
 import { describeOnnx, summarizeOnnx } from './onnx/describe.js';
-import { quantizeDynamic } from './quantize/dynamic.js';
 import { DEFAULT_QUANTIZE_OPTIONS, ORT_DYNAMIC_OP_TYPES, quantizeOptionsSchema, type QuantizeOptions } from './quantize/options.js';
 // the bridge (execa), the pipeline (listr2, onnxruntime-node) and bundle verification are imported
 // lazily by the commands that use them, so `quantize`, `inspect <file.onnx>` and `--help` start quickly
@@ -31,6 +30,8 @@ Usage:
   rapidfit-export verify <bundle> [--json] [--junit f]
                                                  check a bundle without Python: checksums, every graph
                                                  re-run on the stored samples at the bundle's gates
+  rapidfit-export predict <bundle> [text ...] [--file f] [--tasks a,b] [--variant int8|fp32] [--json]
+                                                 predict labels in Node, no Python (predict --help: all options)
   rapidfit-export bridge doctor [--python P]     print the Python bridge's interpreter, versions, lock hash
 
 Options (export):
@@ -43,6 +44,11 @@ Options (export):
       --fp32-tolerance <x> FP32 gate: max abs logit diff vs PyTorch (default ${DEFAULTS.fp32Tolerance})
       --int8-top1 <x>      INT8 gate: top-1 agreement with PyTorch (default ${DEFAULTS.int8Top1})
       --quantize <mode>    int8 (default): also write <task>_int8.onnx; none: FP32 only
+      --int8 <method>      auto (default): per model, the fastest INT8 mix that keeps PyTorch's predictions on
+                           calibration texts (judged on other texts); or one method for every MatMul:
+                           dynamic (ORT's quantize_dynamic, bit-exact), per-token, weight-only
+      --int8-budget <n>    auto: most candidate graphs to try (default ${DEFAULTS.int8Budget})
+      --no-latency         skip the FP32/INT8 latency measurement of the report
       --gate <spec>        override a gate, globally or per task (repeatable):
                            [task.]fp32.max_abs=<x> or [task.]int8.top1=<x>, e.g. --gate spam.int8.top1=0.95
       --gates-file <f>     gates as JSON: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}
@@ -58,6 +64,9 @@ Quantize options (also apply to the <task>_int8.onnx graphs of an export):
       --reduce-range       7-bit weights (for CPUs without VNNI)
       --op-types <a,b>     op types to quantize (default: ONNX Runtime's: ${ORT_DYNAMIC_OP_TYPES.join(',')})
       --exclude-nodes <a,b> node names to leave in float
+      --int8 <method>      quantize: dynamic (default without texts; ORT's, bit-exact), per-token, weight-only,
+                           or auto (default with --samples): needs --samples <f> and --tokenizer <dir>;
+                           half the texts choose, the other half judge against --int8-top1
 Common:
       --python <path>      interpreter to build the bridge venv from (default: python3)
       --json               print a machine-readable result on stdout
@@ -82,6 +91,11 @@ const OPTIONS = {
   junit: { type: 'string' },
   samples: { type: 'string' },
   quantize: { type: 'string' },
+  int8: { type: 'string' },
+  tokenizer: { type: 'string' },
+  'int8-budget': { type: 'string' },
+  latency: { type: 'boolean', default: true },
+  'no-latency': { type: 'boolean', default: false },
   'samples-limit': { type: 'string' },
   force: { type: 'boolean', default: false },
   'external-data': { type: 'boolean', default: false },
@@ -153,6 +167,9 @@ export function buildExportOptions(modelDir: string, values: Values): ExportOpti
     fp32Tolerance: numberOption(values, 'fp32-tolerance', DEFAULTS.fp32Tolerance),
     int8Top1: numberOption(values, 'int8-top1', DEFAULTS.int8Top1),
     quantize: values.quantize ?? 'int8',
+    int8: values.int8 ?? DEFAULTS.int8,
+    int8Budget: numberOption(values, 'int8-budget', DEFAULTS.int8Budget),
+    latency: values.latency && !values['no-latency'],
     quantization: buildQuantizeOptions(values),
     gates: [
       ...readGatesFile(values['gates-file']),
@@ -281,18 +298,28 @@ export function buildQuantizeOptions(values: Values): QuantizeOptions {
 async function commandQuantize(positionals: string[], values: Values): Promise<void> {
   const input = positionals[0];
   if (!input) throw new InputError('quantize needs an ONNX file', { hint: 'rapidfit-export quantize model.onnx -o model_int8.onnx' });
-  const options = buildQuantizeOptions(values);
-  const source = await readOnnx(resolve(input));
-  const out = resolve(values.out ?? input.replace(/(\.onnx)?$/, '_int8.onnx'));
-  if (out === source.file) throw new InputError('the output would overwrite the input', { file: out });
-  if (!existsSync(dirname(out))) throw new InputError('the output directory does not exist', { file: dirname(out) });
-  const started = performance.now();
-  const result = await quantizeDynamic(source, out, options, toolVersion());
-  const seconds = (performance.now() - started) / 1000;
-  const summary = `${out}: ${Object.entries(result.quantizedNodes).map(([op, n]) => `${n} ${op}`).join(', ')} quantized (${result.quantizedWeights} weights) in ${seconds.toFixed(1)} s; ${(result.bytes / 1e6).toFixed(1)} MB${
+  const { runQuantizeCommand } = await import('./commands/quantize.js');
+  const result = await runQuantizeCommand({
+    input,
+    ...(values.out ? { out: values.out } : {}),
+    ...(values.int8 ? { int8: values.int8 } : {}),
+    options: buildQuantizeOptions(values),
+    ...(values.samples ? { samples: values.samples } : {}),
+    ...(values.tokenizer ? { tokenizer: values.tokenizer } : {}),
+    maxLength: numberOption(values, 'max-length', DEFAULTS.maxLength),
+    budget: numberOption(values, 'int8-budget', DEFAULTS.int8Budget),
+    int8Top1: numberOption(values, 'int8-top1', DEFAULTS.int8Top1),
+    onProgress: (message) => {
+      if (!values.json) process.stderr.write(`  ${message}\n`);
+    },
+  });
+  const methods = Object.entries(result.methods).map(([method, n]) => `${n} ${method}`).join(', ');
+  const summary = `${result.file}: ${Object.entries(result.quantizedNodes).map(([op, n]) => `${n} ${op}`).join(', ')} quantized (${result.quantizedWeights} weights; MatMuls: ${methods}) in ${result.seconds.toFixed(1)} s; ${(result.bytes / 1e6).toFixed(1)} MB${
     Object.keys(result.unsupported).length > 0 ? `; left in float (not implemented): ${Object.entries(result.unsupported).map(([op, n]) => `${n} ${op}`).join(', ')}` : ''
-  }`;
-  print(values.json, { ...result, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 }, summary);
+  }${result.judged ? `\n  judged half of the texts, top-1 agreement with FP32: ${Object.entries(result.judged).map(([name, v]) => `${name} ${(v * 100).toFixed(2)}%`).join(', ')}` : ''}${
+    result.speedupBatch1 ? `; ${result.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''
+  }${result.note ? `\n  ${result.note}` : ''}`;
+  print(values.json, { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 }, summary);
 }
 
 /** The gates a bundle was built with, from its manifest's options. */
@@ -349,6 +376,8 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
   installSignalHandlers();
   let json = argv.includes('--json');
   try {
+    // predict reads its own options (src/commands/predict.ts), which the export parser below would refuse
+    if (argv[0] === 'predict') return await (await import('./commands/predict.js')).commandPredict(argv.slice(1));
     const { values, positionals } = parse(argv);
     json = values.json;
     if (values.help) {

@@ -5,7 +5,7 @@ import { ensureBridgeEnvironment } from './bridge/venv.js';
 import { PACKAGE_ROOT } from './paths.js';
 
 export const FIXTURES_DIR = process.env.RAPIDFIT_EXPORT_FIXTURES ?? join(PACKAGE_ROOT, '.fixtures');
-export const FIXTURE_NAMES = ['tiny-mean-gelu', 'tiny-cls-relu', 'tiny-max-tanh', 'tiny-hf-seqcls', 'minilm-3task'] as const;
+export const FIXTURE_NAMES = ['tiny-mean-gelu', 'tiny-cls-relu', 'tiny-max-tanh', 'tiny-hf-seqcls', 'minilm-3task', 'minilm-fortunes'] as const;
 /** Built only on demand (npm run test:large): over 2 GB of weights. */
 export const LARGE_FIXTURE = 'large-xlmr';
 export type FixtureName = (typeof FIXTURE_NAMES)[number] | typeof LARGE_FIXTURE;
@@ -27,4 +27,12 @@ export async function buildFixtures(names: readonly FixtureName[], onProgress: (
 
 export function fixturePath(name: FixtureName): string {
   return join(FIXTURES_DIR, name);
+}
+
+/**
+ * The held-out texts of `minilm-fortunes` (real fortunes, never trained on) as a `--samples` file:
+ * one {"text", "labels": {"topic"?, "lang"}} per line; non-English texts have no topic label.
+ */
+export function fortunesHeldoutPath(): string {
+  return join(fixturePath('minilm-fortunes'), 'heldout.jsonl');
 }

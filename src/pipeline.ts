@@ -20,13 +20,14 @@ import { inspectModel, selectTasks } from './export/model-spec.js';
 import { graphMetadata, taskConfig } from './export/task-config.js';
 import { describeFailure, evaluateGates, gatesForTask } from './verify/gates.js';
 import { appendStepSummary, writeJunit } from './verify/ci-output.js';
-import { compareWithPytorch } from './verify/parity.js';
+import { compareWithReference, runReference, type StoredBatch } from './verify/parity.js';
 import { VERIFICATION_FILE } from './verify/bundle-check.js';
 import { renderMarkdown } from './verify/report.js';
 import type { ComparisonMetrics } from './verify/metrics.js';
-import { readOnnx } from './onnx/model-file.js';
-import { quantizeDynamic } from './quantize/dynamic.js';
-import { embeddedSamples, loadSamples } from './verify/samples.js';
+import { runInt8Step, type Int8StepResult } from './pipeline/int8-step.js';
+import { measureTaskLatency } from './pipeline/latency-step.js';
+import { int8Report } from './pipeline/int8-report.js';
+import { embeddedSamples, loadSamples, splitForCalibration, type SampleSet } from './verify/samples.js';
 import { checkTaskFiles } from './verify/config-check.js';
 
 export const SAMPLE_SEED = 20251125;
@@ -39,6 +40,8 @@ export interface ExportResult {
   files: Manifest['files'];
   parity: Array<{ task: string; fp32MaxAbsDiff: number | null; int8Top1Agreement: number | null; passed: boolean }>;
   timings: Record<string, number>;
+  /** One line about the INT8 choice (speed goal missed, or no candidate passed the calibration split). */
+  int8Note?: string;
   unverifiedDir?: string;
 }
 
@@ -57,6 +60,12 @@ interface Context {
   /** task -> external data file name, for graphs whose weights are outside the protobuf. */
   weightFiles: Record<string, string>;
   int8WeightFiles: Record<string, string>;
+  /** The shared trace in the work dir and each task's output in it (the INT8 choice runs on it). */
+  multitask?: { file: string; outputs: Record<string, string> };
+  samples?: SampleSet;
+  calibrationCount: number;
+  reference?: StoredBatch[];
+  int8?: Int8StepResult;
   report?: ParityReport;
   timings: Record<string, number>;
   result?: ExportResult;
@@ -79,6 +88,10 @@ function jsonSafeComparisons(comparisons: Record<string, ComparisonMetrics>): Pa
       },
     ]),
   );
+}
+
+function int8Note(c: Context): { int8Note?: string } {
+  return c.int8?.choice?.note ? { int8Note: c.int8.choice.note } : {};
 }
 
 function rendererFor(options: ExportOptions): ListrRendererValue {
@@ -106,6 +119,8 @@ function specOptions(options: ExportOptions): Record<string, unknown> {
     externalData: options.externalData,
     int8Top1: options.int8Top1,
     quantize: options.quantize,
+    int8: options.int8,
+    int8Budget: options.int8Budget,
     quantization: options.quantization,
     gates: options.gates,
   };
@@ -123,6 +138,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     graphs: {},
     weightFiles: {},
     int8WeightFiles: {},
+    calibrationCount: 0,
     timings: {},
   };
   const renderer = rendererFor(options);
@@ -192,6 +208,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
             task.output = 'deriving one graph per task';
             const multitask = Object.values(exported.files)[0]!.file;
             const outputs = Object.fromEntries(Object.entries(exported.files).map(([name, value]) => [name, value.output]));
+            c.multitask = { file: multitask, outputs };
             const version = toolVersion();
             const configs = Object.fromEntries(
               c.spec!.tasks.filter((t) => c.tasks.includes(t.name)).map((t) => [t.name, taskConfig(c.spec!, t, c.options.maxLength)]),
@@ -227,53 +244,94 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
           }),
       },
       {
-        title: 'Quantize to INT8 (dynamic)',
+        title: 'Run PyTorch on the samples',
+        task: async (c, task) =>
+          timed(c, 'reference', async () => {
+            const loaded = await loadSamples(
+              SAMPLE_SEED,
+              c.options.sampleLimit,
+              c.options.samples,
+              Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.label2id])),
+            );
+            const tuned = c.options.quantize === 'int8' && c.options.int8 === 'auto';
+            const split = tuned ? splitForCalibration(loaded, SAMPLE_SEED) : { samples: loaded, calibrationCount: 0 };
+            c.samples = split.samples;
+            c.calibrationCount = split.calibrationCount;
+            c.reference = await runReference({
+              bridge: c.bridge!.client,
+              modelDir: c.modelDir,
+              ...(c.options.taskName ? { taskName: c.options.taskName } : {}),
+              tasks: c.tasks,
+              samples: c.samples,
+              calibrationCount: c.calibrationCount,
+              maxLength: c.options.maxLength,
+              workDir: join(c.workDir!, 'reference'),
+              onProgress: (message) => (task.output = message),
+            });
+            task.title = `Run PyTorch on the samples: ${c.samples.texts.length} texts${
+              tuned ? ` (${c.calibrationCount} to calibrate INT8, ${c.samples.texts.length - c.calibrationCount} to judge it)` : ''
+            }`;
+          }),
+      },
+      {
+        title: 'Quantize to INT8',
         enabled: (c) => c.options.quantize === 'int8',
         task: async (c, task) =>
           timed(c, 'quantize', async () => {
+            c.int8 = await runInt8Step({
+              mode: c.options.int8,
+              options: c.options.quantization,
+              budget: c.options.int8Budget,
+              multitaskFile: c.multitask!.file,
+              outputs: c.multitask!.outputs,
+              fp32: Object.fromEntries(c.tasks.map((name) => [name, c.graphs[name]!.fp32!])),
+              stagingDir: c.staging!,
+              workDir: c.workDir!,
+              gates: Object.fromEntries(
+                c.tasks.map((name) => [
+                  name,
+                  gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates).find((g) => g.comparison === 'int8' && g.metric === 'top1Agreement')?.limit ?? c.options.int8Top1,
+                ]),
+              ),
+              reference: c.reference!,
+              version: toolVersion(),
+              onProgress: (message) => (task.output = message),
+            });
             const sizes: string[] = [];
-            for (const name of c.tasks) {
-              task.output = `quantizing ${name}`;
-              const fp32 = c.graphs[name]!.fp32!;
-              const out = join(c.staging!, `${name}_int8.onnx`);
-              const result = await quantizeDynamic(await readOnnx(fp32), out, c.options.quantization, toolVersion());
-              c.graphs[name]!.int8 = out;
-              if (result.dataFile) c.int8WeightFiles[name] = basename(result.dataFile);
-              const fp32Bytes = graphBytes(fp32, c.weightFiles[name]);
-              sizes.push(`${((result.bytes / fp32Bytes) * 100).toFixed(0)}%`);
+            for (const [name, graph] of Object.entries(c.int8.graphs)) {
+              c.graphs[name]!.int8 = graph.file;
+              if (graph.dataFile) c.int8WeightFiles[name] = graph.dataFile;
+              sizes.push(`${((graph.bytes / graphBytes(c.graphs[name]!.fp32!, c.weightFiles[name])) * 100).toFixed(0)}%`);
             }
-            task.title = `Quantize to INT8 (dynamic): ${c.tasks.length} graph(s), ${sizes.join(', ')} of FP32 size`;
+            const chosen = c.int8.choice?.chosen;
+            const method = chosen
+              ? `auto: ${chosen.base}${Object.keys(chosen.nodeMethods).length > 0 ? ` + ${Object.keys(chosen.nodeMethods).length} MatMuls at higher precision` : ''}${chosen.speedup ? `, ${chosen.speedup.toFixed(2)}x FP32 at batch 1` : ''}`
+              : c.options.int8;
+            task.title = `Quantize to INT8 (${method}): ${c.tasks.length} graph(s), ${sizes.join(', ')} of FP32 size`;
+            if (c.int8.choice?.note) task.output = c.int8.choice.note;
           }),
       },
       {
         title: 'Verify parity with PyTorch',
         task: async (c, task) =>
           timed(c, 'verify', async () => {
-            const samples = await loadSamples(
-              SAMPLE_SEED,
-              c.options.sampleLimit,
-              c.options.samples,
-              Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.label2id])),
-            );
-            const parity = await compareWithPytorch({
-              bridge: c.bridge!.client,
-              modelDir: c.modelDir,
-              ...(c.options.taskName ? { taskName: c.options.taskName } : {}),
-              tasks: c.tasks,
-              graphs: c.graphs,
-              samples,
-              maxLength: c.options.maxLength,
-              workDir: join(c.workDir!, 'parity'),
-              onProgress: (message) => (task.output = message),
-            });
-            const comparisons = parity.metrics;
+            const comparisons = await compareWithReference(c.reference!, c.graphs, c.samples!.gold, (message) => (task.output = message));
             await writeFile(
               join(c.staging!, VERIFICATION_FILE),
-              `${JSON.stringify({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: parity.batches })}\n`,
+              `${JSON.stringify({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: c.reference })}\n`,
             );
+            const latency = c.options.latency ? await measureTaskLatency(c.graphs, (message) => (task.output = message)) : {};
             const taskReports = c.tasks.map((name) => {
               const results = evaluateGates(gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates), comparisons[name]!);
-              return { task: name, comparisons: jsonSafeComparisons(comparisons[name]!), gates: results, passed: results.every((gate) => gate.passed) };
+              const int8 = c.int8?.graphs[name];
+              return {
+                task: name,
+                comparisons: jsonSafeComparisons(comparisons[name]!),
+                gates: results,
+                passed: results.every((gate) => gate.passed),
+                ...(latency[name] ? { latency: latency[name] } : {}),
+                ...(int8 ? { int8SizeShare: int8.bytes / graphBytes(c.graphs[name]!.fp32!, c.weightFiles[name]) } : {}),
+              };
             });
             c.report = {
               schema: 'rapidfit-export/parity-report',
@@ -281,9 +339,11 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               createdAt: new Date().toISOString(),
               tool: { name: TOOL_NAME, version: toolVersion() },
               model: { dir: c.modelDir, format: c.spec!.format },
-              samples: { source: samples.source, seed: samples.seed, count: samples.texts.length, maxLength: c.options.maxLength },
+              samples: { source: c.samples!.source, seed: c.samples!.seed, count: c.samples!.texts.length, maxLength: c.options.maxLength },
               environment: { ...runtimeFacts(), bridge: c.bridge!.client.versions },
               tasks: taskReports,
+              ...(c.int8 ? { int8: int8Report(c.options.int8, c.int8, SAMPLE_SEED, c.samples!.texts.length - c.calibrationCount) } : {}),
+              timings: c.timings,
               passed: taskReports.every((report) => report.passed),
             };
             await writeFile(join(c.staging!, 'parity-report.json'), `${JSON.stringify(c.report, null, 2)}\n`);
@@ -293,8 +353,8 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
             if (c.options.junit) await writeJunit(c.options.junit, taskReports);
             const worst = Math.max(...taskReports.map((r) => r.comparisons.fp32?.maxAbsDiff ?? Infinity));
             const int8 = taskReports.filter((r) => r.comparisons.int8).map((r) => r.comparisons.int8!.top1Agreement);
-            task.title = `Verify parity with PyTorch: ${samples.texts.length} samples, max FP32 diff ${worst.toExponential(2)}${
-              int8.length > 0 ? `, INT8 top-1 agreement >= ${(Math.min(...int8) * 100).toFixed(1)}%` : ''
+            task.title = `Verify parity with PyTorch: ${c.samples!.texts.length} samples, max FP32 diff ${worst.toExponential(2)}${
+              int8.length > 0 ? `, INT8 top-1 agreement >= ${(Math.min(...int8) * 100).toFixed(1)}%${c.calibrationCount > 0 ? ' on the judged split' : ''}` : ''
             } (${c.report.passed ? 'pass' : 'FAIL'})`;
           }),
       },
@@ -340,7 +400,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               await rm(unverified, { recursive: true, force: true });
               await rename(c.staging!, unverified);
               await discardStagingDir(c.staging!);
-              c.result = { ok: false, outDir: c.outDir, verified, tasks: c.tasks, files, parity, timings: c.timings, unverifiedDir: unverified };
+              c.result = { ok: false, outDir: c.outDir, verified, tasks: c.tasks, files, parity, timings: c.timings, unverifiedDir: unverified, ...int8Note(c) };
               const failures = c.report!.tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)));
               const error = new GateError(`parity gate failed: ${failures.join('; ')}`, {
                 file: join(unverified, 'parity-report.md'),
@@ -350,7 +410,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               throw error;
             }
             await publishStagingDir(c.staging!, c.outDir);
-            c.result = { ok: true, outDir: c.outDir, verified, tasks: c.tasks, files, parity, timings: c.timings };
+            c.result = { ok: true, outDir: c.outDir, verified, tasks: c.tasks, files, parity, timings: c.timings, ...int8Note(c) };
             task.title = `Write the bundle: ${c.outDir} (${files.length} files)`;
           }),
       },

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { quantizeOptionsSchema } from '../quantize/options.js';
 
 export const EXPORTERS = ['torchscript', 'dynamo'] as const;
+export const INT8_MODES = ['auto', 'dynamic', 'per-token', 'weight-only'] as const;
+export type Int8Mode = (typeof INT8_MODES)[number];
 
 /** Validated options of the main command (`rapidfit-export <model_dir>`). */
 export const exportOptionsSchema = z
@@ -16,6 +18,10 @@ export const exportOptionsSchema = z
     fp32Tolerance: z.number().positive().max(1),
     int8Top1: z.number().min(0).max(1),
     quantize: z.enum(['int8', 'none']),
+    /** How the INT8 graphs are made: chosen per model on calibration texts (auto), or one method for every MatMul. */
+    int8: z.enum(INT8_MODES),
+    /** auto: the most candidate graphs built and run on the calibration split. */
+    int8Budget: z.number().int().min(2).max(200),
     quantization: quantizeOptionsSchema,
     gates: z.array(
       z.object({
@@ -34,6 +40,8 @@ export const exportOptionsSchema = z
     json: z.boolean(),
     verbose: z.boolean(),
     sampleLimit: z.number().int().positive().optional(),
+    /** Measure FP32 and INT8 latency in onnxruntime-node for the report. */
+    latency: z.boolean(),
   })
   .superRefine((options, context) => {
     if (options.exporter === 'dynamo' && options.opset < 18) {
@@ -52,6 +60,8 @@ export const DEFAULTS = {
   exporter: 'torchscript' as const,
   fp32Tolerance: 1e-4,
   int8Top1: 0.99,
+  int8: 'auto' as Int8Mode,
+  int8Budget: 16,
 };
 
 /** One line per zod issue: "--opset: opset must be at least 14". */

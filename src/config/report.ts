@@ -15,6 +15,8 @@ export const metricsSchema = z.object({
   minCosine: z.number(),
   maxSoftmaxDiff: z.number(),
   top1Agreement: z.number(),
+  confidentAgreement: z.number().optional(),
+  confidentSamples: z.number().int().optional(),
   nonFinite: z.number().int(),
   worst: z.array(worstExample),
   labelled: z.number().int().optional(),
@@ -32,6 +34,43 @@ export const gateResultSchema = z.object({
 });
 export type GateResult = z.infer<typeof gateResultSchema>;
 
+const latencySchema = z.object({
+  batch: z.number().int(),
+  sequence: z.number().int(),
+  fp32Ms: z.number(),
+  int8Ms: z.number().optional(),
+});
+
+const int8TrialSchema = z.object({
+  base: z.string(),
+  fallbackNodes: z.number().int(),
+  agreement: z.record(z.string(), z.number()),
+  passed: z.boolean(),
+});
+
+/** How the INT8 graphs were made and, for auto, what was tried on which texts. */
+export const int8ReportSchema = z.object({
+  mode: z.string(),
+  /** The method of most MatMuls, and the nodes kept at higher precision (node -> method). */
+  method: z.string(),
+  higherPrecision: z.record(z.string(), z.string()),
+  calibration: z
+    .object({
+      samples: z.number().int(),
+      seed: z.number().int(),
+      target: z.record(z.string(), z.number()),
+      /** Top-1 agreement of the chosen graph with FP32 ONNX on the calibration split, per task. */
+      agreement: z.record(z.string(), z.number()),
+      speedupBatch1: z.number().optional(),
+      trials: z.array(int8TrialSchema),
+      candidates: z.array(z.object({ base: z.string(), fallbackNodes: z.number().int(), speedupBatch1: z.number().optional(), passed: z.boolean() })),
+    })
+    .optional(),
+  judgedSamples: z.number().int(),
+  note: z.string().optional(),
+});
+export type Int8Report = z.infer<typeof int8ReportSchema>;
+
 export const parityReportSchema = z.object({
   schema: z.literal('rapidfit-export/parity-report'),
   schemaVersion: z.literal(1),
@@ -46,8 +85,14 @@ export const parityReportSchema = z.object({
       comparisons: z.record(z.string(), metricsSchema),
       gates: z.array(gateResultSchema),
       passed: z.boolean(),
+      latency: z.array(latencySchema).optional(),
+      /** INT8 graph bytes / FP32 graph bytes (external data included). */
+      int8SizeShare: z.number().optional(),
     }),
   ),
+  int8: int8ReportSchema.optional(),
+  /** Seconds per step of the run. */
+  timings: z.record(z.string(), z.number()).optional(),
   passed: z.boolean(),
 });
 export type ParityReport = z.infer<typeof parityReportSchema>;

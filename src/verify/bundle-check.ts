@@ -5,9 +5,11 @@ import { listFiles, sha256File } from '../bundle/checksums.js';
 import { manifestSchema, type Manifest } from '../config/manifest.js';
 import { describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
+import { describeText, findTokenMismatch } from '../tokenizer/parity.js';
+import { TextTokenizer } from '../tokenizer/tokenizer.js';
 import { evaluateGates, type Gate } from './gates.js';
-import { LogitsComparison, type ComparisonMetrics } from './metrics.js';
-import { ClassifierSession } from './onnx-session.js';
+import type { ComparisonMetrics } from './metrics.js';
+import { compareWithReference } from './parity.js';
 import type { GateResult } from '../config/report.js';
 
 export const VERIFICATION_FILE = 'verification.json';
@@ -19,6 +21,7 @@ const verificationSchema = z.object({
   batches: z.array(
     z.object({
       firstIndex: z.number().int(),
+      split: z.enum(['calibration', 'judged']).optional(),
       texts: z.array(z.string()),
       inputIds: z.array(z.array(z.number().int())),
       attentionMask: z.array(z.array(z.number().int())),
@@ -67,6 +70,20 @@ export async function checkBundleFiles(dir: string): Promise<Manifest> {
   return manifest;
 }
 
+/** The bundle's tokenizer/ run in Node must give the stored (Python) input_ids and attention_mask of every sample. */
+async function checkTokenizerParity(dir: string, verification: z.infer<typeof verificationSchema>, onProgress?: (line: string) => void): Promise<void> {
+  const tokenizerDir = join(dir, 'tokenizer');
+  const mismatch = await findTokenMismatch(TextTokenizer.load(tokenizerDir), verification.batches, verification.maxLength);
+  if (mismatch) {
+    throw new InputError(`the tokenizer gives different tokens in Node than in Python for sample ${describeText(mismatch.index, mismatch.text)}: ${mismatch.detail}`, {
+      file: tokenizerDir,
+      code: 'TOKENIZER_MISMATCH',
+    });
+  }
+  const count = verification.batches.reduce((total, batch) => total + batch.texts.length, 0);
+  onProgress?.(`tokenizer: ${count} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`);
+}
+
 export interface BundleVerification {
   manifest: Manifest;
   tasks: Array<{ task: string; comparisons: Record<string, ComparisonMetrics>; gates: GateResult[]; passed: boolean }>;
@@ -88,33 +105,25 @@ export async function verifyBundle(
   const parsed = verificationSchema.safeParse(readJson(verificationFile, VERIFICATION_FILE));
   if (!parsed.success) throw new InputError(`${VERIFICATION_FILE} is malformed`, { file: verificationFile });
   const batches = parsed.data.batches;
-  const tasks: BundleVerification['tasks'] = [];
+  await checkTokenizerParity(dir, parsed.data, onProgress);
+  const graphs = Object.fromEntries(
+    manifest.tasks.map((entry) => [
+      entry.name,
+      Object.fromEntries(
+        ([['fp32', entry.fp32], ['int8', entry.int8]] as const).filter(([, file]) => file).map(([kind, file]) => [kind, join(dir, file!)]),
+      ),
+    ]),
+  );
   for (const entry of manifest.tasks) {
-    const comparisons: Record<string, ComparisonMetrics> = {};
-    for (const [kind, file] of [
-      ['fp32', entry.fp32],
-      ['int8', entry.int8],
-    ] as const) {
-      if (!file) continue;
-      onProgress?.(`${entry.name}: ${kind} (${file})`);
-      const session = await ClassifierSession.open(join(dir, file));
-      const comparison = new LogitsComparison();
-      try {
-        for (const batch of batches) {
-          const shape = [batch.inputIds.length, batch.inputIds[0]?.length ?? 0];
-          const toTensor = (values: number[][]) => ({ dtype: 'int64' as const, shape, data: BigInt64Array.from(values.flat().map(BigInt)) });
-          const actual = await session.run({ inputIds: toTensor(batch.inputIds), attentionMask: toTensor(batch.attentionMask) });
-          const reference = batch.reference[entry.name];
-          if (!reference) throw new InputError(`${VERIFICATION_FILE} has no reference logits for task "${entry.name}"`, { file: verificationFile });
-          comparison.add({ rows: reference.length, labels: reference[0]?.length ?? 0, data: Float32Array.from(reference.flat()) }, actual, batch.texts, batch.firstIndex);
-        }
-      } finally {
-        await session.release();
-      }
-      comparisons[kind] = comparison.result();
+    if (batches.some((batch) => !batch.reference[entry.name])) {
+      throw new InputError(`${VERIFICATION_FILE} has no reference logits for task "${entry.name}"`, { file: verificationFile });
     }
-    const gates = evaluateGates(gatesFor(entry.name, manifest), comparisons);
-    tasks.push({ task: entry.name, comparisons, gates, passed: gates.every((gate) => gate.passed) });
   }
+  const metrics = await compareWithReference(batches, graphs, undefined, onProgress);
+  const tasks: BundleVerification['tasks'] = manifest.tasks.map((entry) => {
+    const comparisons = metrics[entry.name] ?? {};
+    const gates = evaluateGates(gatesFor(entry.name, manifest), comparisons);
+    return { task: entry.name, comparisons, gates, passed: gates.every((gate) => gate.passed) };
+  });
   return { manifest, tasks, passed: tasks.every((task) => task.passed) };
 }

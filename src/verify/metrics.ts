@@ -20,6 +20,9 @@ export interface ComparisonMetrics {
   minCosine: number;
   maxSoftmaxDiff: number;
   top1Agreement: number;
+  /** Informational: top-1 agreement on the samples where the reference's top-2 softmax margin is >= 0.1 (tells near-ties from damage). */
+  confidentAgreement?: number;
+  confidentSamples?: number;
   nonFinite: number;
   worst: WorstExample[];
   /** With gold labels: accuracy of the candidate and of the reference on the labelled samples. */
@@ -49,6 +52,21 @@ function softmax(values: Float32Array, start: number, length: number): Float64Ar
   return out;
 }
 
+/** Reference probabilities closer than this at the top are near-ties: a flip there is not damage. */
+export const CONFIDENT_MARGIN = 0.1;
+
+function topTwoMargin(probabilities: Float64Array): number {
+  let first = 0;
+  let second = 0;
+  for (const p of probabilities) {
+    if (p > first) {
+      second = first;
+      first = p;
+    } else if (p > second) second = p;
+  }
+  return first - second;
+}
+
 /** Accumulates the comparison of candidate logits (ONNX) with reference logits (PyTorch) over batches. */
 export class LogitsComparison {
   private samples = 0;
@@ -58,6 +76,8 @@ export class LogitsComparison {
   private minCos = 1;
   private maxSoftmax = 0;
   private agree = 0;
+  private confident = 0;
+  private confidentAgree = 0;
   private nonFinite = 0;
   private readonly perExample: WorstExample[] = [];
   private labelled = 0;
@@ -104,6 +124,10 @@ export class LogitsComparison {
       const top = argmax(reference.data, start, width);
       const candidateTop = argmax(candidate.data, start, width);
       if (top === candidateTop && finite) this.agree += 1;
+      if (topTwoMargin(pr) >= CONFIDENT_MARGIN) {
+        this.confident += 1;
+        if (top === candidateTop && finite) this.confidentAgree += 1;
+      }
       const label = gold?.[row];
       if (label !== undefined) {
         this.labelled += 1;
@@ -132,6 +156,7 @@ export class LogitsComparison {
       minCosine: this.minCos,
       maxSoftmaxDiff: this.maxSoftmax,
       top1Agreement: this.samples === 0 ? 0 : this.agree / this.samples,
+      ...(this.confident > 0 ? { confidentAgreement: this.confidentAgree / this.confident, confidentSamples: this.confident } : {}),
       nonFinite: this.nonFinite,
       worst: [...this.perExample],
       ...(this.labelled > 0

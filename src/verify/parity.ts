@@ -1,32 +1,18 @@
 import { join } from 'node:path';
 import type { BridgeClient } from '../bridge/client.js';
 import { readNpy } from '../bridge/npy.js';
-import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from './metrics.js';
+import { LogitsComparison, type ComparisonMetrics } from './metrics.js';
 import { ClassifierSession, type TokenizedBatch } from './onnx-session.js';
 import { batchSamples, type SampleSet } from './samples.js';
 
-export interface ParityInput {
-  bridge: BridgeClient;
-  modelDir: string;
-  taskName?: string;
-  tasks: string[];
-  /** task -> comparison kind ("fp32", "int8") -> ONNX file to check against PyTorch. */
-  graphs: Record<string, Record<string, string>>;
-  samples: SampleSet;
-  maxLength: number;
-  workDir: string;
-  onProgress?: (message: string) => void;
-}
+/** Which texts a batch holds: ones the INT8 choice was tuned on, or ones it is judged on. */
+export type SampleSplit = 'calibration' | 'judged';
 
-function toLogits(array: Awaited<ReturnType<typeof readNpy>>): LogitsBatch {
-  if (array.dtype !== 'float32' || array.shape.length !== 2) throw new Error('reference logits must be float32 [rows, labels]');
-  return { rows: array.shape[0]!, labels: array.shape[1]!, data: array.data };
-}
-
-/** Runs every sample through PyTorch (bridge) and each ONNX graph (onnxruntime-node) and compares. */
 /** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits. */
 export interface StoredBatch {
   firstIndex: number;
+  /** Absent in bundles written before splits existed: judged. */
+  split?: SampleSplit;
   texts: string[];
   inputIds: number[][];
   attentionMask: number[][];
@@ -34,9 +20,17 @@ export interface StoredBatch {
   reference: Record<string, number[][]>;
 }
 
-export interface ParityResult {
-  metrics: Record<string, Record<string, ComparisonMetrics>>;
-  batches: StoredBatch[];
+export interface ReferenceInput {
+  bridge: BridgeClient;
+  modelDir: string;
+  taskName?: string;
+  tasks: string[];
+  samples: SampleSet;
+  /** How many of the samples (the first ones) are the calibration split; 0 when nothing is tuned. */
+  calibrationCount: number;
+  maxLength: number;
+  workDir: string;
+  onProgress?: (message: string) => void;
 }
 
 function rows(data: ArrayLike<number | bigint>, shape: number[]): number[][] {
@@ -44,64 +38,100 @@ function rows(data: ArrayLike<number | bigint>, shape: number[]): number[][] {
   return Array.from({ length: count }, (_, r) => Array.from({ length: width }, (_, c) => Number(data[r * width + c]!)));
 }
 
-export async function compareWithPytorch(input: ParityInput): Promise<ParityResult> {
+/** Tokenizes every sample and runs it through PyTorch (both in the bridge), batch by batch, calibration split first. */
+export async function runReference(input: ReferenceInput): Promise<StoredBatch[]> {
+  const splits: Array<[SampleSplit, number, string[]]> = [
+    ['calibration', 0, input.samples.texts.slice(0, input.calibrationCount)],
+    ['judged', input.calibrationCount, input.samples.texts.slice(input.calibrationCount)],
+  ];
+  const planned = splits.flatMap(([split, offset, texts]) =>
+    batchSamples(texts).map((batch) => ({ split, firstIndex: offset + batch.firstIndex, texts: batch.texts })),
+  );
   const stored: StoredBatch[] = [];
-  const sessions = new Map<string, ClassifierSession>();
-  const comparisons = new Map<string, LogitsComparison>();
-  const key = (task: string, kind: string) => `${task}\u0000${kind}`;
-  try {
+  for (const [index, batch] of planned.entries()) {
+    input.onProgress?.(`PyTorch: batch ${index + 1}/${planned.length} (${batch.texts.length} texts)`);
+    const dir = join(input.workDir, `batch-${index}`);
+    const tokens = await input.bridge.request<{ input_ids: string; attention_mask: string }>('tokenize', {
+      model_dir: input.modelDir,
+      texts: batch.texts,
+      max_length: input.maxLength,
+      out_dir: dir,
+    });
+    const reference = await input.bridge.request<{ files: Record<string, string> }>('predict', {
+      model_dir: input.modelDir,
+      task_name: input.taskName,
+      tasks: input.tasks,
+      input_ids: tokens.input_ids,
+      attention_mask: tokens.attention_mask,
+      out_dir: dir,
+    });
+    const inputIds = await readNpy(tokens.input_ids);
+    const attentionMask = await readNpy(tokens.attention_mask);
+    const record: StoredBatch = {
+      firstIndex: batch.firstIndex,
+      split: batch.split,
+      texts: batch.texts,
+      inputIds: rows(inputIds.data, inputIds.shape),
+      attentionMask: rows(attentionMask.data, attentionMask.shape),
+      reference: {},
+    };
     for (const task of input.tasks) {
-      for (const [kind, file] of Object.entries(input.graphs[task] ?? {})) {
-        sessions.set(key(task, kind), await ClassifierSession.open(file));
-        comparisons.set(key(task, kind), new LogitsComparison());
-      }
+      const logits = await readNpy(reference.files[task]!);
+      if (logits.dtype !== 'float32' || logits.shape.length !== 2) throw new Error('reference logits must be float32 [rows, labels]');
+      record.reference[task] = rows(logits.data, logits.shape);
     }
-    const batches = batchSamples(input.samples.texts);
-    for (const [batchIndex, batch] of batches.entries()) {
-      input.onProgress?.(`batch ${batchIndex + 1}/${batches.length} (${batch.texts.length} texts)`);
-      const dir = join(input.workDir, `batch-${batchIndex}`);
-      const tokens = await input.bridge.request<{ input_ids: string; attention_mask: string }>('tokenize', {
-        model_dir: input.modelDir,
-        texts: batch.texts,
-        max_length: input.maxLength,
-        out_dir: dir,
-      });
-      const reference = await input.bridge.request<{ files: Record<string, string> }>('predict', {
-        model_dir: input.modelDir,
-        task_name: input.taskName,
-        tasks: input.tasks,
-        input_ids: tokens.input_ids,
-        attention_mask: tokens.attention_mask,
-        out_dir: dir,
-      });
-      const tokenized: TokenizedBatch = {
-        inputIds: await readNpy(tokens.input_ids),
-        attentionMask: await readNpy(tokens.attention_mask),
-      };
-      const batchRecord: StoredBatch = {
-        firstIndex: batch.firstIndex,
-        texts: batch.texts,
-        inputIds: rows(tokenized.inputIds.data, tokenized.inputIds.shape),
-        attentionMask: rows(tokenized.attentionMask.data, tokenized.attentionMask.shape),
-        reference: {},
-      };
-      stored.push(batchRecord);
-      for (const task of input.tasks) {
-        const expected = toLogits(await readNpy(reference.files[task]!));
-        batchRecord.reference[task] = rows(expected.data, [expected.rows, expected.labels]);
-        for (const kind of Object.keys(input.graphs[task] ?? {})) {
-          const actual = await sessions.get(key(task, kind))!.run(tokenized);
-          const gold = input.samples.gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((labels) => labels?.[task]);
-          comparisons.get(key(task, kind))!.add(expected, actual, batch.texts, batch.firstIndex, gold);
-        }
-      }
-    }
-  } finally {
-    for (const session of sessions.values()) await session.release();
+    stored.push(record);
   }
+  return stored;
+}
+
+export function tokenizedBatch(batch: StoredBatch): TokenizedBatch {
+  const shape = [batch.inputIds.length, batch.inputIds[0]?.length ?? 0];
+  const toTensor = (values: number[][]) => ({ dtype: 'int64' as const, shape, data: BigInt64Array.from(values.flat().map(BigInt)) });
+  return { inputIds: toTensor(batch.inputIds), attentionMask: toTensor(batch.attentionMask) };
+}
+
+/**
+ * The comparison a batch counts in: INT8 results on the calibration split are reported apart
+ * ("int8-calibration") and never gated, since the INT8 choice was tuned on those texts.
+ */
+export function comparisonFor(kind: string, split: SampleSplit | undefined): string {
+  return kind === 'int8' && split === 'calibration' ? 'int8-calibration' : kind;
+}
+
+/**
+ * Runs each task's ONNX graphs (onnxruntime-node) on the stored batches and compares them with the
+ * stored PyTorch logits: task -> comparison -> metrics. `gold` gives per sample index task -> label id.
+ */
+export async function compareWithReference(
+  batches: readonly StoredBatch[],
+  graphs: Record<string, Record<string, string>>,
+  gold?: ReadonlyArray<Record<string, number> | undefined>,
+  onProgress?: (message: string) => void,
+): Promise<Record<string, Record<string, ComparisonMetrics>>> {
   const metrics: Record<string, Record<string, ComparisonMetrics>> = {};
-  for (const task of input.tasks) {
-    metrics[task] = Object.fromEntries(Object.keys(input.graphs[task] ?? {}).map((kind) => [kind, comparisons.get(key(task, kind))!.result()]));
+  for (const [task, files] of Object.entries(graphs)) {
+    const comparisons = new Map<string, LogitsComparison>();
+    for (const [kind, file] of Object.entries(files)) {
+      onProgress?.(`${task}: ${kind} on ${batches.length} batches`);
+      const session = await ClassifierSession.open(file);
+      try {
+        for (const batch of batches) {
+          const reference = batch.reference[task];
+          if (!reference) throw new Error(`no reference logits for task "${task}"`);
+          const key = comparisonFor(kind, batch.split);
+          if (!comparisons.has(key)) comparisons.set(key, new LogitsComparison());
+          const actual = await session.run(tokenizedBatch(batch));
+          const labels = gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((g) => g?.[task]);
+          comparisons
+            .get(key)!
+            .add({ rows: reference.length, labels: reference[0]?.length ?? 0, data: Float32Array.from(reference.flat()) }, actual, batch.texts, batch.firstIndex, labels);
+        }
+      } finally {
+        await session.release();
+      }
+    }
+    metrics[task] = Object.fromEntries([...comparisons].map(([key, comparison]) => [key, comparison.result()]));
   }
-  return { metrics, batches: stored };
+  return metrics;
 }

@@ -7,6 +7,7 @@ const COLUMNS: Array<[string, (m: ParityReport['tasks'][number]['comparisons'][s
   ['min cosine', (m) => m.minCosine.toFixed(6)],
   ['max softmax diff', (m) => formatNumber(m.maxSoftmaxDiff)],
   ['top-1 agreement', (m) => `${(m.top1Agreement * 100).toFixed(2)}%`],
+  ['top-1 agreement, margin >= 0.1', (m) => (m.confidentAgreement === undefined ? '-' : `${(m.confidentAgreement * 100).toFixed(2)}% of ${m.confidentSamples}`)],
   ['NaN/Inf', (m) => String(m.nonFinite)],
   ['accuracy (gold)', (m) => (m.accuracy === undefined ? '-' : `${(m.accuracy * 100).toFixed(2)}% of ${m.labelled}`)],
 ];
@@ -15,7 +16,44 @@ const COMPARISON_TITLES: Record<string, string> = {
   pytorch: 'PyTorch',
   fp32: 'FP32 ONNX vs PyTorch',
   int8: 'INT8 ONNX vs PyTorch',
+  'int8-calibration': 'INT8 ONNX vs PyTorch, calibration split (tuned on, not gated)',
 };
+
+function int8Section(report: ParityReport): string[] {
+  const int8 = report.int8;
+  if (!int8) return [];
+  const lines = ['', '## INT8', ''];
+  const kept = Object.entries(int8.higherPrecision);
+  lines.push(`Mode \`${int8.mode}\`: MatMuls \`${int8.method}\`${kept.length > 0 ? `, ${kept.length} kept at higher precision` : ''}; the INT8 gate is judged on ${int8.judgedSamples} samples.`);
+  if (int8.calibration) {
+    const c = int8.calibration;
+    const agreement = Object.entries(c.agreement).map(([task, value]) => `${task} ${(value * 100).toFixed(2)}% (target ${(c.target[task]! * 100).toFixed(1)}%)`).join(', ');
+    lines.push(
+      '',
+      `Chosen on a calibration split of ${c.samples} other samples (seed ${c.seed}), against FP32 ONNX: ${agreement}${c.speedupBatch1 ? `; ${c.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''}.`,
+      '',
+      '| trial | base | MatMuls at higher precision (float within the size goal, then weight-only 8-bit) | calibration agreement | passed |',
+      '|---:|---|---:|---|---|',
+      ...c.trials.map(
+        (t, i) => `| ${i + 1} | ${t.base} | ${t.fallbackNodes} | ${Object.entries(t.agreement).map(([task, v]) => `${task} ${(v * 100).toFixed(2)}%`).join(', ')} | ${t.passed ? 'yes' : 'no'} |`,
+      ),
+    );
+  }
+  if (kept.length > 0) lines.push('', `Kept at higher precision: ${kept.map(([node, method]) => `\`${node}\` (${method})`).join(', ')}.`);
+  if (int8.note) lines.push('', `**Note:** ${int8.note}`);
+  const latency = report.tasks.filter((t) => t.latency || t.int8SizeShare !== undefined);
+  if (latency.length > 0) {
+    lines.push('', '| task | batch | tokens | FP32 ms | INT8 ms | speed-up | INT8 size |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const t of latency) {
+      for (const l of t.latency ?? []) {
+        lines.push(
+          `| ${t.task} | ${l.batch} | ${l.sequence} | ${l.fp32Ms.toFixed(1)} | ${l.int8Ms?.toFixed(1) ?? '-'} | ${l.int8Ms ? `${(l.fp32Ms / l.int8Ms).toFixed(2)}x` : '-'} | ${t.int8SizeShare !== undefined ? `${(t.int8SizeShare * 100).toFixed(1)}%` : '-'} |`,
+        );
+      }
+    }
+  }
+  return lines;
+}
 
 export function renderMarkdown(report: ParityReport): string {
   const lines: string[] = [];
@@ -38,6 +76,7 @@ export function renderMarkdown(report: ParityReport): string {
       );
     }
   }
+  lines.push(...int8Section(report));
   const failing = report.tasks.flatMap((task) => task.gates.filter((gate) => !gate.passed).map((gate) => ({ task, gate })));
   if (failing.length > 0) {
     lines.push('', '## Failed gates', '');

@@ -116,3 +116,17 @@ export function embeddedSamples(seed: number, limit?: number): SampleSet {
   const texts = shuffled(EMBEDDED_SAMPLES, seed);
   return { source: 'embedded', seed, texts: limit ? texts.slice(0, limit) : texts };
 }
+
+/**
+ * The samples in a seeded order, split in two disjoint halves: the first `calibrationCount` texts
+ * tune the INT8 choice, the rest judge it.
+ */
+export function splitForCalibration(samples: SampleSet, seed: number): { samples: SampleSet; calibrationCount: number } {
+  const order = shuffled(samples.texts.map((_, index) => index), seed);
+  const reordered: SampleSet = {
+    ...samples,
+    texts: order.map((index) => samples.texts[index]!),
+    ...(samples.gold ? { gold: order.map((index) => samples.gold![index]) } : {}),
+  };
+  return { samples: reordered, calibrationCount: Math.floor(samples.texts.length / 2) };
+}

@@ -8,7 +8,7 @@ import { fixturePath } from '../../src/fixtures.js';
 import { readOnnx, writeOnnx } from '../../src/onnx/model-file.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { quantizeDynamic } from '../../src/quantize/dynamic.js';
+import { quantizeModel } from '../../src/quantize/quantize-model.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../../src/quantize/options.js';
 import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
 import { floatTensor, matmulModel, valueInfo } from '../helpers/onnx-models.js';
@@ -88,7 +88,7 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
       input = join(dir, `${stem}-external.onnx`);
       expect((await writeOnnx(input, inline.model, inline.external, { externalData: 'always', threshold: 0 })).externalTensors).toBeGreaterThan(100);
     }
-    await quantizeDynamic(await readOnnx(input), ours, full, 'test');
+    await quantizeModel(await readOnnx(input), ours, full, 'test');
     await execa(python, [join(PACKAGE_ROOT, 'fixtures', 'ort_quantize.py'), sources[model]!, theirs, ...cliFlags(options)]);
     const a = await readOnnx(ours);
     const b = await readOnnx(theirs);
@@ -143,7 +143,7 @@ describe('quantizer structure and bad input', () => {
     model.graph!.node!.push({ op_type: 'MatMul', input: ['x', 'w'], output: ['y2'], name: 'mm2' });
     model.graph!.output!.push(valueInfo('y2', ['batch', k]));
     writeFileSync(join(dir, 'shared.onnx'), encodeModel(model));
-    await quantizeDynamic(await readOnnx(join(dir, 'shared.onnx')), join(dir, 'shared_int8.onnx'), DEFAULT_QUANTIZE_OPTIONS, 'test');
+    await quantizeModel(await readOnnx(join(dir, 'shared.onnx')), join(dir, 'shared_int8.onnx'), DEFAULT_QUANTIZE_OPTIONS, 'test');
     const out = await readOnnx(join(dir, 'shared_int8.onnx'));
     const names = out.model.graph!.initializer!.map((t) => t.name);
     expect(names.filter((n) => n === 'w_quantized')).toHaveLength(1);

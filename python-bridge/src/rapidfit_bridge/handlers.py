@@ -22,6 +22,11 @@ Progress = Callable[[str], None]
 torch.set_num_threads(max(1, os.cpu_count() or 1))
 _loaded: dict[tuple, LoadedModel] = {}
 
+# The inputs of every exported graph. The bundle's tokenizer is saved to return exactly these (no
+# token_type_ids), so that `session.run(None, dict(tokenizer(text, return_tensors="np")))`, as in
+# RapidFit's inference guide, feeds the graph as it is.
+GRAPH_INPUT_NAMES = ["input_ids", "attention_mask"]
+
 
 def _version(dist: str) -> str | None:
     try:
@@ -106,7 +111,7 @@ def _export_graph(
             program = torch.onnx.export(
                 graph,
                 (input_ids, attention_mask),
-                input_names=["input_ids", "attention_mask"],
+                input_names=GRAPH_INPUT_NAMES,
                 output_names=output_names,
                 opset_version=opset,
                 dynamo=True,
@@ -124,7 +129,7 @@ def _export_graph(
                 graph,
                 (input_ids, attention_mask),
                 str(out_file),
-                input_names=["input_ids", "attention_mask"],
+                input_names=GRAPH_INPUT_NAMES,
                 output_names=output_names,
                 dynamic_axes=dynamic_axes,
                 opset_version=opset,
@@ -181,21 +186,34 @@ def export(params: dict, progress: Progress | None = None) -> dict:
     return {"files": files, "seconds": time.perf_counter() - started, "tasks": tasks}
 
 
-def _load_tokenizer(directory: Path):
+def _load_tokenizer(directory: Path, **kwargs):
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(str(directory), local_files_only=True, trust_remote_code=False)
+        return AutoTokenizer.from_pretrained(str(directory), local_files_only=True, trust_remote_code=False, **kwargs)
     except Exception as exc:  # noqa: BLE001
         raise BridgeError(
             "BAD_TOKENIZER", f"the tokenizer cannot be loaded: {str(exc).splitlines()[0][:300]}", file=str(directory)
         ) from None
 
 
+_tokenizers: dict[tuple, object] = {}
+
+
+def _model_tokenizer(tokenizer_dir: Path):
+    """The model's tokenizer, loaded once per directory state (loading costs far more than tokenizing a batch)."""
+    stamps = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(tokenizer_dir.iterdir()) if p.is_file())
+    key = (str(tokenizer_dir), stamps)
+    if key not in _tokenizers:
+        _tokenizers.clear()
+        _tokenizers[key] = _load_tokenizer(tokenizer_dir)
+    return _tokenizers[key]
+
+
 def tokenize(params: dict, _progress: Progress | None = None) -> dict:
     model_dir = _model_dir(params)
     tokenizer_dir = model_dir / "encoder" if (model_dir / "encoder").is_dir() else model_dir
-    tokenizer = _load_tokenizer(tokenizer_dir)
+    tokenizer = _model_tokenizer(tokenizer_dir)
     texts = [str(text) for text in params["texts"]]
     encoded = tokenizer(
         texts, padding=True, truncation=True, max_length=int(params.get("max_length", 128)), return_tensors="np"
@@ -227,9 +245,16 @@ def predict(params: dict, progress: Progress | None = None) -> dict:
 
 
 def save_tokenizer(params: dict, _progress: Progress | None = None) -> dict:
+    """Saves the model's tokenizer for the bundle, returning exactly the graph's inputs when called.
+
+    `model_input_names` is given at load time (not set as an attribute afterwards): only init
+    arguments are written to tokenizer_config.json, and AutoTokenizer.from_pretrained of the bundle
+    reads it back from there.
+    """
     model_dir = _model_dir(params)
     tokenizer_dir = model_dir / "encoder" if (model_dir / "encoder").is_dir() else model_dir
-    tokenizer = _load_tokenizer(tokenizer_dir)
+    input_names = list(params.get("input_names") or GRAPH_INPUT_NAMES)
+    tokenizer = _load_tokenizer(tokenizer_dir, model_input_names=input_names)
     out_dir = Path(params["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     written = tokenizer.save_pretrained(str(out_dir))
@@ -254,15 +279,25 @@ def diagnose(_params: dict, _progress: Progress | None = None) -> dict:
 
 
 def check_tokenizer(params: dict, _progress: Progress | None = None) -> dict:
-    """Loads the bundle's tokenizer/ and checks it gives the same input_ids and attention_mask as the model's."""
+    """Loads the bundle's tokenizer/ and checks that calling it returns exactly the graph's inputs
+    (no token_type_ids: `session.run(None, dict(inputs))` would refuse them) and the same input_ids
+    and attention_mask as the model's tokenizer."""
     model_dir = _model_dir(params)
     original = _load_tokenizer(model_dir / "encoder" if (model_dir / "encoder").is_dir() else model_dir)
     bundled = _load_tokenizer(Path(params["tokenizer_dir"]))
+    input_names = list(params.get("input_names") or GRAPH_INPUT_NAMES)
     texts = [str(text) for text in params["texts"]]
     max_length = int(params.get("max_length", 128))
     a = original(texts, padding=True, truncation=True, max_length=max_length, return_tensors="np")
     b = bundled(texts, padding=True, truncation=True, max_length=max_length, return_tensors="np")
-    for key in ("input_ids", "attention_mask"):
+    extra = [key for key in b.keys() if key not in input_names]
+    if extra:
+        return {
+            "same": False,
+            "detail": f"the saved tokenizer also returns {', '.join(extra)}, which the graphs do not take "
+            f"(their inputs: {', '.join(input_names)}); save it with model_input_names={input_names}",
+        }
+    for key in input_names:
         if key not in b:
             return {"same": False, "detail": f"the saved tokenizer does not produce {key}"}
         if a[key].shape != b[key].shape or not (a[key] == b[key]).all():

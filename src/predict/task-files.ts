@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Manifest } from '../config/manifest.js';
+import { describeFirstIssue } from '../config/options.js';
+import { InputError } from '../errors.js';
+import { taskConfigSchema } from '../export/task-config.js';
+
+export const VARIANTS = ['fp32', 'int8'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+/** One task of a bundle: its labels (by class id), its max_length and the graph of each variant it has. */
+export interface BundleTask {
+  name: string;
+  labels: string[];
+  maxLength: number;
+  graphs: Partial<Record<Variant, string>>;
+}
+
+export function parseVariant(value: string): Variant {
+  if ((VARIANTS as readonly string[]).includes(value)) return value as Variant;
+  throw new InputError(`unknown variant "${value}": use ${VARIANTS.join(' or ')}`);
+}
+
+/** Reads every task's <task>_config.json (RapidFit keys) into labels ordered by class id. */
+export function readBundleTasks(dir: string, manifest: Manifest): BundleTask[] {
+  return manifest.tasks.map((entry) => {
+    const file = join(dir, entry.config);
+    if (!existsSync(file)) throw new InputError(`the bundle has no config for task "${entry.name}"`, { file });
+    let content: unknown;
+    try {
+      content = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new InputError(`the task config does not parse: ${(error as Error).message.split('\n')[0]}`, { file });
+    }
+    const parsed = taskConfigSchema.safeParse(content);
+    if (!parsed.success) throw new InputError(`the task config is malformed (${describeFirstIssue(parsed.error)})`, { file });
+    const config = parsed.data;
+    const labels = Array.from({ length: config.num_labels }, (_, id) => {
+      const label = config.id2label[String(id)];
+      if (label === undefined) throw new InputError(`id2label has no label for class ${id}`, { file });
+      return label;
+    });
+    return {
+      name: entry.name,
+      labels,
+      maxLength: config.max_length,
+      graphs: { fp32: join(dir, entry.fp32), ...(entry.int8 ? { int8: join(dir, entry.int8) } : {}) },
+    };
+  });
+}

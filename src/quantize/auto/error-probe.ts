@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import type { OnnxFile } from '../../onnx/model-file.js';
+import type { NodeProto, ValueInfoProto } from '../../onnx/proto.js';
+import type { TokenizedBatch } from '../../verify/onnx-session.js';
+import type { MatMulMethod, QuantizeOptions } from '../options.js';
+import { quantizeModel } from '../quantize-model.js';
+import { quantizableMatMuls } from './candidates.js';
+import { runBatches } from './run-graph.js';
+
+const SUFFIX = '/error_probe';
+const FLOAT = 1;
+
+function scalarOutput(name: string): ValueInfoProto {
+  return { name, type: { tensor_type: { elem_type: FLOAT, shape: { dim: [] } } } };
+}
+
+/**
+ * The damage each quantizable MatMul does when it alone is quantized with `method`, measured in
+ * onnxruntime-node on the calibration batches: relative error sqrt(sum (Yq - Y)^2 / sum Y^2) of its
+ * output. One graph measures every node at once: each MatMul gets a quantized twin on the same float
+ * input, and both outputs go to reductions; nothing of the network changes, so the errors do not
+ * compound. Memory stays constant: only two sums per node are kept across batches.
+ */
+export async function measureQuantizationErrors(
+  fp32: OnnxFile,
+  method: MatMulMethod,
+  options: QuantizeOptions,
+  batches: readonly TokenizedBatch[],
+  workDir: string,
+): Promise<Map<string, number>> {
+  const candidates = quantizableMatMuls(fp32.model);
+  const graph = fp32.model.graph!;
+  const twins = new Map(candidates.map((c) => [c.node, c]));
+  const nodes: NodeProto[] = [];
+  const outputs: ValueInfoProto[] = [];
+  const nodeMethods: Record<string, MatMulMethod> = {};
+  const sums = new Map<string, { error: string; reference: string; name: string }>();
+  for (const node of graph.node ?? []) {
+    nodes.push(node);
+    const candidate = twins.get(node);
+    if (!candidate) continue;
+    const output = node.output![0]!;
+    const twin: NodeProto = { ...node, name: `${node.name}${SUFFIX}`, output: [`${output}${SUFFIX}`] };
+    const gemm = node.op_type === 'Gemm';
+    nodeMethods[candidate.name] = 'float';
+    nodeMethods[gemm ? `${twin.name}_MatMul` : twin.name!] = method;
+    const error = `${output}${SUFFIX}_sse`;
+    const reference = `${output}${SUFFIX}_reference_ss`;
+    nodes.push(
+      twin,
+      { op_type: 'Sub', input: [`${output}${SUFFIX}`, output], output: [`${output}${SUFFIX}_diff`], name: `${twin.name}_Sub` },
+      { op_type: 'ReduceSumSquare', input: [`${output}${SUFFIX}_diff`], output: [error], name: `${twin.name}_ErrorSum`, attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+      { op_type: 'ReduceSumSquare', input: [output], output: [reference], name: `${twin.name}_ReferenceSum`, attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+    );
+    outputs.push(scalarOutput(error), scalarOutput(reference));
+    sums.set(candidate.name, { error, reference, name: candidate.name });
+  }
+  const probe = { ...fp32, model: { ...fp32.model, graph: { ...graph, node: nodes, output: [...(graph.output ?? []), ...outputs] } } };
+  const file = join(workDir, `error-probe-${method}.onnx`);
+  await quantizeModel(probe, file, { ...options, opTypes: ['MatMul'], matmul: 'float', nodeMethods, externalData: 'auto' }, 'probe');
+  const totals = new Map<string, { error: number; reference: number }>([...sums.keys()].map((name) => [name, { error: 0, reference: 0 }]));
+  await runBatches(file, batches, outputs.map((o) => o.name!), (values) => {
+    for (const entry of sums.values()) {
+      const total = totals.get(entry.name)!;
+      total.error += Number((values[entry.error]!.data as Float32Array)[0]);
+      total.reference += Number((values[entry.reference]!.data as Float32Array)[0]);
+    }
+  });
+  return new Map([...totals].map(([name, t]) => [name, t.reference > 0 ? Math.sqrt(t.error / t.reference) : 0]));
+}

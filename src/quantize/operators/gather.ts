@@ -1,0 +1,17 @@
+import type { GraphQuantizer } from '../quantizer.js';
+import type { OperatorRewriter } from './rewriter.js';
+
+/** Gather over a constant float table (embeddings): reads a uint8 table (per tensor or per column), dequantized for its consumers. */
+export const gatherRewriter: OperatorRewriter = {
+  async rewrite(node, quantizer: GraphQuantizer) {
+    const [table = ''] = node.input ?? [];
+    if (!quantizer.isFloatInitializer(table)) return undefined;
+    const perColumn = quantizer.options.gather === 'per-column';
+    const quantized = await quantizer.quantizeInitializer(table, 'uint8', false, perColumn ? -1 : undefined, false);
+    const output = node.output?.[0] ?? '';
+    // gathered rows keep the table's last axis: per column, they dequantize along their own last axis
+    quantizer.valueMap.set(output, { q: `${output}_quantized`, scale: quantized.scale, zeroPoint: quantized.zeroPoint, ...(perColumn ? { axis: -1 } : {}) });
+    quantizer.count(node);
+    return [{ ...node, input: [quantized.q, ...(node.input ?? []).slice(1)], output: [`${output}_quantized`, ...(node.output ?? []).slice(1)] }];
+  },
+};

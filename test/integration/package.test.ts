@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../src/fixtures.js';
+import { ONNX_PROTO_FILE } from '../../src/onnx/proto.js';
+import { BRIDGE_SOURCE, LOCK_FILE, PACKAGE_ROOT } from '../../src/paths.js';
+import { runCli, scratchDir } from '../helpers/cli.js';
+
+/**
+ * The published package as a user gets it: `npm pack` (of the built dist/), the tarball installed
+ * into a fresh npm project, and the commands run from that project's node_modules/.bin. The install
+ * is done as README "Installing from npm" says (allowScripts denial + ONNXRUNTIME_NODE_INSTALL=skip).
+ */
+
+/** The environment of a user's shell: without the npm_* variables `npm test` sets for its scripts. */
+function userEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^npm_/i.test(key)) env[key] = value;
+  }
+  return { ...env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+}
+
+interface PackResult {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: Array<{ path: string }>;
+}
+
+describe('the npm package, installed from its tarball', () => {
+  const root = scratchDir('rfe-package-');
+  const packDir = join(root, 'pack');
+  const app = join(root, 'app');
+  const bundle = join(root, 'bundle');
+  const bin = join(app, 'node_modules', '.bin', 'rapidfit-export');
+  let pack: PackResult;
+  let packStderr = '';
+  let installStderr = '';
+
+  const installed = (args: string[]) =>
+    execa(bin, args, { cwd: app, env: userEnv(), extendEnv: false, reject: false, timeout: 5 * 60_000 });
+
+  beforeAll(async () => {
+    mkdirSync(packDir);
+    mkdirSync(app);
+    const packAndInstall = async () => {
+      // dist/ is built by `npm test` (and `npm run build`); --ignore-scripts skips `prepare`'s rebuild
+      const packed = await execa('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+        cwd: PACKAGE_ROOT,
+        env: userEnv(),
+        extendEnv: false,
+      });
+      packStderr = packed.stderr;
+      pack = (JSON.parse(packed.stdout) as PackResult[])[0]!;
+      writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'rfe-package-test', private: true }, null, 2)}\n`);
+      // README "Installing from npm": deny the two dependency install scripts (npm 11), then install
+      await execa('npm', ['pkg', 'set', 'allowScripts.onnxruntime-node=false', 'allowScripts.protobufjs=false', '--json'], {
+        cwd: app,
+        env: userEnv(),
+        extendEnv: false,
+      });
+      const install = await execa('npm', ['install', join(packDir, pack.filename), '--no-audit', '--no-fund', '--prefer-offline'], {
+        cwd: app,
+        env: userEnv(),
+        extendEnv: false,
+        timeout: 5 * 60_000,
+      });
+      installStderr = install.stderr;
+    };
+    const exportBundle = async () => {
+      const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '16', '--no-progress']);
+      if (run.exitCode !== 0) throw new Error(`export failed (${run.exitCode}): ${run.stderr}`);
+    };
+    await Promise.all([packAndInstall(), exportBundle()]);
+  }, 6 * 60_000);
+
+  it('ships dist, the .proto the ONNX reader loads and the bridge (lock, pyproject, sources), nothing of tests', () => {
+    const paths = pack.files.map((file) => file.path);
+    for (const needed of [relative(PACKAGE_ROOT, ONNX_PROTO_FILE), relative(PACKAGE_ROOT, LOCK_FILE), 'python-bridge/pyproject.toml', 'dist/cli.js']) {
+      expect(paths).toContain(needed);
+    }
+    expect(paths).toContain(`${relative(PACKAGE_ROOT, BRIDGE_SOURCE)}/rapidfit_bridge/__main__.py`);
+    expect(paths.filter((path) => /(^|\/)(tests?|fixtures)\/|__pycache__|\.pyc$|\.map$|\.test\./.test(path))).toEqual([]);
+    expect(paths.filter((path) => !/^(dist\/|python-bridge\/|src\/onnx\/onnx-ml\.proto$|README\.md$|package\.json$)/.test(path))).toEqual([]);
+    expect(pack.size).toBeLessThan(1_000_000);
+  });
+
+  it('packs and installs without npm warnings (no unknown config, no unreviewed dependency install scripts)', () => {
+    const lines = `${packStderr}\n${installStderr}`.split('\n');
+    expect(lines.filter((line) => /^npm (warn|error)/.test(line) && !line.startsWith('npm warn install-scripts'))).toEqual([]);
+    // npm 11 lists install scripts not covered by allowScripts: onnxruntime-node's and protobufjs's are
+    // denied; what may remain is the tarball's own `prepare` (the build), which npm lists for a local
+    // tarball (not for a registry install) but never runs for one: dist/ is in the tarball.
+    const listed = lines.filter((line) => /^npm warn install-scripts {3}\S/.test(line));
+    expect(listed.filter((line) => !/ rapidfit-export@[\d.]+ \(prepare: npm run build\)$/.test(line))).toEqual([]);
+    expect(realpathSync(bin)).toBe(join(realpathSync(app), 'node_modules', 'rapidfit-export', 'dist', 'cli.js'));
+    // onnxruntime-node's postinstall (the CUDA download) did not run; its CPU binaries are in the package
+    expect(existsSync(join(app, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))).toBe(false);
+  });
+
+  it('--help', async () => {
+    const run = await installed(['--help']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/rapidfit-export inspect <file\.onnx>/);
+    expect(run.stdout).toMatch(/rapidfit-export verify <bundle>/);
+  });
+
+  it('inspect <file.onnx> reads the graph with the shipped .proto', async () => {
+    const run = await installed(['inspect', join(bundle, 'sentiment.onnx')]);
+    expect(run.stderr).not.toMatch(/ENOENT|protobuf decode failed/);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/inputs\s+input_ids: int64\[batch, sequence\]; attention_mask: int64\[batch, sequence\]/);
+    expect(run.stdout).toMatch(/outputs\s+logits: float\[batch, 3\]/);
+    expect(run.stdout).toMatch(/rapidfit\.task=sentiment/);
+  });
+
+  it('quantize <file.onnx> writes a smaller INT8 graph', async () => {
+    const out = join(root, 'sentiment_q.onnx');
+    const run = await installed(['quantize', join(bundle, 'sentiment.onnx'), '-o', out]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/\d+ MatMul.* quantized \(\d+ weights\)/);
+    expect(statSync(out).size).toBeLessThan(statSync(join(bundle, 'sentiment.onnx')).size / 2);
+  });
+
+  it('verify <bundle> re-checks the manifest and the parity of every graph', async () => {
+    const run = await installed(['verify', bundle]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/\d+ files match the manifest/);
+    expect(run.stdout).toMatch(/spam int8: .* pass/);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('verified');
+  });
+
+  it('bridge doctor starts the bridge from the installed python-bridge/', async () => {
+    const run = await installed(['bridge', 'doctor', '--no-progress']);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/lock\s+\S*node_modules\/rapidfit-export\/python-bridge\/requirements\.lock/);
+    expect(run.stdout).toMatch(/transformers\s+\d+\.\d+/);
+    expect(run.stdout).toMatch(/rapidfit\s+\d+\.\d+/);
+    expect(existsSync(join(app, 'node_modules', 'rapidfit-export', 'python-bridge', 'src', 'rapidfit_bridge', '__pycache__'))).toBe(false);
+  });
+
+  // TODO(issue 12, item 3): `predict <bundle> [text ...]` from the installed bin goes here, once the
+  // predict command lands (another engineer adds it): exit 0 and a label per text and task.
+});
