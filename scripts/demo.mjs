@@ -6,7 +6,10 @@ import { main } from '../dist/cli.js';
 const extra = process.argv.slice(2);
 process.stderr.write('preparing the demo model (first run also installs the Python bridge, ~3 min)\n');
 await buildFixtures(['minilm-3task'], (line) => process.stderr.write(`  ${line}\n`));
-// The INT8 gate is lowered for the demo only: see README, "INT8 accuracy".
-const args = [fixturePath('minilm-3task'), '-o', 'demo-bundle', '--per-channel', '--int8-top1', '0.85', ...extra];
+// The demo model is trained on 280 template sentences: on most of the out-of-domain embedded samples its
+// topic logits are near ties, and no 8-bit graph within the size goal keeps 99% of those predictions
+// (README, "INT8 quantization"). The gate is not lowered: the demo ships FP32 only, unless you pass
+// --quantize int8 to see the INT8 search and its report.
+const args = [fixturePath('minilm-3task'), '-o', 'demo-bundle', '--quantize', 'none', ...extra];
 process.stderr.write(`rapidfit-export ${args.join(' ')}\n`);
 process.exitCode = await main(args);

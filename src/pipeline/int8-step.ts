@@ -48,9 +48,12 @@ export function calibrationTarget(gate: number): number {
   return gate + (1 - gate) / 2;
 }
 
-/** The options of a fixed method: the user's quantize options with every MatMul rewritten by that method. */
+/**
+ * The options of a fixed method: the user's quantize options with every MatMul rewritten by that
+ * method; per-token and weight-only also store embedding tables per column (dynamic stays ORT's).
+ */
 export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: QuantizeOptions): QuantizeOptions {
-  return { ...options, matmul: mode as MatMulMethod };
+  return { ...options, matmul: mode as MatMulMethod, ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const }) };
 }
 
 /**

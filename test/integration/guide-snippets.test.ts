@@ -89,7 +89,7 @@ describe("RapidFit's inference guide snippets, verbatim, on the bundle", () => {
 
   beforeAll(async () => {
     python = await bridgePython();
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '16', '--no-progress']);
+    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '16', '--int8', 'dynamic', '--no-progress']);
     if (run.exitCode !== 0) throw new Error(`export failed (${run.exitCode}): ${run.stderr}`);
   }, 5 * 60_000);
 

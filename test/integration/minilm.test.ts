@@ -6,9 +6,9 @@ import { fixturePath } from '../../src/fixtures.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
 describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
-  it('exports all three tasks with FP32 parity <= 1e-4 and INT8 graphs, as `npm run demo` does', async () => {
+  it('exports all three tasks with FP32 parity <= 1e-4, as `npm run demo` does (FP32 only)', async () => {
     const out = join(scratchDir(), 'bundle');
-    const run = await runCli([fixturePath('minilm-3task'), '-o', out, '--json', '--per-channel', '--int8-top1', '0.85']);
+    const run = await runCli([fixturePath('minilm-3task'), '-o', out, '--json', '--quantize', 'none']);
     expect(run.exitCode, run.stderr).toBe(0);
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(out, 'parity-report.json'), 'utf8')));
     expect(report.passed).toBe(true);
@@ -18,13 +18,8 @@ describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
       expect(task.comparisons.fp32!.maxAbsDiff!).toBeLessThanOrEqual(1e-4);
       expect(task.comparisons.fp32!.top1Agreement).toBe(1);
       expect(task.comparisons.fp32!.nonFinite).toBe(0);
-      expect(task.comparisons.int8!.top1Agreement).toBeGreaterThanOrEqual(0.85);
-      expect(task.comparisons.int8!.nonFinite).toBe(0);
-      expect(statSync(join(out, `${task.task}_int8.onnx`)).size / statSync(join(out, `${task.task}.onnx`)).size).toBeLessThanOrEqual(0.27);
+      expect(task.comparisons.int8).toBeUndefined();
     }
-    process.stderr.write(
-      `[minilm] INT8 top-1 agreement: ${report.tasks.map((t) => `${t.task} ${(t.comparisons.int8!.top1Agreement * 100).toFixed(1)}%`).join(', ')}\n`,
-    );
     // one shared encoder per graph: each task file holds the ~90 MB of MiniLM weights once
     const size = statSync(join(out, 'sentiment.onnx')).size;
     expect(size).toBeGreaterThan(85e6);

@@ -140,7 +140,7 @@ describe('external data: write, read back, load in onnxruntime', () => {
 
   it('exports the demo-sized tiny model with --external-data; onnxruntime loads <task>_weights.bin by path', async () => {
     const out = join(scratchDir(), 'bundle');
-    const run = await runCli([fixturePath('tiny-cls-relu'), '-o', out, '--external-data', '--samples-limit', '40', '--json']);
+    const run = await runCli([fixturePath('tiny-cls-relu'), '-o', out, '--external-data', '--samples-limit', '40', '--int8', 'dynamic', '--json']);
     expect(run.exitCode, run.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.tasks.map((t: { weights?: string }) => t.weights)).toEqual(['intent_weights.bin', 'urgent_weights.bin']);

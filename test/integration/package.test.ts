@@ -70,7 +70,7 @@ describe('the npm package, installed from its tarball', () => {
       installStderr = install.stderr;
     };
     const exportBundle = async () => {
-      const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '16', '--no-progress']);
+      const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '16', '--int8', 'dynamic', '--no-progress']);
       if (run.exitCode !== 0) throw new Error(`export failed (${run.exitCode}): ${run.stderr}`);
     };
     await Promise.all([packAndInstall(), exportBundle()]);
@@ -120,7 +120,7 @@ describe('the npm package, installed from its tarball', () => {
     const out = join(root, 'sentiment_q.onnx');
     const run = await installed(['quantize', join(bundle, 'sentiment.onnx'), '-o', out]);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/\d+ MatMul.* quantized \(\d+ weights\)/);
+    expect(run.stdout).toMatch(/\d+ MatMul.* quantized \(\d+ weights; MatMuls: \d+ dynamic\)/);
     expect(statSync(out).size).toBeLessThan(statSync(join(bundle, 'sentiment.onnx')).size / 2);
   });
 

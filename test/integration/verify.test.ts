@@ -23,7 +23,7 @@ describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
   const summary = join(root, 'summary.md');
 
   beforeAll(async () => {
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '60', '--junit', join(root, 'export.xml'), '--no-progress'], {
+    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '60', '--int8', 'dynamic', '--junit', join(root, 'export.xml'), '--no-progress'], {
       GITHUB_STEP_SUMMARY: summary,
     });
     expect(run.exitCode, run.stderr).toBe(0);

@@ -52,10 +52,10 @@ describe('bridge venv state', () => {
 });
 
 describe('export options', () => {
-  const base = { force: false, 'external-data': false, 'per-channel': false, 'reduce-range': false, json: false, progress: true, 'no-progress': false, verbose: false, help: false, version: false };
+  const base = { force: false, 'external-data': false, 'per-channel': false, 'reduce-range': false, json: false, progress: true, 'no-progress': false, latency: true, 'no-latency': false, verbose: false, help: false, version: false };
   it('applies defaults and derives the output dir', () => {
     const options = buildExportOptions('/models/my_model', base);
-    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4, int8Top1: 0.99, quantize: 'int8' });
+    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4, int8Top1: 0.99, quantize: 'int8', int8: 'auto', int8Budget: 16, latency: true });
     expect(options.quantization).toMatchObject({ weightType: 'int8', perChannel: false, reduceRange: false, excludeNodes: [] });
     expect(buildExportOptions('/m', { ...base, tasks: 'a, b,,c' }).tasks).toEqual(['a', 'b', 'c']);
   });

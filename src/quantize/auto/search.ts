@@ -16,6 +16,8 @@ export const FALLBACK: MatMulMethod = 'weight-only';
 export const MAX_SIZE_SHARE = 0.3;
 /** Latency of the choice is measured at batch 1 with this many tokens (RapidFit's default max_length). */
 export const SPEED_SEQUENCE = 128;
+/** Latencies this close (relative) are noise on a shared machine: the more precise candidate is chosen. */
+export const SPEED_TIE = 0.05;
 
 export interface AutoInt8Input {
   /** The FP32 graph with every task's output (the shared trace). */
@@ -75,7 +77,8 @@ export interface Int8Choice {
  * `--int8 auto`: for each base method, rank the MatMuls by the error each does when quantized alone,
  * then find by bisection the fewest most-damaging nodes that must fall back to weight-only 8-bit for
  * every task to reach its agreement target on the calibration split. Of the passing candidates the
- * fastest at batch 1 wins. Judging the choice is the verification step's job, on other texts.
+ * fastest at batch 1 wins; among about equally fast ones, the most precise (so that a choice that only
+ * just passes on the calibration texts does not stand in for a safer one at no cost). Judging the choice is the verification step's job, on other texts.
  */
 export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const progress = input.onProgress ?? (() => {});
@@ -147,6 +150,10 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     }
     if (high !== undefined) {
       candidates.push({ base, fallback: FALLBACK, nodeMethods: methodsFor(high), agreement: tried.get(high)!, passed: true });
+      // the most precise passing trial too: when it is about as fast, it is the safer choice
+      if (high !== ranking.length && tried.get(ranking.length) && passes(tried.get(ranking.length)!)) {
+        candidates.push({ base, fallback: FALLBACK, nodeMethods: methodsFor(ranking.length), agreement: tried.get(ranking.length)!, passed: true });
+      }
       if (high === 0 && base === AUTO_BASES[0]) break; // the fastest method passes as it is
     }
   }
@@ -172,7 +179,12 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
       await rm(speedFile, { force: true });
       if (result.dataFile) await rm(result.dataFile, { force: true });
     }
-    const chosen = [...candidates].sort((a, b) => b.speedup! - a.speedup!)[0]!;
+    // the fastest; candidates within SPEED_TIE of it count as equally fast, and the most precise of those wins
+    const fastest = Math.max(...candidates.map((c) => c.speedup!));
+    const worst = (c: Int8Candidate) => Math.min(...Object.values(c.agreement));
+    const chosen = candidates
+      .filter((c) => c.speedup! >= fastest * (1 - SPEED_TIE))
+      .sort((a, b) => worst(b) - worst(a) || Object.keys(b.nodeMethods).length - Object.keys(a.nodeMethods).length)[0]!;
     const notes = [
       ...(relaxed ? ['no candidate reached the calibration margin; chose one that reaches the gate on the calibration split'] : []),
       ...(chosen.speedup! < input.speedGoal
