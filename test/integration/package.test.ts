@@ -141,6 +141,18 @@ describe('the npm package, installed from its tarball', () => {
     expect(existsSync(join(app, 'node_modules', 'rapidfit-export', 'python-bridge', 'src', 'rapidfit_bridge', '__pycache__'))).toBe(false);
   });
 
-  // TODO(issue 12, item 3): `predict <bundle> [text ...]` from the installed bin goes here, once the
-  // predict command lands (another engineer adds it): exit 0 and a label per text and task.
+  it('predict <bundle> [text ...] labels texts in Node with the shipped tokenizer and INT8 graphs', async () => {
+    const run = await installed(['predict', bundle, 'I love this phone', 'The parliament passed the budget', '--json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { text: string; predictions: Record<string, { label: string; confidence: number }> });
+    expect(lines.map((line) => line.text)).toEqual(['I love this phone', 'The parliament passed the budget']);
+    for (const line of lines) {
+      expect(Object.keys(line.predictions).sort()).toEqual(['sentiment', 'spam', 'topic']);
+      for (const prediction of Object.values(line.predictions)) {
+        expect(prediction.label.length).toBeGreaterThan(0);
+        expect(prediction.confidence).toBeGreaterThan(0);
+        expect(prediction.confidence).toBeLessThanOrEqual(1);
+      }
+    }
+  });
 });
