@@ -6,7 +6,7 @@ import { INT8_MODES, type Int8Mode } from '../config/options.js';
 import { toolVersion } from '../environment.js';
 import { GateError, InputError } from '../errors.js';
 import { readOnnx, type OnnxFile } from '../onnx/model-file.js';
-import { calibrationTarget, fixedMethodOptions, INT8_SPEED_GOAL } from '../pipeline/int8-step.js';
+import { autoBaseOptions, calibrationTarget, fixedMethodOptions, INT8_SPEED_GOAL } from '../pipeline/int8-step.js';
 import type { QuantizeOptions } from '../quantize/options.js';
 import { quantizeModel, type QuantizeResult } from '../quantize/quantize-model.js';
 import type { TokenizedBatch } from '../verify/onnx-session.js';
@@ -97,7 +97,7 @@ export async function runQuantizeCommand(input: QuantizeCommandInput): Promise<Q
   const outputs = logitOutputs(source);
   const workDir = await mkdtemp(join(tmpdir(), 'rapidfit-quantize-'));
   try {
-    const base: QuantizeOptions = { ...input.options, perChannel: true, weightType: 'int8', gather: 'per-column' };
+    const base = autoBaseOptions(input.options);
     const choice = await chooseInt8({
       fp32: source,
       outputs,

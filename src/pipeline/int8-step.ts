@@ -48,6 +48,11 @@ export function calibrationTarget(gate: number): number {
   return gate + (1 - gate) / 2;
 }
 
+/** What `auto` starts from: the user's options with per-channel int8 weights and per-column embedding tables. */
+export function autoBaseOptions(options: QuantizeOptions): QuantizeOptions {
+  return { ...options, perChannel: true, weightType: 'int8', gather: 'per-column' };
+}
+
 /**
  * The options of a fixed method: the user's quantize options with every MatMul rewritten by that
  * method; per-token and weight-only also store embedding tables per column (dynamic stays ORT's).
@@ -65,7 +70,7 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
   let choice: Int8Choice | undefined;
   if (input.mode === 'auto') {
     const calibration = input.reference.filter((batch) => batch.split === 'calibration').map(tokenizedBatch);
-    const base: QuantizeOptions = { ...input.options, perChannel: true, weightType: 'int8', gather: 'per-column' };
+    const base = autoBaseOptions(input.options);
     choice = await chooseInt8({
       fp32: await readOnnx(input.multitaskFile),
       outputs: input.outputs,

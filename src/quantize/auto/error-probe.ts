@@ -4,6 +4,7 @@ import type { NodeProto, ValueInfoProto } from '../../onnx/proto.js';
 import type { TokenizedBatch } from '../../verify/onnx-session.js';
 import type { MatMulMethod, QuantizeOptions } from '../options.js';
 import { quantizeModel } from '../quantize-model.js';
+import { intAttribute } from '../quantizer.js';
 import { quantizableMatMuls } from './candidates.js';
 import { runBatches } from './run-graph.js';
 
@@ -49,8 +50,8 @@ export async function measureQuantizationErrors(
     nodes.push(
       twin,
       { op_type: 'Sub', input: [`${output}${SUFFIX}`, output], output: [`${output}${SUFFIX}_diff`], name: `${twin.name}_Sub` },
-      { op_type: 'ReduceSumSquare', input: [`${output}${SUFFIX}_diff`], output: [error], name: `${twin.name}_ErrorSum`, attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
-      { op_type: 'ReduceSumSquare', input: [output], output: [reference], name: `${twin.name}_ReferenceSum`, attribute: [{ name: 'keepdims', type: 2, i: 0 }] },
+      { op_type: 'ReduceSumSquare', input: [`${output}${SUFFIX}_diff`], output: [error], name: `${twin.name}_ErrorSum`, attribute: [intAttribute('keepdims', 0)] },
+      { op_type: 'ReduceSumSquare', input: [output], output: [reference], name: `${twin.name}_ReferenceSum`, attribute: [intAttribute('keepdims', 0)] },
     );
     outputs.push(scalarOutput(error), scalarOutput(reference));
     sums.set(candidate.name, { error, reference, name: candidate.name });

@@ -4,6 +4,7 @@ import type { OnnxFile } from '../../onnx/model-file.js';
 import type { TokenizedBatch } from '../../verify/onnx-session.js';
 import type { MatMulMethod, QuantizeOptions } from '../options.js';
 import { quantizeModel } from '../quantize-model.js';
+import { elementCount } from '../../onnx/tensor.js';
 import { quantizableMatMuls } from './candidates.js';
 import { measureQuantizationErrors } from './error-probe.js';
 import { measureLatency } from './latency.js';
@@ -131,9 +132,10 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     const tried = new Map<number, Record<string, number>>();
     const trial = async (k: number) => {
       progress(`${base}: ${k} of ${ranking.length} MatMuls at higher precision (trial ${built + 1}/${input.budget})`);
-      const scores = await evaluate(base, methodsFor(k));
+      const nodeMethods = methodsFor(k);
+      const scores = await evaluate(base, nodeMethods);
       tried.set(k, scores);
-      trials.push({ base, nodeMethods: methodsFor(k), fallbackNodes: k, agreement: scores, passed: passes(scores) });
+      trials.push({ base, nodeMethods, fallbackNodes: k, agreement: scores, passed: passes(scores) });
       return passes(scores);
     };
     let low = -1;
@@ -206,20 +208,25 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   };
 }
 
+/** Elements of each initializer, by name. */
+function initializerSizes(source: OnnxFile): Map<string, number> {
+  return new Map((source.model.graph!.initializer ?? []).map((tensor) => [tensor.name ?? '', elementCount(tensor)]));
+}
+
 /** Float32 weight bytes of the graph (what FP32 size shares are measured against). */
 function fp32Bytes(source: OnnxFile): number {
-  return (source.model.graph!.initializer ?? []).reduce((sum, tensor) => sum + 4 * (tensor.dims ?? []).reduce<number>((n, d) => n * Number(d), 1), 0);
+  return 4 * [...initializerSizes(source).values()].reduce((sum, count) => sum + count, 0);
 }
 
 /** The bytes of block scales (float32, one per `blockSize` weights) if every MatMul weight were weight-only. */
 function blockScaleBytes(source: OnnxFile, blockSize: number): number {
-  const sizes = new Map((source.model.graph!.initializer ?? []).map((t) => [t.name ?? '', (t.dims ?? []).reduce<number>((n, d) => n * Number(d), 1)]));
+  const sizes = initializerSizes(source);
   return quantizableMatMuls(source.model).reduce((sum, c) => sum + (4 * (sizes.get(c.node.input![1]!) ?? 0)) / blockSize, 0);
 }
 
 /** Per MatMul candidate: the bytes its weight adds when kept in float instead of 8-bit (about 3 per weight). */
 function floatCosts(source: OnnxFile): Map<string, number> {
-  const sizes = new Map((source.model.graph!.initializer ?? []).map((t) => [t.name ?? '', (t.dims ?? []).reduce<number>((n, d) => n * Number(d), 1)]));
+  const sizes = initializerSizes(source);
   return new Map(quantizableMatMuls(source.model).map((c) => [c.name, 3 * (sizes.get(c.node.input![1]!) ?? Infinity)]));
 }
 
