@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBridge } from '../dist/bridge/session.js';
-import { buildFixtures, fixturePath } from '../dist/fixtures.js';
+import { buildFixtures, fixturePath } from '../fixtures/models.mjs';
 import { compareWithPytorch } from '../dist/verify/parity.js';
 import { embeddedSamples } from '../dist/verify/samples.js';
 import { SAMPLE_SEED } from '../dist/pipeline.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBridge } from '../dist/bridge/session.js';
 import { deriveTaskGraphs } from '../dist/export/derive.js';
-import { buildFixtures, fixturePath } from '../dist/fixtures.js';
+import { buildFixtures, fixturePath } from '../fixtures/models.mjs';
 
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 2;
 await buildFixtures(['minilm-3task']);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findPython } from '../dist/bridge/python.js';
 import { ensureBridgeEnvironment } from '../dist/bridge/venv.js';
-import { buildFixtures, fixturePath, fortunesHeldoutPath } from '../dist/fixtures.js';
+import { buildFixtures, fixturePath, fortunesHeldoutPath } from '../fixtures/models.mjs';
 import { readOnnx } from '../dist/onnx/model-file.js';
 import { measureLatency } from '../dist/quantize/auto/latency.js';
 import { DEFAULT_QUANTIZE_OPTIONS } from '../dist/quantize/options.js';

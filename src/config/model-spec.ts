@@ -9,8 +9,8 @@ const taskFacts = z.object({
   id2label: z.record(z.string(), z.string()),
   label2id: z.record(z.string(), z.number().int().nonnegative()),
   /** [[out, in], ...] of the head's Linear layers, in order. */
-  layers: z.array(z.tuple([z.number().int(), z.number().int()])).min(1),
-  parameter_count: z.number().int().nullable(),
+  layers: z.array(z.tuple([z.number().int().positive(), z.number().int().positive()])).min(1),
+  parameter_count: z.number().int().nonnegative().nullable(),
 });
 
 /** The raw facts the bridge reads from a model directory (snake_case, as Python sends them). */
@@ -21,10 +21,10 @@ export const modelFactsSchema = z.object({
   encoder: z.object({
     model_type: z.string().nullable(),
     hidden_size: z.number().int().positive().nullable(),
-    num_layers: z.number().int().nullable(),
-    vocab_size: z.number().int().nullable(),
-    max_position_embeddings: z.number().int().nullable(),
-    parameter_count: z.number().int().nullable(),
+    num_layers: z.number().int().nonnegative().nullable(),
+    vocab_size: z.number().int().positive().nullable(),
+    max_position_embeddings: z.number().int().positive().nullable(),
+    parameter_count: z.number().int().nonnegative().nullable(),
   }),
   pooling: z.enum(POOLINGS).nullable(),
   head_config: z

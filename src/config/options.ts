@@ -42,6 +42,12 @@ export const exportOptionsSchema = z
     sampleLimit: z.number().int().positive().optional(),
     /** Measure FP32 and INT8 latency in onnxruntime-node for the report. */
     latency: z.boolean(),
+    /**
+     * --bridge-timeout: seconds a bridge request may go without any sign of life (answer, progress or
+     * the bridge's 2-s heartbeat) before the bridge is declared hung and killed (exit 4); 0 = no limit.
+     * Default DEFAULT_BRIDGE_TIMEOUT_SECONDS (src/bridge/client.ts).
+     */
+    bridgeTimeoutSeconds: z.number().min(0, 'the bridge timeout must be 0 (none) or more seconds').max(86_400).optional(),
   })
   .superRefine((options, context) => {
     if (options.exporter === 'dynamo' && options.opset < 18) {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { describeFirstIssue } from '../config/options.js';
 import { checkTaskConsistency, modelFactsSchema, toModelSpec, type ModelSpec } from '../config/model-spec.js';
@@ -7,9 +8,11 @@ import type { BridgeClient } from '../bridge/client.js';
 export function parseModelFacts(raw: unknown, weightsFile: string): ModelSpec {
   const parsed = modelFactsSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new InputError(`unexpected model contents at ${describeFirstIssue(parsed.error)}`, {
-      file: weightsFile,
-    });
+    // name the file the bad value came from: the encoder's config.json, else the weights file (task_heads.pt)
+    const sent = (raw ?? {}) as { weights_file?: unknown; tokenizer_dir?: unknown };
+    const fromConfig = parsed.error.issues[0]?.path[0] === 'encoder' && typeof sent.tokenizer_dir === 'string';
+    const file = fromConfig ? join(sent.tokenizer_dir as string, 'config.json') : typeof sent.weights_file === 'string' ? sent.weights_file : weightsFile;
+    throw new InputError(`unexpected model contents at ${describeFirstIssue(parsed.error)}`, { file });
   }
   const problems = parsed.data.tasks.flatMap(checkTaskConsistency);
   if (problems.length > 0) {
@@ -19,6 +22,12 @@ export function parseModelFacts(raw: unknown, weightsFile: string): ModelSpec {
   const invalid = names.filter((name) => !/^[A-Za-z0-9_-]+$/.test(name));
   if (invalid.length > 0) {
     throw new InputError(`task names must be letters, digits, "_" or "-" to be used as file names: ${invalid.join(', ')}`, {
+      file: parsed.data.weights_file,
+    });
+  }
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  if (repeated.length > 0) {
+    throw new InputError(`task names must be unique (each names its own files): ${[...new Set(repeated)].join(', ')} appear twice`, {
       file: parsed.data.weights_file,
     });
   }

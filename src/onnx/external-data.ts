@@ -69,7 +69,9 @@ export function resolveExternal(tensor: TensorProto, modelDir: string, modelFile
     return fail(`external data file "${location}" does not exist`);
   }
   if (!inside(root, real)) fail(`external data location "${location}" escapes the model directory (through a symlink)`);
-  const size = statSync(real).size;
+  const fileInfo = statSync(real);
+  if (!fileInfo.isFile()) fail(`external data location "${location}" is not a file`);
+  const size = fileInfo.size;
   const length = info.length ?? size - info.offset;
   if (info.offset + length > size) {
     fail(`external data range ${info.offset}+${length} points past the end of "${location}" (${size} bytes)`);

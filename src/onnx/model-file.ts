@@ -6,7 +6,7 @@ import { InputError } from '../errors.js';
 import { copyRange, readExternalBytes, resolveAllExternal, writeChunk, type ExternalRange } from './external-data.js';
 import { decodeModel, encodeModel, type ModelProto, type StringStringEntryProto, type TensorProto } from './proto.js';
 import { EXTERNAL } from './tensor.js';
-import { findUnknownFields } from './wire-check.js';
+import { checkWire } from './wire-check.js';
 
 /** Protobuf's hard limit, less a margin for the graph structure around the weights. */
 export const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -49,7 +49,13 @@ export async function readOnnx(file: string): Promise<OnnxFile> {
     throw new InputError(`not an ONNX model (protobuf decode failed: ${(error as Error).message})`, { file });
   }
   if (!model.graph) throw new InputError('not an ONNX model (no graph)', { file });
-  const unknown = findUnknownFields(bytes);
+  let wire: ReturnType<typeof checkWire>;
+  try {
+    wire = checkWire(bytes);
+  } catch (error) {
+    throw new InputError(`not an ONNX model: the protobuf is truncated or corrupt (${(error as Error).message})`, { file });
+  }
+  const unknown = wire.unknown;
   if (unknown.length > 0) {
     const first = unknown[0]!;
     throw new InputError(
@@ -58,6 +64,10 @@ export async function readOnnx(file: string): Promise<OnnxFile> {
         'the model because that data would be lost',
       { file, code: 'UNKNOWN_FIELD', hint: 'upgrade rapidfit-export, or re-save the model with an onnx version this tool supports' },
     );
+  }
+  if (wire.invalidStrings.length > 0) {
+    // protobufjs would decode it with U+FFFD and a rewrite would silently change it: the file is corrupt
+    throw new InputError(`not a valid ONNX model: the string at ${wire.invalidStrings[0]!.path} is not UTF-8 (the file is corrupt)`, { file });
   }
   const dir = dirname(file);
   const external = resolveAllExternal(model.graph, dir, file);

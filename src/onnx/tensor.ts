@@ -66,9 +66,14 @@ export interface ExternalInfo {
   length: number | undefined;
 }
 
+/** A decimal integer as onnx writes it; anything else ("", "1e3", "0x10", " 1") is NaN, so that it is refused, not read differently from onnxruntime. */
+function decimal(value: string): number {
+  return /^[0-9]+$/.test(value) ? Number(value) : NaN;
+}
+
 export function externalInfo(tensor: TensorProto): ExternalInfo {
   const entries = new Map((tensor.external_data ?? []).map((entry) => [entry.key ?? '', entry.value ?? '']));
-  const offset = entries.has('offset') ? Number(entries.get('offset')) : 0;
-  const length = entries.has('length') ? Number(entries.get('length')) : undefined;
+  const offset = entries.has('offset') ? decimal(entries.get('offset')!) : 0;
+  const length = entries.has('length') ? decimal(entries.get('length')!) : undefined;
   return { location: entries.get('location') ?? '', offset, length };
 }

@@ -27,13 +27,30 @@ function expectedWireTypes(field: protobuf.Field): number[] {
   return field.repeated && scalar !== 2 ? [scalar, 2] : [scalar];
 }
 
+/** A `string` field whose bytes are not UTF-8: protobufjs would decode it with U+FFFD, and a rewrite would change it. */
+export interface InvalidString {
+  /** Dotted path to the field, e.g. "ModelProto.graph.node.name". */
+  path: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Walks the protobuf wire format of `bytes` against the ONNX schema and lists every field the schema
  * does not know (or knows with another wire type). protobufjs would silently drop those on decode,
  * so callers refuse such files instead of rewriting them with data missing.
  */
 export function findUnknownFields(bytes: Uint8Array, typeName = 'onnx.ModelProto', limit = 20): UnknownField[] {
+  return checkWire(bytes, typeName, limit).unknown;
+}
+
+/**
+ * The same walk, also listing `string` fields that are not valid UTF-8. Throws protobufjs's RangeError
+ * when a length runs past its message (a truncated or corrupt file).
+ */
+export function checkWire(bytes: Uint8Array, typeName = 'onnx.ModelProto', limit = 20): { unknown: UnknownField[]; invalidStrings: InvalidString[] } {
   const found: UnknownField[] = [];
+  const invalidStrings: InvalidString[] = [];
   const walk = (buffer: Uint8Array, type: protobuf.Type, path: string) => {
     const reader = protobuf.Reader.create(buffer);
     while (reader.pos < reader.len && found.length < limit) {
@@ -52,6 +69,13 @@ export function findUnknownFields(bytes: Uint8Array, typeName = 'onnx.ModelProto
         const start = reader.pos;
         walk(buffer.subarray(start, start + length), field.resolvedType, `${path}.${field.name}`);
         reader.pos = start + length;
+      } else if (field.type === 'string' && invalidStrings.length < limit) {
+        const text = reader.bytes();
+        try {
+          utf8.decode(text);
+        } catch {
+          invalidStrings.push({ path: `${path}.${field.name}` });
+        }
       } else {
         reader.skipType(wireType);
       }
@@ -60,5 +84,5 @@ export function findUnknownFields(bytes: Uint8Array, typeName = 'onnx.ModelProto
   const root = onnxRoot();
   const type = root.lookupType(typeName);
   walk(bytes, type, type.name);
-  return found;
+  return { unknown: found, invalidStrings };
 }

@@ -1,5 +1,6 @@
 import { basename, join } from 'node:path';
 import type { Int8Mode } from '../config/options.js';
+import { MULTIHEAD_INT8_FILE } from '../export/multihead.js';
 import { readOnnx } from '../onnx/model-file.js';
 import { chooseInt8, MAX_SIZE_SHARE, type Int8Choice } from '../quantize/auto/search.js';
 import type { MatMulMethod, QuantizeOptions } from '../quantize/options.js';
@@ -15,6 +16,8 @@ export interface Int8StepInput {
   outputs: Record<string, string>;
   /** task -> FP32 graph in the staging dir. */
   fp32: Record<string, string>;
+  /** multihead.onnx in the staging dir, when the bundle has one: quantized with the same options. */
+  multihead?: string;
   stagingDir: string;
   workDir: string;
   /** task -> the INT8 top-1 gate; the calibration split must do better (see calibrationTarget). */
@@ -32,6 +35,8 @@ export interface Int8Graph {
 
 export interface Int8StepResult {
   graphs: Record<string, Int8Graph>;
+  /** multihead_int8.onnx, when a multihead graph was given. */
+  multihead?: Int8Graph;
   /** The options every task's INT8 graph was written with. */
   options: QuantizeOptions;
   choice?: Int8Choice;
@@ -61,9 +66,16 @@ export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: Qua
   return { ...options, matmul: mode as MatMulMethod, ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const }) };
 }
 
+async function writeInt8(fp32: string, out: string, options: QuantizeOptions, version: string): Promise<Int8Graph> {
+  const result = await quantizeModel(await readOnnx(fp32), out, options, version);
+  return { file: out, bytes: result.bytes, ...(result.dataFile ? { dataFile: basename(result.dataFile) } : {}) };
+}
+
 /**
- * Writes <task>_int8.onnx for every task. `auto` chooses the MatMul methods once, on the shared
- * trace and the calibration split, and applies the same choice (by node name) to every task's graph.
+ * Writes <task>_int8.onnx for every task (and multihead_int8.onnx). `auto` chooses the MatMul methods
+ * once, on the shared trace and the calibration split, for every task's output at once, and applies
+ * the same choice (by node name) to every task's graph and to the multihead graph, which is that
+ * shared trace: the choice was measured on exactly the graph it is applied to.
  */
 export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult> {
   let options: QuantizeOptions;
@@ -91,9 +103,12 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
   const graphs: Record<string, Int8Graph> = {};
   for (const [task, fp32] of Object.entries(input.fp32)) {
     input.onProgress(`writing ${task}_int8.onnx`);
-    const out = join(input.stagingDir, `${task}_int8.onnx`);
-    const result = await quantizeModel(await readOnnx(fp32), out, options, input.version);
-    graphs[task] = { file: out, bytes: result.bytes, ...(result.dataFile ? { dataFile: basename(result.dataFile) } : {}) };
+    graphs[task] = await writeInt8(fp32, join(input.stagingDir, `${task}_int8.onnx`), options, input.version);
   }
-  return { graphs, options, ...(choice ? { choice } : {}) };
+  let multihead: Int8Graph | undefined;
+  if (input.multihead) {
+    input.onProgress(`writing ${MULTIHEAD_INT8_FILE}`);
+    multihead = await writeInt8(input.multihead, join(input.stagingDir, MULTIHEAD_INT8_FILE), options, input.version);
+  }
+  return { graphs, ...(multihead ? { multihead } : {}), options, ...(choice ? { choice } : {}) };
 }

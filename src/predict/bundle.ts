@@ -3,10 +3,11 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { TextTokenizer } from '../tokenizer/tokenizer.js';
 import { checkBundleFiles } from '../verify/bundle-check.js';
-import { ClassifierSession } from '../verify/onnx-session.js';
+import type { LogitsBatch } from '../verify/metrics.js';
+import { ClassifierSession, type TokenizedBatch } from '../verify/onnx-session.js';
 import { lengthSortedBatches } from './batches.js';
 import { topPredictions, type Prediction } from './softmax.js';
-import { parseVariant, readBundleTasks, type BundleTask, type Variant } from './task-files.js';
+import { parseVariant, readBundleMultihead, readBundleTasks, type BundleMultihead, type BundleTask, type Variant } from './task-files.js';
 
 export type { Prediction } from './softmax.js';
 export type { Variant } from './task-files.js';
@@ -16,6 +17,11 @@ export interface LoadBundleOptions {
   variant?: Variant | string;
   /** Called with each note (e.g. the INT8 fallback) as it arises. */
   onNote?: (note: string) => void;
+  /**
+   * Run multihead.onnx (one encoder pass for every task) when several tasks are asked and the bundle
+   * has it for their variant (default true); false: one session per task.
+   */
+  multihead?: boolean;
 }
 
 export interface PredictOptions {
@@ -41,6 +47,8 @@ export interface LoadedBundle {
   readonly notes: readonly string[];
   /** The variant each task's graph actually is. */
   taskVariant(task: string): Variant;
+  /** The graph files of the sessions opened so far (sessions open on first use). */
+  openGraphs(): string[];
   predict(texts: readonly string[], options?: PredictOptions): Promise<TextPredictions[]>;
   close(): Promise<void>;
 }
@@ -67,6 +75,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   }
   const tokenizer = TextTokenizer.load(tokenizerDir);
   const tasks = readBundleTasks(root, manifest);
+  const multihead = options.multihead === false ? undefined : readBundleMultihead(root, manifest);
   const notes: string[] = [];
   const graphVariant = new Map<string, Variant>();
   for (const task of tasks) {
@@ -78,7 +87,13 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     notes.push(note);
     options.onNote?.(note);
   }
-  return new BundlePredictor(root, variant, tasks, notes, graphVariant, tokenizer);
+  return new BundlePredictor(root, variant, tasks, notes, graphVariant, tokenizer, multihead);
+}
+
+/** One graph run per batch: its file and, per task, the output to read (undefined: the graph's only output, "logits"). */
+interface GraphRun {
+  file: string;
+  outputs: Array<[BundleTask, string | undefined]>;
 }
 
 class BundlePredictor implements LoadedBundle {
@@ -92,7 +107,25 @@ class BundlePredictor implements LoadedBundle {
     readonly notes: readonly string[],
     private readonly graphVariant: ReadonlyMap<string, Variant>,
     private readonly tokenizer: TextTokenizer,
+    private readonly multihead: BundleMultihead | undefined,
   ) {}
+
+  openGraphs(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /**
+   * The graphs that predict these tasks: the multihead graph when there are several, all of one
+   * variant, and the bundle has that variant's multihead graph with their outputs; else one per task.
+   */
+  private graphRuns(tasks: readonly BundleTask[]): GraphRun[] {
+    const variants = new Set(tasks.map((task) => this.taskVariant(task.name)));
+    const multihead = variants.size === 1 ? this.multihead?.graphs[[...variants][0]!] : undefined;
+    if (multihead && tasks.length > 1 && tasks.every((task) => Object.hasOwn(this.multihead!.outputs, task.name))) {
+      return [{ file: multihead, outputs: tasks.map((task) => [task, this.multihead!.outputs[task.name]]) }];
+    }
+    return tasks.map((task) => ({ file: task.graphs[this.taskVariant(task.name)]!, outputs: [[task, undefined]] }));
+  }
 
   taskVariant(task: string): Variant {
     const variant = this.graphVariant.get(task);
@@ -104,14 +137,22 @@ class BundlePredictor implements LoadedBundle {
     return new InputError(`unknown task "${task}": the bundle has ${this.tasks.map((t) => t.name).join(', ')}`);
   }
 
-  /** Sessions open on first use, so that predicting one task loads one graph. */
-  private session(task: BundleTask): Promise<ClassifierSession> {
-    let session = this.sessions.get(task.name);
+  /** Sessions open on first use (by graph file), so that predicting one task loads one graph. */
+  private session(file: string): Promise<ClassifierSession> {
+    let session = this.sessions.get(file);
     if (!session) {
-      session = ClassifierSession.open(task.graphs[this.taskVariant(task.name)]!);
-      this.sessions.set(task.name, session);
+      session = ClassifierSession.open(file);
+      this.sessions.set(file, session);
     }
     return session;
+  }
+
+  /** Each task's logits of one batch from one graph run. */
+  private async runGraph(run: GraphRun, session: ClassifierSession, batch: TokenizedBatch): Promise<Array<[BundleTask, LogitsBatch]>> {
+    const [task, output] = run.outputs[0]!;
+    if (output === undefined) return [[task, await session.run(batch)]];
+    const logits = await session.runAll(batch, run.outputs.map(([, output]) => output!));
+    return run.outputs.map(([task, output]) => [task, logits[output!]!]);
   }
 
   private selectTasks(names: readonly string[] | undefined): BundleTask[] {
@@ -150,19 +191,22 @@ class BundlePredictor implements LoadedBundle {
       for (let start = 0; start < texts.length; start += TOKENIZE_CHUNK) {
         tokens.push(...(await this.tokenizer.tokenize(texts.slice(start, start + TOKENIZE_CHUNK), maxLength)));
       }
-      const sessions = await Promise.all(groupTasks.map((task) => this.session(task)));
+      const runs = this.graphRuns(groupTasks);
+      const sessions = await Promise.all(runs.map((run) => this.session(run.file)));
       for (const indices of lengthSortedBatches(tokens.map((ids) => ids.length), batchSize)) {
-        const batch = this.tokenizer.pad(indices.map((index) => tokens[index]!));
-        const shape = [batch.rows, batch.width];
-        for (const [position, task] of groupTasks.entries()) {
-          const logits = await sessions[position]!.run({
-            inputIds: { dtype: 'int64', shape, data: batch.inputIds },
-            attentionMask: { dtype: 'int64', shape, data: batch.attentionMask },
-          });
-          if (logits.labels !== task.labels.length) throw new InputError(`the graph of task "${task.name}" gives ${logits.labels} logits, its config has ${task.labels.length} labels`, { file: task.graphs[this.taskVariant(task.name)] });
-          topPredictions(logits.data, logits.rows, task.labels).forEach((prediction, row) => {
-            results[indices[row]!]![task.name] = prediction;
-          });
+        const padded = this.tokenizer.pad(indices.map((index) => tokens[index]!));
+        const shape = [padded.rows, padded.width];
+        const batch: TokenizedBatch = {
+          inputIds: { dtype: 'int64', shape, data: padded.inputIds },
+          attentionMask: { dtype: 'int64', shape, data: padded.attentionMask },
+        };
+        for (const [position, run] of runs.entries()) {
+          for (const [task, logits] of await this.runGraph(run, sessions[position]!, batch)) {
+            if (logits.labels !== task.labels.length) throw new InputError(`the graph of task "${task.name}" gives ${logits.labels} logits, its config has ${task.labels.length} labels`, { file: run.file });
+            topPredictions(logits.data, logits.rows, task.labels).forEach((prediction, row) => {
+              results[indices[row]!]![task.name] = prediction;
+            });
+          }
         }
         done += indices.length;
         options.onProgress?.(done, total);

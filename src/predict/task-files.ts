@@ -16,6 +16,22 @@ export interface BundleTask {
   graphs: Partial<Record<Variant, string>>;
 }
 
+/** multihead.onnx of a bundle: the graph of each variant it has, and each task's output in it. */
+export interface BundleMultihead {
+  graphs: Partial<Record<Variant, string>>;
+  outputs: Readonly<Record<string, string>>;
+}
+
+/** The manifest's multihead graphs; undefined for single-task bundles and bundles written before multihead.onnx existed. */
+export function readBundleMultihead(dir: string, manifest: Manifest): BundleMultihead | undefined {
+  const multihead = manifest.multihead;
+  if (!multihead) return undefined;
+  return {
+    graphs: { fp32: join(dir, multihead.fp32), ...(multihead.int8 ? { int8: join(dir, multihead.int8) } : {}) },
+    outputs: multihead.outputs,
+  };
+}
+
 export function parseVariant(value: string): Variant {
   if ((VARIANTS as readonly string[]).includes(value)) return value as Variant;
   throw new InputError(`unknown variant "${value}": use ${VARIANTS.join(' or ')}`);

@@ -7,9 +7,9 @@ import { describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
 import { describeText, findTokenMismatch } from '../tokenizer/parity.js';
 import { TextTokenizer } from '../tokenizer/tokenizer.js';
-import { evaluateGates, type Gate } from './gates.js';
+import { evaluateGates, withMultiheadGates, type Gate } from './gates.js';
 import type { ComparisonMetrics } from './metrics.js';
-import { compareWithReference } from './parity.js';
+import { compareWithReference, type MultiheadGraphs } from './parity.js';
 import type { GateResult } from '../config/report.js';
 
 export const VERIFICATION_FILE = 'verification.json';
@@ -84,6 +84,20 @@ async function checkTokenizerParity(dir: string, verification: z.infer<typeof ve
   onProgress?.(`tokenizer: ${count} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`);
 }
 
+/** The manifest's multihead graphs, which must cover exactly the bundle's tasks. */
+function multiheadGraphs(dir: string, manifest: Manifest): MultiheadGraphs | undefined {
+  const multihead = manifest.multihead;
+  if (!multihead) return undefined;
+  const tasks = manifest.tasks.map((entry) => entry.name).sort();
+  if (JSON.stringify(Object.keys(multihead.outputs).sort()) !== JSON.stringify(tasks)) {
+    throw new InputError(`manifest.json: the multihead graph's outputs (${Object.keys(multihead.outputs).join(', ')}) are not the bundle's tasks (${tasks.join(', ')})`, {
+      file: join(dir, 'manifest.json'),
+    });
+  }
+  const files = Object.fromEntries(([['fp32', multihead.fp32], ['int8', multihead.int8]] as const).filter(([, file]) => file).map(([kind, file]) => [kind, join(dir, file!)]));
+  return { files, outputs: multihead.outputs };
+}
+
 export interface BundleVerification {
   manifest: Manifest;
   tasks: Array<{ task: string; comparisons: Record<string, ComparisonMetrics>; gates: GateResult[]; passed: boolean }>;
@@ -115,14 +129,15 @@ export async function verifyBundle(
     ]),
   );
   for (const entry of manifest.tasks) {
-    if (batches.some((batch) => !batch.reference[entry.name])) {
+    // own keys only: a task named "constructor" must not find Object's
+    if (batches.some((batch) => !Object.hasOwn(batch.reference, entry.name))) {
       throw new InputError(`${VERIFICATION_FILE} has no reference logits for task "${entry.name}"`, { file: verificationFile });
     }
   }
-  const metrics = await compareWithReference(batches, graphs, undefined, onProgress);
+  const metrics = await compareWithReference(batches, graphs, undefined, onProgress, multiheadGraphs(dir, manifest));
   const tasks: BundleVerification['tasks'] = manifest.tasks.map((entry) => {
     const comparisons = metrics[entry.name] ?? {};
-    const gates = evaluateGates(gatesFor(entry.name, manifest), comparisons);
+    const gates = evaluateGates(withMultiheadGates(gatesFor(entry.name, manifest)), comparisons);
     return { task: entry.name, comparisons, gates, passed: gates.every((gate) => gate.passed) };
   });
   return { manifest, tasks, passed: tasks.every((task) => task.passed) };

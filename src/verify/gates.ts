@@ -1,4 +1,9 @@
-import { z } from 'zod';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z, ZodError } from 'zod';
+import type { Manifest } from '../config/manifest.js';
+import { DEFAULTS, describeFirstIssue } from '../config/options.js';
+import { InputError } from '../errors.js';
 import type { GateResult } from '../config/report.js';
 import type { ComparisonMetrics } from './metrics.js';
 
@@ -15,6 +20,11 @@ export function defaultGates(fp32Tolerance: number, int8Top1 = 0.99): Gate[] {
     { comparison: 'fp32', metric: 'maxAbsDiff', op: '<=', limit: fp32Tolerance },
     { comparison: 'int8', metric: 'top1Agreement', op: '>=', limit: int8Top1 },
   ];
+}
+
+/** The same gates for the multihead graph's outputs ("multihead-fp32", "multihead-int8"), added to the per-task ones. */
+export function withMultiheadGates(gates: Gate[]): Gate[] {
+  return [...gates, ...gates.map((gate) => ({ ...gate, comparison: `multihead-${gate.comparison}` }))];
 }
 
 export function evaluateGates(gates: Gate[], comparisons: Record<string, ComparisonMetrics>): GateResult[] {
@@ -83,7 +93,7 @@ const limitsSchema = z
   .strict();
 
 /** --gates-file: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}} (validated). */
-export const gatesFileSchema = limitsSchema.extend({ tasks: z.record(z.string(), limitsSchema).optional() }).strict();
+export const gatesFileSchema = limitsSchema.extend({ tasks: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a task name (letters, digits, "_" or "-")'), limitsSchema).optional() }).strict();
 
 export function gateSpecsFromFile(content: unknown): GateSpec[] {
   const parsed = gatesFileSchema.parse(content);
@@ -98,4 +108,29 @@ export function gateSpecsFromFile(content: unknown): GateSpec[] {
   add(parsed);
   for (const [task, limits] of Object.entries(parsed.tasks ?? {})) add(limits, task);
   return specs;
+}
+
+/** Reads a --gates-file (JSON, validated): exit 2 naming the file when it cannot be read or is invalid. */
+export function readGatesFile(file: string): GateSpec[] {
+  let content: unknown;
+  try {
+    // fatal: a corrupt byte must not turn a task name into another one silently
+    content = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(resolve(file))));
+  } catch (error) {
+    throw new InputError(`cannot read the gates file: ${(error as Error).message.split('\n')[0]}`, { file: resolve(file) });
+  }
+  try {
+    return gateSpecsFromFile(content);
+  } catch (error) {
+    throw new InputError(`invalid gates file${error instanceof ZodError ? ` at ${describeFirstIssue(error)}` : ''}`, {
+      file: resolve(file),
+      hint: '{"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}',
+    });
+  }
+}
+
+/** The gates a bundle was built with, from its manifest's recorded options (what `verify` checks). */
+export function gatesFromManifest(task: string, manifest: Manifest): Gate[] {
+  const options = manifest.options as { fp32Tolerance?: number; int8Top1?: number; gates?: GateSpec[] };
+  return gatesForTask(task, options.fp32Tolerance ?? DEFAULTS.fp32Tolerance, options.int8Top1 ?? DEFAULTS.int8Top1, options.gates ?? []);
 }

@@ -27,7 +27,14 @@ export class ClassifierSession {
     return this.session.outputNames;
   }
 
+  /** The first output's logits (a per-task graph has one output, "logits"). */
   async run(batch: TokenizedBatch): Promise<LogitsBatch> {
+    const outputs = await this.runAll(batch, [this.session.outputNames[0]!]);
+    return Object.values(outputs)[0]!;
+  }
+
+  /** Several outputs of one run (a multihead graph: one per task), by output name. */
+  async runAll(batch: TokenizedBatch, names: readonly string[] = this.session.outputNames): Promise<Record<string, LogitsBatch>> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const [name, array] of [
       ['input_ids', batch.inputIds],
@@ -36,11 +43,16 @@ export class ClassifierSession {
       if (array.dtype !== 'int64') throw new Error(`${name} must be int64`);
       if (this.session.inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', array.data, array.shape);
     }
-    const results = await this.session.run(feeds);
-    const output = results[this.session.outputNames[0]!];
-    if (!output) throw new Error(`${this.file}: no output`);
-    const [rows = 0, labels = 0] = output.dims;
-    return { rows, labels, data: output.data as Float32Array };
+    const missing = names.filter((name) => !this.session.outputNames.includes(name));
+    if (missing.length > 0) throw new Error(`${this.file}: no output ${missing.join(', ')} (it has ${this.session.outputNames.join(', ')})`);
+    const results = await this.session.run(feeds, [...names]);
+    return Object.fromEntries(
+      names.map((name) => {
+        const output = results[name]!;
+        const [rows = 0, labels = 0] = output.dims;
+        return [name, { rows, labels, data: output.data as Float32Array }];
+      }),
+    );
   }
 
   async release(): Promise<void> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BridgeClient } from '../bridge/client.js';
 import { readNpy } from '../bridge/npy.js';
-import { LogitsComparison, type ComparisonMetrics } from './metrics.js';
+import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from './metrics.js';
 import { ClassifierSession, type TokenizedBatch } from './onnx-session.js';
 import { batchSamples, type SampleSet } from './samples.js';
 
@@ -96,42 +96,71 @@ export function tokenizedBatch(batch: StoredBatch): TokenizedBatch {
  * ("int8-calibration") and never gated, since the INT8 choice was tuned on those texts.
  */
 export function comparisonFor(kind: string, split: SampleSplit | undefined): string {
-  return kind === 'int8' && split === 'calibration' ? 'int8-calibration' : kind;
+  return (kind === 'int8' || kind === 'multihead-int8') && split === 'calibration' ? `${kind}-calibration` : kind;
+}
+
+/** The multihead graph of each variant (fp32, int8) and each task's output in it. */
+export interface MultiheadGraphs {
+  files: Record<string, string>;
+  outputs: Record<string, string>;
+}
+
+/** Adds one batch of one task's graph output to the comparison its kind and split count in. */
+function addBatch(
+  comparisons: Map<string, LogitsComparison>,
+  kind: string,
+  batch: StoredBatch,
+  task: string,
+  actual: LogitsBatch,
+  gold: ReadonlyArray<Record<string, number> | undefined> | undefined,
+): void {
+  const reference = batch.reference[task];
+  if (!reference) throw new Error(`no reference logits for task "${task}"`);
+  const key = comparisonFor(kind, batch.split);
+  if (!comparisons.has(key)) comparisons.set(key, new LogitsComparison());
+  const labels = gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((g) => g?.[task]);
+  comparisons
+    .get(key)!
+    .add({ rows: reference.length, labels: reference[0]?.length ?? 0, data: Float32Array.from(reference.flat()) }, actual, batch.texts, batch.firstIndex, labels);
 }
 
 /**
  * Runs each task's ONNX graphs (onnxruntime-node) on the stored batches and compares them with the
  * stored PyTorch logits: task -> comparison -> metrics. `gold` gives per sample index task -> label id.
+ * The multihead graphs run once per batch; each task's output counts in "multihead-<variant>".
  */
 export async function compareWithReference(
   batches: readonly StoredBatch[],
   graphs: Record<string, Record<string, string>>,
   gold?: ReadonlyArray<Record<string, number> | undefined>,
   onProgress?: (message: string) => void,
+  multihead?: MultiheadGraphs,
 ): Promise<Record<string, Record<string, ComparisonMetrics>>> {
-  const metrics: Record<string, Record<string, ComparisonMetrics>> = {};
+  const comparisons = new Map<string, Map<string, LogitsComparison>>();
+  const of = (task: string) => comparisons.get(task) ?? comparisons.set(task, new Map()).get(task)!;
   for (const [task, files] of Object.entries(graphs)) {
-    const comparisons = new Map<string, LogitsComparison>();
     for (const [kind, file] of Object.entries(files)) {
       onProgress?.(`${task}: ${kind} on ${batches.length} batches`);
       const session = await ClassifierSession.open(file);
       try {
-        for (const batch of batches) {
-          const reference = batch.reference[task];
-          if (!reference) throw new Error(`no reference logits for task "${task}"`);
-          const key = comparisonFor(kind, batch.split);
-          if (!comparisons.has(key)) comparisons.set(key, new LogitsComparison());
-          const actual = await session.run(tokenizedBatch(batch));
-          const labels = gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((g) => g?.[task]);
-          comparisons
-            .get(key)!
-            .add({ rows: reference.length, labels: reference[0]?.length ?? 0, data: Float32Array.from(reference.flat()) }, actual, batch.texts, batch.firstIndex, labels);
-        }
+        for (const batch of batches) addBatch(of(task), kind, batch, task, await session.run(tokenizedBatch(batch)), gold);
       } finally {
         await session.release();
       }
     }
-    metrics[task] = Object.fromEntries([...comparisons].map(([key, comparison]) => [key, comparison.result()]));
   }
-  return metrics;
+  for (const [variant, file] of Object.entries(multihead?.files ?? {})) {
+    onProgress?.(`multihead: ${variant} on ${batches.length} batches`);
+    const outputs = Object.entries(multihead!.outputs);
+    const session = await ClassifierSession.open(file);
+    try {
+      for (const batch of batches) {
+        const actual = await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output));
+        for (const [task, output] of outputs) addBatch(of(task), `multihead-${variant}`, batch, task, actual[output]!, gold);
+      }
+    } finally {
+      await session.release();
+    }
+  }
+  return Object.fromEntries([...comparisons].map(([task, byKind]) => [task, Object.fromEntries([...byKind].map(([key, comparison]) => [key, comparison.result()]))]));
 }

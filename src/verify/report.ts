@@ -17,6 +17,9 @@ const COMPARISON_TITLES: Record<string, string> = {
   fp32: 'FP32 ONNX vs PyTorch',
   int8: 'INT8 ONNX vs PyTorch',
   'int8-calibration': 'INT8 ONNX vs PyTorch, calibration split (tuned on, not gated)',
+  'multihead-fp32': 'multihead.onnx (FP32) vs PyTorch',
+  'multihead-int8': 'multihead_int8.onnx vs PyTorch',
+  'multihead-int8-calibration': 'multihead_int8.onnx vs PyTorch, calibration split (tuned on, not gated)',
 };
 
 function int8Section(report: ParityReport): string[] {
@@ -63,6 +66,9 @@ export function renderMarkdown(report: ParityReport): string {
       `seed ${report.samples.seed}, max_length ${report.samples.maxLength}; ${report.tool.name} ${report.tool.version}, ${report.createdAt}.`,
     '',
   );
+  if (report.tasks.some((task) => task.comparisons['multihead-fp32'])) {
+    lines.push('`multihead.onnx` (one encoder pass, one `<task>_logits` output per task) is gated like the per-task graphs, output by output.', '');
+  }
   lines.push(`| task | comparison | ${COLUMNS.map(([title]) => title).join(' | ')} | gates |`);
   lines.push(`|---|---|${COLUMNS.map(() => '---:').join('|')}|---|`);
   for (const task of report.tasks) {

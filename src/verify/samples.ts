@@ -71,24 +71,29 @@ export function parseSamplesFile(file: string, bytes: Uint8Array, labelMaps: Rec
   const texts: string[] = [];
   const gold: Array<Record<string, number> | undefined> = [];
   lines.forEach((line, index) => {
-    let entry: { text?: unknown; labels?: unknown };
+    let parsed: unknown;
     try {
-      entry = JSON.parse(line) as typeof entry;
+      parsed = JSON.parse(line);
     } catch {
       throw new InputError(`line ${index + 1} is not JSON`, { file });
     }
+    const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+    const entry = isObject(parsed) ? parsed : {};
     if (typeof entry.text !== 'string') throw new InputError(`line ${index + 1} has no "text" string`, { file });
     texts.push(entry.text);
     if (entry.labels === undefined) {
       gold.push(undefined);
       return;
     }
+    if (!isObject(entry.labels)) throw new InputError(`line ${index + 1}: "labels" must be an object of task -> label name`, { file });
     const labels: Record<string, number> = {};
-    for (const [task, label] of Object.entries(entry.labels as Record<string, unknown>)) {
-      const map = labelMaps[task];
+    for (const [task, label] of Object.entries(entry.labels)) {
+      // own properties only: "constructor" or "__proto__" are not tasks or labels
+      const map = Object.hasOwn(labelMaps, task) ? labelMaps[task] : undefined;
       if (!map) throw new InputError(`line ${index + 1}: unknown task "${task}" in labels; the model has ${Object.keys(labelMaps).join(', ')}`, { file });
-      const id = map[String(label)];
-      if (id === undefined) throw new InputError(`line ${index + 1}: task "${task}" has no label "${String(label)}"`, { file });
+      if (typeof label !== 'string') throw new InputError(`line ${index + 1}: the label of task "${task}" must be a label name (a string)`, { file });
+      const id = Object.hasOwn(map, label) ? map[label] : undefined;
+      if (id === undefined) throw new InputError(`line ${index + 1}: task "${task}" has no label "${label}"`, { file });
       labels[task] = id;
     }
     gold.push(labels);

@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { CLI, isRunning, leftovers, runCli, scratchDir } from '../helpers/cli.js';
+import { expectCase } from '../helpers/reliability.js';
 
 
 describe('atomic bundles', () => {
@@ -17,6 +18,7 @@ describe('atomic bundles', () => {
     const failed = await runCli([fixturePath('tiny-max-tanh'), '-o', out, '--samples-limit', '20', '--quantize', 'none', '--fp32-tolerance', '1e-15', '--json']);
     expect(failed.exitCode).toBe(3);
     expect(failed.stderr).toMatch(/parity gate failed: task "language": fp32 maxAbsDiff = [0-9.e-]+, limit <= 1\.00e-15/);
+    expectCase('parity-gate-failed', failed);
     const json = JSON.parse(failed.stdout);
     expect(json).toMatchObject({ ok: false, exitCode: 3, result: { verified: false } });
 

@@ -1,9 +1,11 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
+import { expectCase } from '../helpers/reliability.js';
 
 /** Writes a task_heads.pt variant with the bridge's torch (torch.save, like RapidFit does). */
 async function writeHeads(python: string, target: string, code: string): Promise<void> {
@@ -34,6 +36,15 @@ async function expectRefused(args: string[], root: string, expected: Expectation
   return run;
 }
 
+/** The same for a row of docs/reliability.md: its exit code and whole message line (test/helpers/reliability-cases.ts). */
+async function expectRefusedCase(args: string[], root: string, id: string, env: Record<string, string> = {}) {
+  const before = readdirSync(root).sort();
+  const run = await runCli([...args, '--no-progress'], env);
+  expectCase(id, run);
+  expect(readdirSync(root).sort()).toEqual(before);
+  return run;
+}
+
 describe('bad input: a clear error, its exit code, nothing written', () => {
   let python: string;
   beforeAll(async () => {
@@ -42,20 +53,20 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
 
   it('a missing model directory', async () => {
     const root = scratchDir();
-    await expectRefused([join(root, 'nope'), '-o', join(root, 'out')], root, { exitCode: 2, message: /nope: the model directory does not exist/ });
+    await expectRefusedCase([join(root, 'nope'), '-o', join(root, 'out')], root, 'model-dir-missing');
   });
 
   it('a directory without encoder/ and one without task_heads.pt', async () => {
     const root = scratchDir();
     const noEncoder = copyModel(root, 'no-encoder');
     rmSync(join(noEncoder, 'encoder'), { recursive: true });
-    await expectRefused([noEncoder, '-o', join(root, 'out')], root, { exitCode: 2, message: /encoder: a RapidFit model needs an encoder\/ directory/ });
+    await expectRefusedCase([noEncoder, '-o', join(root, 'out')], root, 'no-encoder');
     const noHeads = copyModel(root, 'no-heads');
     rmSync(join(noHeads, 'task_heads.pt'));
-    await expectRefused([noHeads, '-o', join(root, 'out')], root, { exitCode: 2, message: /task_heads\.pt: a RapidFit model needs task_heads\.pt/ });
+    await expectRefusedCase([noHeads, '-o', join(root, 'out')], root, 'no-task-heads');
     const empty = join(root, 'empty');
     mkdirSync(empty);
-    await expectRefused([empty, '-o', join(root, 'out')], root, { exitCode: 2, message: /not a model directory/ });
+    await expectRefusedCase([empty, '-o', join(root, 'out')], root, 'not-a-model-dir');
   });
 
   it('a task_heads.pt that is not a RapidFit dict', async () => {
@@ -67,15 +78,41 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
       message: /task_heads\.pt: is not a RapidFit task_heads dict: missing keys task_heads, task_num_labels/,
     });
     await writeHeads(python, join(model, 'task_heads.pt'), 'torch.save([1, 2, 3], dst)');
-    await expectRefused([model, '-o', join(root, 'out')], root, { exitCode: 2, message: /not a RapidFit task_heads dict \(found list\)/ });
+    const run = await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-not-a-dict');
+    expect(run.stderr).toMatch(/not a RapidFit task_heads dict \(found list\)/);
   });
 
   it('a truncated task_heads.pt', async () => {
     const root = scratchDir();
     const model = copyModel(root);
     await writeHeads(python, join(model, 'task_heads.pt'), 'data = open(src, "rb").read()\nopen(dst, "wb").write(data[: len(data) // 2])');
-    await expectRefused([model, '-o', join(root, 'out')], root, { exitCode: 2, message: /task_heads\.pt: cannot be read as a PyTorch file/ });
+    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-truncated');
   });
+
+  it('a task_heads.pt of random bytes, or a torch zip whose pickle is garbage, is "not a PyTorch checkpoint, or corrupt"', async () => {
+    const root = scratchDir();
+    const model = copyModel(root);
+    writeFileSync(join(model, 'task_heads.pt'), randomBytes(20_000));
+    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-random-bytes');
+    await writeHeads(
+      python,
+      join(model, 'task_heads.pt'),
+      'import os, zipfile\nwith zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w") as out:\n    for n in z.namelist():\n        out.writestr(n, bytes(range(256)) * 2 if n.endswith("data.pkl") else z.read(n))',
+    );
+    const run = await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-garbled-pickle');
+    expect(run.stderr).not.toMatch(/refused to load|Python objects/);
+  }, 5 * 60_000);
+
+  it('a truncated or garbage encoder/model.safetensors: exit 2 naming the file', async () => {
+    const root = scratchDir();
+    const model = copyModel(root);
+    const weights = join(model, 'encoder', 'model.safetensors');
+    const full = readFileSync(weights);
+    writeFileSync(weights, full.subarray(0, full.length >> 1));
+    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-truncated');
+    writeFileSync(weights, randomBytes(4096));
+    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-header-garbage');
+  }, 5 * 60_000);
 
   it('a pickle that would run code is refused and never executed', async () => {
     const root = scratchDir();
@@ -86,7 +123,8 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
       join(model, 'task_heads.pt'),
       `import os\nclass Evil:\n    def __reduce__(self):\n        return (os.system, (${JSON.stringify(`touch ${marker}`)},))\ntorch.save({"task_heads": Evil()}, dst)`,
     );
-    await expectRefused([model, '-o', join(root, 'out')], root, { exitCode: 2, message: /task_heads\.pt: refused to load: the file holds Python objects/ });
+    const run = await expectRefusedCase([model, '-o', join(root, 'out')], root, 'unsafe-pickle');
+    expect(run.stderr).toMatch(/unsupported GLOBAL posix\.system/);
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -98,41 +136,33 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
       join(model, 'task_heads.pt'),
       'd = torch.load(src, weights_only=True)\nd["task_num_labels"]["topic"] = 4\nd["task_id2label"]["topic"].pop(4)\nlabel = [k for k, v in d["task_label2id"]["topic"].items() if v == 4][0]\nd["task_label2id"]["topic"].pop(label)\ntorch.save(d, dst)',
     );
-    await expectRefused([model, '-o', join(root, 'out')], root, {
-      exitCode: 2,
-      message: /task_heads\.pt: task "topic": the head outputs 5 logits but task_num_labels says 4/,
-    });
+    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'head-label-mismatch');
   });
 
   it('an unknown --tasks name', async () => {
     const root = scratchDir();
-    await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--tasks', 'sentiment,colour'], root, {
-      exitCode: 2,
-      message: /unknown task\(s\) colour; the model has sentiment, topic, spam/,
-    });
+    await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--tasks', 'sentiment,colour'], root, 'unknown-task');
   });
 
   it('an output directory inside the input, or that is a file', async () => {
     const root = scratchDir();
     const model = copyModel(root);
-    await expectRefused([model, '-o', join(model, 'bundle')], root, { exitCode: 2, message: /output directory is inside the input model directory/ });
+    await expectRefusedCase([model, '-o', join(model, 'bundle')], root, 'output-inside-input');
     expect(existsSync(join(model, 'bundle'))).toBe(false);
     writeFileSync(join(root, 'a-file'), 'keep me');
-    await expectRefused([model, '-o', join(root, 'a-file')], root, { exitCode: 2, message: /a-file: the output path exists and is not a directory/ });
+    await expectRefusedCase([model, '-o', join(root, 'a-file')], root, 'output-is-file');
   });
 
   it('bad option values and unknown flags', async () => {
     const root = scratchDir();
     await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--opset', '9'], root, { exitCode: 2, message: /--opset: opset must be at least 14/ });
-    await expectRefused([fixturePath('tiny-mean-gelu'), '--colour', 'blue'], root, { exitCode: 2, message: /Unknown option '--colour'/ });
+    await expectRefused([fixturePath('tiny-mean-gelu'), '--colour', 'blue'], root, { exitCode: 2, message: /^error: export: --colour is not an option of export \(see rapidfit-export export --help\)$/m });
   });
 
   it('no Python found (exit 4)', async () => {
     const root = scratchDir();
-    await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--python', join(root, 'no-python3')], root, {
-      exitCode: 4,
-      message: /cannot run Python interpreter ".*no-python3"[\s\S]*hint: install Python 3\.10\+ or pass --python/,
-    });
+    const run = await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--python', join(root, 'no-python3')], root, 'no-python');
+    expect(run.stderr).toMatch(/hint: install Python 3\.10\+ or pass --python/);
   });
 
   it('a lock that cannot be installed (exit 4) leaves no half-made venv behind', async () => {
@@ -140,10 +170,7 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
     const cache = join(root, 'cache');
     mkdirSync(cache);
     // PIP_NO_INDEX makes pip fail at once, offline, as an unreachable index would.
-    const run = await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out')], root, {
-      exitCode: 4,
-      message: /requirements\.lock: pip could not install the pinned bridge environment/,
-    }, { RAPIDFIT_EXPORT_CACHE: cache, PIP_NO_INDEX: '1' });
+    const run = await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out')], root, 'venv-install-fails', { RAPIDFIT_EXPORT_CACHE: cache, PIP_NO_INDEX: '1' });
     expect(run.stderr).toMatch(/hint: check network access to PyPI/);
     expect(readdirSync(cache)).toEqual([]);
   }, 5 * 60_000);

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/bridge/client.js';
 import { ToolError } from '../../src/errors.js';
-import { fixturePath } from '../../src/fixtures.js';
-import { bridgePython, isRunning } from '../helpers/cli.js';
+import { fixturePath } from '../../fixtures/models.mjs';
+import { bridgePython, isRunning, scratchDir } from '../helpers/cli.js';
 
 
 async function waitFor(condition: () => boolean, ms = 5000): Promise<boolean> {
@@ -67,13 +68,45 @@ describe('the Python bridge protocol', () => {
     await expect(own.request('ping')).rejects.toThrowError(/not running/);
   }, 120_000);
 
+  it('declares a stopped bridge hung after its inactivity timeout, and kills it', async () => {
+    const own = await BridgeClient.start({ python, inactivityTimeoutMs: 3000 });
+    process.kill(own.pid!, 'SIGSTOP');
+    const started = Date.now();
+    const error = (await own.request('ping').catch((e: unknown) => e)) as ToolError;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(error.exitCode).toBe(4);
+    expect(error.details.code).toBe('BRIDGE_TIMEOUT');
+    expect(error.message).toMatch(/^the Python bridge sent nothing for 3 s while running "ping" \(request \d+, [\d.]+ s in\): it is hung or stopped, and was killed/);
+    expect(await waitFor(() => !isRunning(own.pid))).toBe(true);
+  }, 120_000);
+
+  it('keeps a request alive with heartbeats while it runs longer than the inactivity timeout', async () => {
+    // 1.2 s timeout: the bridge beats every 0.3 s; loading and tracing the model is silent for longer
+    const own = await BridgeClient.start({ python, inactivityTimeoutMs: 1200 });
+    try {
+      const seen = [Date.now()];
+      await own.request(
+        'export',
+        { model_dir: fixturePath('tiny-cls-relu'), opset: 17, max_length: 128, exporter: 'torchscript', out_dir: join(scratchDir(), 'export'), mode: 'shared' },
+        { onProgress: () => seen.push(Date.now()) },
+      );
+      seen.push(Date.now());
+      const longestSilence = Math.max(...seen.slice(1).map((t, i) => t - seen[i]!));
+      expect(longestSilence).toBeGreaterThan(1200);
+    } finally {
+      await own.close();
+    }
+  }, 180_000);
+
   it('rejects pending requests with exit 4 when the process dies, and close() stops it', async () => {
     const own = await BridgeClient.start({ python });
     const pending = own.request('export', { model_dir: fixturePath('minilm-3task'), out_dir: '/tmp/never' }).catch((e: unknown) => e);
     process.kill(own.pid!, 'SIGKILL');
     const error = (await pending) as ToolError;
     expect(error.exitCode).toBe(4);
-    expect(error.message).toMatch(/exited unexpectedly \(signal SIGKILL\)/);
+    expect(error.message).toMatch(/^the Python bridge was killed by SIGKILL while running "export" \(request \d+, [\d.]+ s in/);
+    expect(error.details).toMatchObject({ code: 'BRIDGE_EXITED', hint: expect.stringMatching(/out of memory|memory runs out/) });
+    await expect(own.request('ping')).rejects.toThrowError(/cannot run "ping": the Python bridge is not running: the Python bridge was killed by SIGKILL/);
     const other = await BridgeClient.start({ python });
     const pid = other.pid;
     await other.close();

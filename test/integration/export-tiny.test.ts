@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { manifestSchema } from '../../src/config/manifest.js';
 import { parityReportSchema } from '../../src/config/report.js';
 import { taskConfigSchema } from '../../src/export/task-config.js';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { bridgePython, leftovers, runCli, scratchDir } from '../helpers/cli.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parityReportSchema } from '../../src/config/report.js';
-import { fixturePath, fortunesHeldoutPath } from '../../src/fixtures.js';
+import { fixturePath, fortunesHeldoutPath } from '../../fixtures/models.mjs';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/bridge/client.js';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { readOnnx, writeOnnx } from '../../src/onnx/model-file.js';
 import { quantizableMatMuls } from '../../src/quantize/auto/candidates.js';
 import { measureQuantizationErrors } from '../../src/quantize/auto/error-probe.js';

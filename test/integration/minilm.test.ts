@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parityReportSchema } from '../../src/config/report.js';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
 describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {

@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/bridge/client.js';
 import { InputError } from '../../src/errors.js';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { readOnnx, writeOnnx, ALIGN_LARGE, ALIGN_SMALL } from '../../src/onnx/model-file.js';
 import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { externalInfo } from '../../src/onnx/tensor.js';

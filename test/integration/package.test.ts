@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { ONNX_PROTO_FILE } from '../../src/onnx/proto.js';
 import { BRIDGE_SOURCE, LOCK_FILE, PACKAGE_ROOT } from '../../src/paths.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
@@ -85,6 +85,9 @@ describe('the npm package, installed from its tarball', () => {
     expect(paths.filter((path) => /(^|\/)(tests?|fixtures)\/|__pycache__|\.pyc$|\.map$|\.test\./.test(path))).toEqual([]);
     expect(paths.filter((path) => !/^(dist\/|python-bridge\/|src\/onnx\/onnx-ml\.proto$|README\.md$|package\.json$)/.test(path))).toEqual([]);
     expect(pack.size).toBeLessThan(1_000_000);
+    // the library entry point and its types; test infrastructure (fixtures/models.mjs) is not shipped
+    expect(paths).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts']));
+    expect(paths.filter((path) => /fixtures/.test(path))).toEqual([]);
   });
 
   it('packs and installs without npm warnings (no unknown config, no unreviewed dependency install scripts)', () => {
@@ -139,6 +142,71 @@ describe('the npm package, installed from its tarball', () => {
     expect(run.stdout).toMatch(/transformers\s+\d+\.\d+/);
     expect(run.stdout).toMatch(/rapidfit\s+\d+\.\d+/);
     expect(existsSync(join(app, 'node_modules', 'rapidfit-export', 'python-bridge', 'src', 'rapidfit_bridge', '__pycache__'))).toBe(false);
+  });
+
+  it('the library: `import { loadBundle, exportModel, ... } from "rapidfit-export"` runs from the installed package and prints nothing', async () => {
+    const script = join(app, 'use-library.mjs');
+    writeFileSync(
+      script,
+      `import { exportModel, loadBundle, quantizeModel, verifyBundle, InputError, ToolError } from 'rapidfit-export';
+const [bundleDir, model, out] = process.argv.slice(2);
+const bundle = await loadBundle(bundleDir, { variant: 'int8' });
+const predictions = await bundle.predict(['I love this phone', 'The parliament passed the budget'], { tasks: ['sentiment', 'spam'] });
+const graphs = bundle.openGraphs().map((file) => file.split('/').at(-1));
+await bundle.close();
+const verification = await verifyBundle(bundleDir);
+const quantized = await quantizeModel(bundleDir + '/sentiment.onnx', { out: out + '-q.onnx' });
+const exported = await exportModel(model, { outDir: out, tasks: ['spam', 'topic'], int8: 'dynamic', sampleLimit: 8, latency: false });
+let error;
+try {
+  await loadBundle(out + '-missing');
+} catch (caught) {
+  error = { name: caught.name, exitCode: caught.exitCode, file: caught.details.file, tool: caught instanceof ToolError, input: caught instanceof InputError };
+}
+process.stdout.write(JSON.stringify({ predictions, graphs, passed: verification.passed, quantizedBytes: quantized.bytes, exported: { ok: exported.ok, tasks: exported.tasks }, error }));
+`,
+    );
+    const run = await execa('node', [script, bundle, fixturePath('tiny-mean-gelu'), join(root, 'library-bundle')], { cwd: app, env: userEnv(), extendEnv: false, reject: false, timeout: 5 * 60_000 });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout);
+    expect(result.predictions).toHaveLength(2);
+    expect(Object.keys(result.predictions[0])).toEqual(['sentiment', 'spam']);
+    expect(result.graphs).toEqual(['multihead_int8.onnx']);
+    expect(result.passed).toBe(true);
+    expect(result.quantizedBytes).toBeLessThan(statSync(join(bundle, 'sentiment.onnx')).size / 2);
+    expect(result.exported).toEqual({ ok: true, tasks: ['spam', 'topic'] });
+    expect(readdirSync(join(root, 'library-bundle'))).toEqual(expect.arrayContaining(['multihead.onnx', 'multihead_int8.onnx', 'manifest.json']));
+    expect(result.error).toEqual({ name: 'InputError', exitCode: 2, file: join(root, 'library-bundle-missing'), tool: true, input: true });
+  });
+
+  it('the library\'s types resolve from the package name (tsc, strict, NodeNext)', async () => {
+    writeFileSync(
+      join(app, 'typed.mts'),
+      `import { loadBundle, verifyBundle, GateError, type LoadedBundle, type TextPredictions, type ExportModelOptions } from 'rapidfit-export';
+export async function labels(dir: string, texts: string[]): Promise<string[]> {
+  const bundle: LoadedBundle = await loadBundle(dir, { variant: 'int8' });
+  const predictions: TextPredictions[] = await bundle.predict(texts, { tasks: ['sentiment'] });
+  await bundle.close();
+  return predictions.map((row) => row['sentiment']!.label);
+}
+export const options: ExportModelOptions = { outDir: 'out', int8: 'dynamic', gates: ['spam.int8.top1=0.95'] };
+export const passed = async (dir: string): Promise<boolean> => (await verifyBundle(dir)).passed;
+export const isGate = (error: unknown): boolean => error instanceof GateError && error.exitCode === 3;
+// @ts-expect-error: batchSize is a number (this line fails to compile only if the types resolved)
+export const wrong = (bundle: LoadedBundle) => bundle.predict([], { batchSize: 'many' });
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(PACKAGE_ROOT, 'node_modules', '@types')] },
+        files: ['typed.mts'],
+      }),
+    );
+    const run = await execa(join(PACKAGE_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: app, reject: false });
+    expect(`${run.stdout}${run.stderr}`).toBe('');
+    expect(run.exitCode).toBe(0);
   });
 
   it('predict <bundle> [text ...] labels texts in Node with the shipped tokenizer and INT8 graphs', async () => {

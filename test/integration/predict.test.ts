@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { loadBundle } from '../../src/predict/index.js';
+import { rechecksum } from '../helpers/bundle-files.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
 interface StoredBatch {
@@ -16,6 +16,7 @@ interface StoredBatch {
 
 interface Manifest {
   tasks: Array<{ name: string; fp32: string; config: string; int8?: string }>;
+  multihead?: { fp32: string; int8?: string; outputs: Record<string, string> };
   files: Array<{ path: string; sha256: string; size: number }>;
 }
 
@@ -29,15 +30,6 @@ function writeManifest(bundle: string, manifest: Manifest): void {
   writeFileSync(join(bundle, 'manifest.json'), JSON.stringify(manifest, null, 2));
 }
 
-/** Updates the manifest entry of a changed file, so that only the check under test can catch the change. */
-function rechecksum(bundle: string, file: string): void {
-  const manifest = readManifest(bundle);
-  const bytes = readFileSync(join(bundle, file));
-  const entry = manifest.files.find((f) => f.path === file)!;
-  entry.size = bytes.length;
-  entry.sha256 = createHash('sha256').update(bytes).digest('hex');
-  writeManifest(bundle, manifest);
-}
 
 /** Removes files from disk and from the manifest (a bundle that never had them). */
 function drop(bundle: string, match: (path: string) => boolean): void {
@@ -45,6 +37,7 @@ function drop(bundle: string, match: (path: string) => boolean): void {
   for (const file of manifest.files.filter((f) => match(f.path))) rmSync(join(bundle, file.path), { force: true });
   manifest.files = manifest.files.filter((f) => !match(f.path));
   for (const task of manifest.tasks) if (task.int8 && match(task.int8)) delete task.int8;
+  if (manifest.multihead?.int8 && match(manifest.multihead.int8)) delete manifest.multihead.int8;
   writeManifest(bundle, manifest);
 }
 
@@ -101,9 +94,9 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       expect(lines.map((line) => line.predictions[task]!.label), task).toEqual(expected.map((e) => e.label));
       lines.forEach((line, index) => expect(Math.abs(line.predictions[task]!.confidence - expected[index]!.confidence)).toBeLessThan(1e-5));
     }
-    // progress and throughput on stderr past 200 texts
+    // progress and throughput on stderr past 200 texts, naming the one graph that ran all 3 tasks
     expect(texts.length).toBeGreaterThan(200);
-    expect(run.stderr).toMatch(new RegExp(`predict: ${texts.length} texts x 3 tasks in [\\d.]+ s: \\d+ texts/s \\(fp32, batch 7\\)`));
+    expect(run.stderr).toMatch(new RegExp(`predict: ${texts.length} texts x 3 tasks in [\\d.]+ s: \\d+ texts/s \\(fp32, batch 7; multihead\\.onnx\\)`));
   });
 
   it('--json lines have exactly {"text", "predictions": {task: {"label", "confidence"}}}', async () => {
@@ -218,7 +211,7 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       await refused([bundle, 'text', '--batch-size', '0'], /--batch-size needs a positive integer, got "0"/);
       await refused([bundle, 'text', '--max-length', '1000'], /max length 1000 is above the model's 512 tokens/);
       await refused([bundle, 'text', '--max-length', '1'], /max length 1 is shorter than the 2 special tokens the tokenizer adds/);
-      await refused([bundle, 'text', '--frobnicate'], /Unknown option '--frobnicate'/);
+      await refused([bundle, 'text', '--frobnicate'], /^error: predict: --frobnicate is not an option of predict \(see rapidfit-export predict --help\)$/);
       await refused([join(root, 'nope'), 'text'], /nope: the bundle directory does not exist/);
     });
 

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/bridge/client.js';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { readOnnx, writeOnnx } from '../../src/onnx/model-file.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';

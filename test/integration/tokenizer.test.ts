@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { batchRow } from '../../src/tokenizer/padding.js';
 import { findTokenMismatch } from '../../src/tokenizer/parity.js';

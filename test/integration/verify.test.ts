@@ -1,21 +1,11 @@
-import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../../src/fixtures.js';
+import { fixturePath } from '../../fixtures/models.mjs';
 import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
+import { rechecksum } from '../helpers/bundle-files.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
-/** Rewrites the manifest entry of `file` so that only the gates, not the checksums, can catch a change. */
-function rechecksum(bundle: string, file: string): void {
-  const manifestPath = join(bundle, 'manifest.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  const bytes = readFileSync(join(bundle, file));
-  const entry = manifest.files.find((f: { path: string }) => f.path === file);
-  entry.size = bytes.length;
-  entry.sha256 = createHash('sha256').update(bytes).digest('hex');
-  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
-}
 
 describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
   const root = scratchDir('rfe-verify-');
@@ -41,9 +31,9 @@ describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
     const result = JSON.parse(run.stdout);
     expect(result.ok).toBe(true);
     expect(result.tasks.map((t: { task: string; comparisons: object }) => [t.task, Object.keys(t.comparisons)])).toEqual([
-      ['sentiment', ['fp32', 'int8']],
-      ['topic', ['fp32', 'int8']],
-      ['spam', ['fp32', 'int8']],
+      ['sentiment', ['fp32', 'int8', 'multihead-fp32', 'multihead-int8']],
+      ['topic', ['fp32', 'int8', 'multihead-fp32', 'multihead-int8']],
+      ['spam', ['fp32', 'int8', 'multihead-fp32', 'multihead-int8']],
     ]);
     expect(result.tasks[0].comparisons.fp32.samples).toBe(60);
     expect(result.tasks[0].comparisons.fp32.maxAbsDiff).toBeLessThanOrEqual(1e-4);
@@ -51,7 +41,9 @@ describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
 
   it('wrote JUnit XML and the GitHub step summary during the export', () => {
     const xml = readFileSync(join(root, 'export.xml'), 'utf8');
-    expect(xml).toMatch(/<testsuite name="rapidfit-export parity" tests="6" failures="0">/);
+    // per task: the FP32 and INT8 gates of its own graphs and of its multihead.onnx output
+    expect(xml).toMatch(/<testsuite name="rapidfit-export parity" tests="12" failures="0">/);
+    expect(xml).toMatch(/<testcase classname="topic" name="multihead-int8 top1Agreement &gt;= 0\.9900">/);
     expect(xml).toMatch(/<testcase classname="topic" name="int8 top1Agreement &gt;= 0\.9900">/);
     expect(readFileSync(summary, 'utf8')).toMatch(/# Parity report: PASSED[\s\S]*\| spam \| INT8 ONNX vs PyTorch \|/);
   });

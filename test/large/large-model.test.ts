@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parityReportSchema } from '../../src/config/report.js';
-import { buildFixtures, fixturePath, LARGE_FIXTURE } from '../../src/fixtures.js';
+import { buildFixtures, fixturePath, LARGE_FIXTURE } from '../../fixtures/models.mjs';
 import { readExternalBytes } from '../../src/onnx/external-data.js';
 import { readOnnx, type OnnxFile } from '../../src/onnx/model-file.js';
 import type { TensorProto } from '../../src/onnx/proto.js';

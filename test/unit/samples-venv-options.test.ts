@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipProgressLine, venvPython, venvState } from '../../src/bridge/venv.js';
-import { buildExportOptions } from '../../src/cli.js';
+import { buildExportOptions } from '../../src/commands/export.js';
 import { EMBEDDED_SAMPLES } from '../../src/verify/sample-texts.js';
 import { batchSamples, embeddedSamples } from '../../src/verify/samples.js';
 import { scratchDir } from '../helpers/cli.js';

@@ -169,7 +169,8 @@ def export(params: dict, progress: Progress | None = None) -> dict:
         else:
             if progress:
                 progress(f"tracing the shared encoder with {len(tasks)} task output(s)")
-            outputs = [f"logits.{index}" for index in range(len(tasks))]
+            # the bundle's multihead.onnx keeps these names: one "<task>_logits" output per task
+            outputs = [f"{task}_logits" for task in tasks]
             path = out_dir / "multitask.onnx"
             _export_graph(model.select(tasks), path, outputs, opset, max_length, exporter, infer_shapes)
             files = {task: {"file": str(path), "output": output} for task, output in zip(tasks, outputs)}

@@ -9,7 +9,6 @@ integration tests check it against rapidfit's own MultiheadClassifier.load() on 
 from __future__ import annotations
 
 import pickle
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from rapidfit_bridge.errors import BridgeError
+from rapidfit_bridge.file_checks import check_safetensors, check_torch_file_magic, is_corrupt_pickle_message, not_a_checkpoint
 
 REQUIRED_HEAD_KEYS = ("task_heads", "task_num_labels", "task_label2id", "task_id2label")
 ACTIVATIONS: dict[str, type[nn.Module]] = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh}
@@ -96,10 +96,15 @@ class LoadedModel:
 
 
 def _load_task_heads_file(path: Path) -> dict:
+    check_torch_file_magic(path)
     try:
         data = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if is_corrupt_pickle_message(str(exc)):
+            detail = next((line.strip() for line in str(exc).splitlines() if "Unsupported operand" in line), "a malformed pickle stream")
+            raise not_a_checkpoint(path, detail[:200]) from None
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        first_line = next((line for line in lines if "GLOBAL" in line or "Unsupported" in line), lines[0] if lines else type(exc).__name__)
         raise BridgeError(
             "UNSAFE_PICKLE",
             "refused to load: the file holds Python objects that a weights-only load does not allow "
@@ -107,7 +112,7 @@ def _load_task_heads_file(path: Path) -> dict:
             file=str(path),
             hint="re-save the model with rapidfit's MultiheadClassifier.save(); never load pickles you do not trust",
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, AttributeError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - RuntimeError, EOFError, KeyError, zip errors...: not a readable torch file
         raise BridgeError(
             "BAD_TASK_HEADS",
             f"cannot be read as a PyTorch file ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}); "
@@ -132,6 +137,7 @@ def _encoder_parameter_count(encoder_dir: Path) -> int | None:
         return None
     from safetensors import safe_open
 
+    check_safetensors(weights)
     total = 0
     with safe_open(str(weights), framework="pt") as handle:
         for key in handle.keys():
@@ -178,6 +184,18 @@ def _head_layers(state: dict, task: str) -> list[list[int]]:
 
 
 def inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
+    try:
+        return _inspect_rapidfit(model_dir)
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        # task_heads.pt loaded but its metadata has the wrong types (e.g. head_config.dropout = ""): the user's file, not a bug
+        raise BridgeError(
+            "BAD_TASK_HEADS",
+            f"has malformed RapidFit metadata ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
+            file=str(model_dir / "task_heads.pt"),
+        ) from None
+
+
+def _inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
     heads_file = model_dir / "task_heads.pt"
     data = _load_task_heads_file(heads_file)
     encoder_dir = model_dir / "encoder"

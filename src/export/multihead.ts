@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { isTopologicallySorted, pruneToOutputs, renameValue } from '../onnx/graph.js';
+import { readOnnx, writeOnnx, type ExternalDataMode, type WrittenOnnx } from '../onnx/model-file.js';
+import type { ModelProto } from '../onnx/proto.js';
+import type { TaskConfig } from './task-config.js';
+
+/** The shared encoder with every task's head: one encoder pass gives every task's logits. */
+export const MULTIHEAD_FILE = 'multihead.onnx';
+export const MULTIHEAD_INT8_FILE = 'multihead_int8.onnx';
+
+/** The multihead graph's output for a task. */
+export function multiheadOutput(task: string): string {
+  return `${task}_logits`;
+}
+
+/** ONNX metadata_props of multihead.onnx: its tasks, each task's output and labels, max_length, pooling. */
+export function multiheadMetadata(configs: readonly TaskConfig[], toolVersion: string): Record<string, string> {
+  const first = configs[0]!;
+  return {
+    'rapidfit.tasks': JSON.stringify(configs.map((config) => config.task)),
+    'rapidfit.outputs': JSON.stringify(Object.fromEntries(configs.map((config) => [config.task, multiheadOutput(config.task)]))),
+    'rapidfit.id2label': JSON.stringify(Object.fromEntries(configs.map((config) => [config.task, config.id2label]))),
+    'rapidfit.max_length': String(first.max_length),
+    'rapidfit.pooling': String(first.pooling ?? 'none'),
+    'rapidfit_export.version': toolVersion,
+  };
+}
+
+/**
+ * Writes multihead.onnx from the exporter's shared trace: every task's output, renamed to
+ * "<task>_logits" (the bridge already uses those names), inputs input_ids and attention_mask as in
+ * the per-task graphs. Weights go to "multihead_weights.bin" when `externalData` says so.
+ */
+export async function writeMultiheadGraph(
+  multitaskFile: string,
+  outputs: Record<string, string>,
+  outDir: string,
+  metadata: Record<string, string>,
+  externalData: ExternalDataMode = 'auto',
+): Promise<WrittenOnnx> {
+  const source = await readOnnx(multitaskFile);
+  const graph = source.model.graph!;
+  if (!isTopologicallySorted(graph)) throw new Error(`${multitaskFile}: the exported graph is not topologically sorted`);
+  let multihead = pruneToOutputs(graph, Object.values(outputs));
+  for (const [task, output] of Object.entries(outputs)) multihead = renameValue(multihead, output, multiheadOutput(task));
+  const model: ModelProto = {
+    ...source.model,
+    graph: { ...multihead, name: 'multihead' },
+    metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+  };
+  return writeOnnx(join(outDir, MULTIHEAD_FILE), model, source.external, { externalData });
+}

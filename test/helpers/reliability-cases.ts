@@ -1,0 +1,285 @@
+/**
+ * Every bad input and fault the tests inject, with what the tool must do: the single source of
+ * docs/reliability.md. Tests assert each case through `expectCase(id, ...)` (test/helpers/reliability.ts),
+ * and test/unit/reliability-doc.test.ts checks that the document is this list rendered and that every
+ * case is asserted by the test file it names. So the table cannot drift from what is tested.
+ *
+ * `message` is a whole line of output (stderr for errors); `<...>` stands for any text (paths, sizes, pids).
+ */
+
+/** What a run leaves at -o and beside it. */
+export type Left =
+  /** the directory the run wrote into is as it was before the run (no -o, no staging, lock or .old dirs) */
+  | 'nothing'
+  /** the bundle that was at -o before the run, byte for byte, and nothing beside it */
+  | 'previous bundle'
+  /** a complete, verified bundle at -o (each file matches its manifest), nothing beside it */
+  | 'complete bundle'
+  /** the previous bundle at -o, byte for byte; the failed candidate in <out>.unverified/ */
+  | 'previous bundle and candidate';
+
+export interface ReliabilityCase {
+  id: string;
+  /** The bad input or fault, as a user would describe it. */
+  fault: string;
+  /** How the test produces it. */
+  injected: string;
+  exitCode: number;
+  /** One whole line of the output (errors: stderr); `<...>` matches any text. */
+  message: string;
+  left: Left;
+  /** The test file (under test/) that asserts this case. */
+  test: string;
+}
+
+export const RELIABILITY_CASES: ReliabilityCase[] = [
+  // --- bad input: the model directory (exit 2) ---
+  {
+    id: 'model-dir-missing',
+    fault: 'the model directory does not exist',
+    injected: 'a path that does not exist',
+    exitCode: 2,
+    message: 'error: <dir>/nope: the model directory does not exist',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'no-encoder',
+    fault: 'a RapidFit model without `encoder/`',
+    injected: '`encoder/` deleted from a copy of a tiny model',
+    exitCode: 2,
+    message: 'error: <model>/encoder: a RapidFit model needs an encoder/ directory beside task_heads.pt; it is missing',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'no-task-heads',
+    fault: 'a RapidFit model without `task_heads.pt`',
+    injected: '`task_heads.pt` deleted',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: a RapidFit model needs task_heads.pt beside encoder/; it is missing',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'not-a-model-dir',
+    fault: 'an empty directory',
+    injected: 'an empty directory',
+    exitCode: 2,
+    message: 'error: <dir>/empty: not a model directory: expected encoder/ and task_heads.pt (RapidFit) or config.json (Hugging Face)',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'task-heads-not-a-dict',
+    fault: '`task_heads.pt` is a torch file but not RapidFit\'s dict',
+    injected: '`torch.save({"weights": ...})` and `torch.save([1, 2, 3])`',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: is not a RapidFit task_heads dict<...>',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'task-heads-truncated',
+    fault: '`task_heads.pt` truncated',
+    injected: 'the first half of the file',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: cannot be read as a PyTorch file (<...>); it may be truncated or not a torch.save() file',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'task-heads-random-bytes',
+    fault: '`task_heads.pt` is not a PyTorch file at all',
+    injected: '20,000 random bytes',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: is not a PyTorch checkpoint, or it is corrupt (it starts with bytes <hex>, not a zip archive or a pickle)',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'task-heads-garbled-pickle',
+    fault: '`task_heads.pt` is a torch zip whose pickle is garbage',
+    injected: 'the zip\'s `data.pkl` replaced by random bytes',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: is not a PyTorch checkpoint, or it is corrupt (<...>)',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'unsafe-pickle',
+    fault: '`task_heads.pt` holds a pickle that would run code',
+    injected: 'an object whose `__reduce__` calls `os.system`; the command is never run',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: refused to load: the file holds Python objects that a weights-only load does not allow (they could run code when unpickled). <...>',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'head-label-mismatch',
+    fault: 'a head\'s output size disagrees with its labels',
+    injected: 'one label removed from `task_num_labels`, `id2label` and `label2id`',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: task "topic": the head outputs 5 logits but task_num_labels says 4<...>',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'safetensors-truncated',
+    fault: '`encoder/model.safetensors` truncated',
+    injected: 'the first half of the file',
+    exitCode: 2,
+    message: 'error: <model>/encoder/model.safetensors: is truncated: its tensors need <n> bytes of data, the file holds <n>',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'safetensors-header-garbage',
+    fault: '`encoder/model.safetensors` is not a safetensors file',
+    injected: 'random bytes',
+    exitCode: 2,
+    message: 'error: <model>/encoder/model.safetensors: is truncated or corrupt: its header claims <n> bytes but the file holds <n>',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  // --- bad input: options and output (exit 2) ---
+  {
+    id: 'unknown-task',
+    fault: '`--tasks` names a task the model does not have',
+    injected: '`--tasks sentiment,colour`',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: unknown task(s) colour; the model has sentiment, topic, spam',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'output-inside-input',
+    fault: '`-o` inside the model directory',
+    injected: '`-o <model>/bundle`',
+    exitCode: 2,
+    message: 'error: <model>/bundle: the output directory is inside the input model directory',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'output-is-file',
+    fault: '`-o` is a file',
+    injected: 'a regular file as `-o`',
+    exitCode: 2,
+    message: 'error: <dir>/a-file: the output path exists and is not a directory',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  // --- a parity gate (exit 3) ---
+  {
+    id: 'parity-gate-failed',
+    fault: 'the ONNX graph does not match PyTorch within the gate',
+    injected: '`--fp32-tolerance 1e-15`',
+    exitCode: 3,
+    message: 'error: <out>.unverified/parity-report.md: parity gate failed: task "language": fp32 maxAbsDiff = <x>, limit <= 1.00e-15',
+    left: 'previous bundle and candidate',
+    test: 'integration/atomic.test.ts',
+  },
+  // --- environment: Python and the bridge venv (exit 4) ---
+  {
+    id: 'no-python',
+    fault: 'no usable Python',
+    injected: '`--python` pointing at nothing',
+    exitCode: 4,
+    message: 'error: cannot run Python interpreter "<path>/no-python3"',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'venv-install-fails',
+    fault: 'the pinned venv cannot be installed (no network, no disk)',
+    injected: 'an empty cache and `PIP_NO_INDEX=1`',
+    exitCode: 4,
+    message: 'error: <path>/requirements.lock: pip could not install the pinned bridge environment:',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
+    id: 'venv-package-removed',
+    fault: 'a package removed from the cached venv',
+    injected: '`pip uninstall typing_extensions` in a hard-linked copy of the venv (torch no longer imports)',
+    exitCode: 0,
+    message: '<...>repairing <venv>: installing what is missing from the lock',
+    left: 'complete bundle',
+    test: 'integration/faults.test.ts',
+  },
+  // --- environment: the bridge process (exit 4) ---
+  {
+    id: 'bridge-killed-inspect',
+    fault: 'the bridge killed while it inspects the model',
+    injected: '`SIGKILL` to the bridge when the "Inspect the model" step starts',
+    exitCode: 4,
+    message: 'error: step "inspect": <...>the Python bridge was killed by SIGKILL <...>',
+    left: 'nothing',
+    test: 'integration/faults.test.ts',
+  },
+  {
+    id: 'bridge-killed-export',
+    fault: 'the bridge killed while it exports',
+    injected: '`SIGKILL` to the bridge when it reports "tracing the shared encoder"',
+    exitCode: 4,
+    message: 'error: step "export": the Python bridge was killed by SIGKILL while running "export" (request <n>, <...> s in; last progress: "tracing the shared encoder<...>")',
+    left: 'nothing',
+    test: 'integration/faults.test.ts',
+  },
+  {
+    id: 'bridge-killed-reference',
+    fault: 'the bridge killed while it computes the PyTorch reference logits',
+    injected: '`SIGKILL` to the bridge when it reports its first PyTorch batch',
+    exitCode: 4,
+    message: 'error: step "reference": <...>the Python bridge was killed by SIGKILL <...>',
+    left: 'nothing',
+    test: 'integration/faults.test.ts',
+  },
+  {
+    id: 'bridge-hung',
+    fault: 'the bridge hangs (stopped, wedged)',
+    injected: '`SIGSTOP` to the bridge when it reports "tracing the shared encoder", with `--bridge-timeout 4`',
+    exitCode: 4,
+    message: 'error: step "<step>": the Python bridge sent nothing for 4 s while running "<method>" (<...>): it is hung or stopped, and was killed',
+    left: 'nothing',
+    test: 'integration/faults.test.ts',
+  },
+  // --- environment: disk, signals, concurrency ---
+  {
+    id: 'disk-full',
+    fault: 'the disk fills up while the bundle is written',
+    injected: '`-o` on a 24 MB tmpfs (private mount namespace) that holds the previous 17 MB bundle',
+    exitCode: 4,
+    message: 'error: <path>: no space left on the device (ENOSPC) in step "<step>"',
+    left: 'previous bundle',
+    test: 'integration/faults.test.ts',
+  },
+  {
+    id: 'sigterm',
+    fault: 'the run is terminated (`kill`, CI cancel)',
+    injected: '`SIGTERM` to the tool during the export step',
+    exitCode: 143,
+    message: 'interrupted (SIGTERM); nothing was written',
+    left: 'previous bundle',
+    test: 'integration/faults.test.ts',
+  },
+  {
+    id: 'sigint',
+    fault: 'Ctrl-C',
+    injected: '`SIGINT` to the tool during the export step',
+    exitCode: 130,
+    message: 'interrupted (SIGINT); nothing was written',
+    left: 'previous bundle',
+    test: 'integration/faults.test.ts',
+  },
+  {
+    id: 'concurrent-same-output',
+    fault: 'two runs write the same `-o` at once',
+    injected: 'two runs started together; the second one to claim `-o`',
+    exitCode: 4,
+    message: 'error: <out>: another rapidfit-export run (pid <n>) is writing this output directory',
+    left: 'complete bundle',
+    test: 'integration/faults.test.ts',
+  },
+];
