@@ -2,7 +2,8 @@
 // tiny fixture (FP32 + dynamic INT8, 20 samples). After each run it prints open file descriptors,
 // bridge processes still alive (and unreaped), RSS and heap, and at the end the growth from run 1 to
 // the last run: none of them should grow with the number of runs.
-//   npm run build && node bench/load.mjs [--runs 20] [--model tiny-mean-gelu]
+//   npm run build && node --expose-gc bench/load.mjs [--runs 20] [--model tiny-mean-gelu]
+// (--expose-gc: a full collection before each measurement, so RSS and heap show what is retained)
 import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -26,6 +26,8 @@ export interface ExportModelOptions {
   int8Top1?: number;
   /** int8 (default) or none. */
   quantize?: 'int8' | 'none';
+  /** Also write <task>_fp16.onnx (and multihead_fp16.onnx), gated like every variant (default false). */
+  fp16?: boolean;
   /** How the INT8 graphs are made (default auto). */
   int8?: Int8Mode;
   int8Budget?: number;
@@ -73,6 +75,7 @@ export function resolveExportOptions(modelDir: string, options: ExportModelOptio
       fp32Tolerance: options.fp32Tolerance ?? DEFAULTS.fp32Tolerance,
       int8Top1: options.int8Top1 ?? DEFAULTS.int8Top1,
       quantize: options.quantize ?? 'int8',
+      fp16: options.fp16 ?? false,
       int8: options.int8 ?? DEFAULTS.int8,
       int8Budget: options.int8Budget ?? DEFAULTS.int8Budget,
       quantization: resolveQuantizeOptions({ ...(options.externalData ? { externalData: 'always' as const } : {}), ...options.quantization }),

@@ -3,8 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
-
-const MANIFEST = 'manifest.json';
+import { MANIFEST_FILE as MANIFEST } from '../plan/files.js';
 const live = new Set<string>();
 
 /** Removes staging dirs of this process synchronously (for exit and signal handlers). */

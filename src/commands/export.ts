@@ -16,13 +16,14 @@ export const EXPORT_OPTIONS = {
   'fp32-tolerance': valued('<x>', `FP32 gate: max abs logit diff vs PyTorch (default ${DEFAULTS.fp32Tolerance})`),
   'int8-top1': valued('<x>', `INT8 gate: top-1 agreement with PyTorch (default ${DEFAULTS.int8Top1})`),
   quantize: valued('<mode>', 'int8 (default): also write <task>_int8.onnx; none: FP32 only'),
+  fp16: flag('also write <task>_fp16.onnx (and multihead_fp16.onnx): float16 weights and compute,\nfloat32 inputs and outputs, for GPU/WebGPU deploys; gated at max abs diff <= 1e-2, top-1 >= 0.999'),
   int8: valued(
     '<method>',
     "auto (default): per model, the fastest INT8 mix that keeps PyTorch's predictions on\ncalibration texts (judged on other texts); or one method for every MatMul:\ndynamic (ORT's quantize_dynamic, bit-exact), per-token, weight-only",
   ),
   ...INT8_BUDGET_OPTION,
   ...negatable('latency', 'skip the FP32/INT8 latency measurement of the report'),
-  gate: repeated('<spec>', 'override a gate, globally or per task (repeatable):\n[task.]fp32.max_abs=<x> or [task.]int8.top1=<x>, e.g. --gate spam.int8.top1=0.95'),
+  gate: repeated('<spec>', 'override a gate, globally or per task (repeatable):\n[task.]fp32|int8|fp16.max_abs|top1=<x>, e.g. --gate spam.int8.top1=0.95'),
   'gates-file': valued('<f>', 'gates as JSON: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}'),
   junit: valued('<file>', 'also write the gates as JUnit XML (one test case per task and gate)'),
   'samples-limit': valued('<n>', 'verify on the first n embedded samples only'),
@@ -52,6 +53,7 @@ export function buildExportOptions(modelDir: string, values: ExportValues): Expo
     fp32Tolerance: numberOption(values, 'fp32-tolerance', DEFAULTS.fp32Tolerance),
     int8Top1: numberOption(values, 'int8-top1', DEFAULTS.int8Top1),
     quantize: values.quantize ?? 'int8',
+    fp16: values.fp16 ?? false,
     int8: values.int8 ?? DEFAULTS.int8,
     int8Budget: numberOption(values, 'int8-budget', DEFAULTS.int8Budget),
     latency: isOn(values, 'latency'),
@@ -102,7 +104,8 @@ rapidfit-export <model_dir> [options] is the same command.`,
       ...result.parity.map(
         (p) =>
           `  ${p.task}: FP32 max abs diff ${p.fp32MaxAbsDiff === null ? 'n/a' : p.fp32MaxAbsDiff.toExponential(2)}` +
-          (p.int8Top1Agreement === null ? '' : `, INT8 top-1 agreement ${(p.int8Top1Agreement * 100).toFixed(1)}%`),
+          (p.int8Top1Agreement === null ? '' : `, INT8 top-1 agreement ${(p.int8Top1Agreement * 100).toFixed(1)}%`) +
+          (p.fp16MaxAbsDiff === undefined ? '' : `, FP16 max abs diff ${p.fp16MaxAbsDiff === null ? 'n/a' : p.fp16MaxAbsDiff.toExponential(2)}`),
       ),
     ].join('\n');
     print(options.json, { ...result, exitCode: 0 }, summary);

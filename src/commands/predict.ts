@@ -14,7 +14,7 @@ Options:
       --file <f>           texts to predict: .txt (one per line) or .jsonl (a "text" per line);
                            texts given as arguments come first
       --tasks <a,b>        tasks to predict (default: all)
-      --variant <v>        int8 (default; FP32 when the bundle has no INT8 graph) or fp32
+      --variant <v>        int8 (default), fp32 or fp16; FP32 when the bundle has no graph of that variant
       --batch-size <n>     texts per graph run (default ${DEFAULT_BATCH_SIZE})
       --max-length <n>     tokenizer max_length (default: each task config's max_length)
       --no-multihead       one session per task, even when the bundle has multihead.onnx (used

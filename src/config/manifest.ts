@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { gateSpecSchema } from '../plan/gate-spec.js';
+import { VARIANT_PLANS, VARIANTS, type Variant } from '../plan/variants.js';
 
 /** A path the manifest names: relative, "/"-separated, inside the bundle (never absolute, never ".."). */
 const bundlePath = z
@@ -28,6 +30,8 @@ export const manifestSchema = z.object({
       weights: bundlePath.optional(),
       int8: bundlePath.optional(),
       int8Weights: bundlePath.optional(),
+      fp16: bundlePath.optional(),
+      fp16Weights: bundlePath.optional(),
       numLabels: z.number().int(),
     }),
   ),
@@ -38,6 +42,8 @@ export const manifestSchema = z.object({
       weights: bundlePath.optional(),
       int8: bundlePath.optional(),
       int8Weights: bundlePath.optional(),
+      fp16: bundlePath.optional(),
+      fp16Weights: bundlePath.optional(),
       outputs: z.record(z.string(), z.string()),
     })
     .optional(),
@@ -46,16 +52,7 @@ export const manifestSchema = z.object({
     .object({
       fp32Tolerance: z.number().nonnegative().optional(),
       int8Top1: z.number().min(0).max(1).optional(),
-      gates: z
-        .array(
-          z.object({
-            task: z.string().optional(),
-            comparison: z.enum(['fp32', 'int8']),
-            metric: z.enum(['maxAbsDiff', 'top1Agreement']),
-            limit: z.number().nonnegative(),
-          }),
-        )
-        .optional(),
+      gates: z.array(gateSpecSchema).optional(),
     })
     .catchall(z.unknown()),
   bridge: z.object({ lockSha256: z.string(), versions: z.record(z.string(), z.string().nullable()) }),
@@ -65,8 +62,8 @@ export const manifestSchema = z.object({
   // every graph, weights and config file a reader opens must be one the checksums cover
   const listed = new Set(manifest.files.map((file) => file.path));
   const named = [
-    ...manifest.tasks.flatMap((task) => [task.fp32, task.config, task.weights, task.int8, task.int8Weights]),
-    ...(manifest.multihead ? [manifest.multihead.fp32, manifest.multihead.weights, manifest.multihead.int8, manifest.multihead.int8Weights] : []),
+    ...manifest.tasks.flatMap((task) => [task.config, ...VARIANTS.flatMap((variant) => Object.values(variantFiles(task, variant) ?? {}))]),
+    ...(manifest.multihead ? VARIANTS.flatMap((variant) => Object.values(variantFiles(manifest.multihead!, variant) ?? {})) : []),
   ];
   for (const path of named) {
     if (path !== undefined && !listed.has(path)) context.addIssue({ code: 'custom', message: `"${path}" is not among the manifest's files`, path: ['files'] });
@@ -74,3 +71,22 @@ export const manifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestFile = z.infer<typeof manifestFileSchema>;
+
+/** The manifest fields of a graph entry (a task's, or the multihead graph's): one graph and weights file per variant. */
+type GraphEntry = { [K in (typeof VARIANT_PLANS)[Variant]['manifest']['graph' | 'weights']]?: string | undefined };
+
+/** A variant's graph (and external weights, if any) in a manifest entry, by the plan's keys; undefined when the entry has none. */
+export function variantFiles(entry: GraphEntry, variant: Variant): { graph: string; weights?: string } | undefined {
+  const keys = VARIANT_PLANS[variant].manifest;
+  const graph = entry[keys.graph];
+  if (graph === undefined) return undefined;
+  const weights = entry[keys.weights];
+  return { graph, ...(weights !== undefined ? { weights } : {}) };
+}
+
+/** The manifest fields of a variant's graph: { int8: "x_int8.onnx", int8Weights: "x_int8_weights.bin" }. */
+export function variantEntry(variant: Variant, files: { graph: string; weights?: string | undefined } | undefined): GraphEntry {
+  if (!files) return {};
+  const keys = VARIANT_PLANS[variant].manifest;
+  return { [keys.graph]: files.graph, ...(files.weights ? { [keys.weights]: files.weights } : {}) };
+}

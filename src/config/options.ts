@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gateSpecSchema } from '../plan/gate-spec.js';
 import { quantizeOptionsSchema } from '../quantize/options.js';
 
 export const EXPORTERS = ['torchscript', 'dynamo'] as const;
@@ -23,14 +24,9 @@ export const exportOptionsSchema = z
     /** auto: the most candidate graphs built and run on the calibration split. */
     int8Budget: z.number().int().min(2).max(200),
     quantization: quantizeOptionsSchema,
-    gates: z.array(
-      z.object({
-        task: z.string().optional(),
-        comparison: z.enum(['fp32', 'int8']),
-        metric: z.enum(['maxAbsDiff', 'top1Agreement']),
-        limit: z.number().min(0),
-      }),
-    ),
+    gates: z.array(gateSpecSchema),
+    /** Also write <task>_fp16.onnx (and multihead_fp16.onnx): float16 weights and compute, float32 inputs and outputs. */
+    fp16: z.boolean(),
     junit: z.string().optional(),
     samples: z.string().optional(),
     python: z.string().min(1).optional(),

@@ -39,6 +39,7 @@ const latencySchema = z.object({
   sequence: z.number().int(),
   fp32Ms: z.number(),
   int8Ms: z.number().optional(),
+  fp16Ms: z.number().optional(),
 });
 
 const int8TrialSchema = z.object({
@@ -88,6 +89,8 @@ export const parityReportSchema = z.object({
       latency: z.array(latencySchema).optional(),
       /** INT8 graph bytes / FP32 graph bytes (external data included). */
       int8SizeShare: z.number().optional(),
+      /** Bytes of each variant's graph (external data included): fp32, int8, fp16. */
+      sizes: z.record(z.string(), z.number().int()).optional(),
     }),
   ),
   int8: int8ReportSchema.optional(),

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { isTopologicallySorted, pruneToOutputs, renameValue } from '../onnx/graph.js';
 import { readOnnx, writeOnnx, type ExternalDataMode, type WrittenOnnx } from '../onnx/model-file.js';
 import type { ModelProto } from '../onnx/proto.js';
+import { OUTPUT_NAME } from '../plan/model-io.js';
+import { variantGraphFile } from '../plan/variants.js';
 
-export const OUTPUT_NAME = 'logits';
+export { OUTPUT_NAME } from '../plan/model-io.js';
 
 export interface DerivedGraph extends WrittenOnnx {
   task: string;
@@ -36,7 +38,7 @@ export async function deriveTaskGraphs(
       graph: { ...pruned, name: task },
       metadata_props: Object.entries(metadata(task)).map(([key, value]) => ({ key, value })),
     };
-    const written = await writeOnnx(join(outDir, `${task}.onnx`), taskModel, source.external, { externalData });
+    const written = await writeOnnx(join(outDir, variantGraphFile(task, 'fp32')), taskModel, source.external, { externalData });
     derived.push({ task, ...written, nodes: pruned.node?.length ?? 0, initializers: pruned.initializer?.length ?? 0 });
   }
   return derived;

@@ -4,14 +4,12 @@ import { readOnnx, writeOnnx, type ExternalDataMode, type WrittenOnnx } from '..
 import type { ModelProto } from '../onnx/proto.js';
 import type { TaskConfig } from './task-config.js';
 
-/** The shared encoder with every task's head: one encoder pass gives every task's logits. */
-export const MULTIHEAD_FILE = 'multihead.onnx';
-export const MULTIHEAD_INT8_FILE = 'multihead_int8.onnx';
+import { multiheadOutput } from '../plan/model-io.js';
+import { multiheadFile } from '../plan/variants.js';
 
-/** The multihead graph's output for a task. */
-export function multiheadOutput(task: string): string {
-  return `${task}_logits`;
-}
+export { multiheadOutput } from '../plan/model-io.js';
+/** The shared encoder with every task's head: one encoder pass gives every task's logits. */
+export const MULTIHEAD_FILE = multiheadFile('fp32');
 
 /** ONNX metadata_props of multihead.onnx: its tasks, each task's output and labels, max_length, pooling. */
 export function multiheadMetadata(configs: readonly TaskConfig[], toolVersion: string): Record<string, string> {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ModelSpec, TaskSpec } from '../config/model-spec.js';
-import { OUTPUT_NAME } from './derive.js';
+import { dynamicAxes, INPUT_NAMES, OUTPUT_NAME } from '../plan/model-io.js';
 
-export const INPUT_NAMES = ['input_ids', 'attention_mask'] as const;
+export { INPUT_NAMES } from '../plan/model-io.js';
 
 /** <task>_config.json: RapidFit's keys (id2label with string keys, label2id) plus what a runtime needs. */
 export const taskConfigSchema = z.object({
@@ -29,11 +29,7 @@ export function taskConfig(spec: ModelSpec, task: TaskSpec, maxLength: number): 
     pooling: spec.pooling,
     input_names: [...INPUT_NAMES],
     output_name: OUTPUT_NAME,
-    dynamic_axes: {
-      input_ids: { '0': 'batch', '1': 'sequence' },
-      attention_mask: { '0': 'batch', '1': 'sequence' },
-      [OUTPUT_NAME]: { '0': 'batch' },
-    },
+    dynamic_axes: dynamicAxes(),
     format: spec.format,
   };
 }

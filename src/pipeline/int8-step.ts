@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import type { Int8Mode } from '../config/options.js';
-import { MULTIHEAD_INT8_FILE } from '../export/multihead.js';
 import { readOnnx } from '../onnx/model-file.js';
+import { multiheadFile, variantGraphFile } from '../plan/variants.js';
 import { chooseInt8, MAX_SIZE_SHARE, type Int8Choice } from '../quantize/auto/search.js';
 import type { MatMulMethod, QuantizeOptions } from '../quantize/options.js';
 import { quantizeModel } from '../quantize/quantize-model.js';
@@ -102,13 +102,13 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
   }
   const graphs: Record<string, Int8Graph> = {};
   for (const [task, fp32] of Object.entries(input.fp32)) {
-    input.onProgress(`writing ${task}_int8.onnx`);
-    graphs[task] = await writeInt8(fp32, join(input.stagingDir, `${task}_int8.onnx`), options, input.version);
+    input.onProgress(`writing ${variantGraphFile(task, 'int8')}`);
+    graphs[task] = await writeInt8(fp32, join(input.stagingDir, variantGraphFile(task, 'int8')), options, input.version);
   }
   let multihead: Int8Graph | undefined;
   if (input.multihead) {
-    input.onProgress(`writing ${MULTIHEAD_INT8_FILE}`);
-    multihead = await writeInt8(input.multihead, join(input.stagingDir, MULTIHEAD_INT8_FILE), options, input.version);
+    input.onProgress(`writing ${multiheadFile('int8')}`);
+    multihead = await writeInt8(input.multihead, join(input.stagingDir, multiheadFile('int8')), options, input.version);
   }
   return { graphs, ...(multihead ? { multihead } : {}), options, ...(choice ? { choice } : {}) };
 }

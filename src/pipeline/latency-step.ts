@@ -1,3 +1,4 @@
+import { VARIANTS } from '../plan/variants.js';
 import { measureLatency } from '../quantize/auto/latency.js';
 
 export const LATENCY_SEQUENCE = 128;
@@ -12,9 +13,10 @@ export interface TaskLatency {
   sequence: number;
   fp32Ms: number;
   int8Ms?: number;
+  fp16Ms?: number;
 }
 
-/** FP32 and INT8 latency of every task's graphs in onnxruntime-node, measured side by side during the run. */
+/** The latency of every variant of every task's graphs in onnxruntime-node (FP32, INT8, FP16), measured side by side during the run. */
 export async function measureTaskLatency(
   graphs: Record<string, Record<string, string>>,
   onProgress: (message: string) => void,
@@ -24,9 +26,11 @@ export async function measureTaskLatency(
     out[task] = [];
     for (const [batch, runs] of RUNS) {
       onProgress(`${task}: latency at batch ${batch}, ${LATENCY_SEQUENCE} tokens`);
-      const fp32 = await measureLatency(files.fp32!, batch, LATENCY_SEQUENCE, runs);
-      const int8 = files.int8 ? await measureLatency(files.int8, batch, LATENCY_SEQUENCE, runs) : undefined;
-      out[task].push({ batch, sequence: LATENCY_SEQUENCE, fp32Ms: fp32.ms, ...(int8 ? { int8Ms: int8.ms } : {}) });
+      const row: TaskLatency = { batch, sequence: LATENCY_SEQUENCE, fp32Ms: 0 };
+      for (const variant of VARIANTS) {
+        if (files[variant]) row[`${variant}Ms`] = (await measureLatency(files[variant], batch, LATENCY_SEQUENCE, runs)).ms;
+      }
+      out[task].push(row);
     }
   }
   return out;

@@ -13,7 +13,7 @@ export type { Prediction } from './softmax.js';
 export type { Variant } from './task-files.js';
 
 export interface LoadBundleOptions {
-  /** int8 (default) or fp32; a task without an INT8 graph falls back to FP32 (see `notes`). */
+  /** int8 (default), fp32 or fp16; a task without a graph of that variant falls back to FP32 (see `notes`). */
   variant?: Variant | string;
   /** Called with each note (e.g. the INT8 fallback) as it arises. */
   onNote?: (note: string) => void;

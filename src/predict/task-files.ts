@@ -1,12 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Manifest } from '../config/manifest.js';
+import { variantFiles, type Manifest } from '../config/manifest.js';
 import { describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
 import { taskConfigSchema } from '../export/task-config.js';
 
-export const VARIANTS = ['fp32', 'int8'] as const;
-export type Variant = (typeof VARIANTS)[number];
+import { isVariant, VARIANTS, type Variant } from '../plan/variants.js';
+
+export { VARIANTS, type Variant } from '../plan/variants.js';
+
+/** variant -> graph path of a manifest entry (a task's or the multihead graph's), for every variant it has. */
+function graphsOf(dir: string, entry: Parameters<typeof variantFiles>[0]): Partial<Record<Variant, string>> {
+  return Object.fromEntries(VARIANTS.flatMap((variant) => {
+    const files = variantFiles(entry, variant);
+    return files ? [[variant, join(dir, files.graph)]] : [];
+  }));
+}
 
 /** One task of a bundle: its labels (by class id), its max_length and the graph of each variant it has. */
 export interface BundleTask {
@@ -27,14 +36,14 @@ export function readBundleMultihead(dir: string, manifest: Manifest): BundleMult
   const multihead = manifest.multihead;
   if (!multihead) return undefined;
   return {
-    graphs: { fp32: join(dir, multihead.fp32), ...(multihead.int8 ? { int8: join(dir, multihead.int8) } : {}) },
+    graphs: graphsOf(dir, multihead),
     outputs: multihead.outputs,
   };
 }
 
 export function parseVariant(value: string): Variant {
-  if ((VARIANTS as readonly string[]).includes(value)) return value as Variant;
-  throw new InputError(`unknown variant "${value}": use ${VARIANTS.join(' or ')}`);
+  if (isVariant(value)) return value;
+  throw new InputError(`unknown variant "${value}": use ${VARIANTS.join(', ')}`);
 }
 
 /** Reads every task's <task>_config.json (RapidFit keys) into labels ordered by class id. */
@@ -60,7 +69,7 @@ export function readBundleTasks(dir: string, manifest: Manifest): BundleTask[] {
       name: entry.name,
       labels,
       maxLength: config.max_length,
-      graphs: { fp32: join(dir, entry.fp32), ...(entry.int8 ? { int8: join(dir, entry.int8) } : {}) },
+      graphs: graphsOf(dir, entry),
     };
   });
 }

@@ -1,3 +1,4 @@
+import { byInputName, INPUT_NAMES } from '../plan/model-io.js';
 import { batchRow } from './padding.js';
 import type { TextTokenizer } from './tokenizer.js';
 
@@ -41,14 +42,13 @@ export async function findTokenMismatch(tokenizer: TextTokenizer, batches: reado
       const mask = batch.attentionMask[row] ?? [];
       const expected = (batch.inputIds[row] ?? []).filter((_, column) => mask[column] === 1);
       const detail = firstDifference(expected, tokens[row] ?? []);
-      if (detail) return { index: first + row, text, detail: `input_ids differ: ${detail}` };
+      if (detail) return { index: first + row, text, detail: `${INPUT_NAMES[0]} differ: ${detail}` };
     }
     const padded = tokenizer.pad(tokens);
     for (const [row, text] of batch.texts.entries()) {
-      for (const [name, expected, actual] of [
-        ['input_ids', batch.inputIds[row] ?? [], padded.inputIds],
-        ['attention_mask', batch.attentionMask[row] ?? [], padded.attentionMask],
-      ] as const) {
+      const actuals = byInputName(padded);
+      for (const [name, expected] of Object.entries(byInputName({ inputIds: batch.inputIds[row] ?? [], attentionMask: batch.attentionMask[row] ?? [] }))) {
+        const actual = actuals[name as keyof typeof actuals];
         const detail = firstDifference(expected, batchRow(actual, padded.width, row));
         if (detail) return { index: first + row, text, detail: `padded ${name} differ: ${detail}` };
       }

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { listFiles, sha256File } from '../bundle/checksums.js';
-import { manifestSchema, type Manifest } from '../config/manifest.js';
+import { manifestSchema, variantFiles, type Manifest } from '../config/manifest.js';
+import { verificationSchema, type Verification } from '../config/verification.js';
+import { MANIFEST_FILE, TOKENIZER_DIR, VERIFICATION_FILE } from '../plan/files.js';
+import { VARIANTS } from '../plan/variants.js';
 import { describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
 import { describeText, findTokenMismatch } from '../tokenizer/parity.js';
@@ -11,24 +13,6 @@ import { evaluateGates, withMultiheadGates, type Gate } from './gates.js';
 import type { ComparisonMetrics } from './metrics.js';
 import { compareWithReference, type MultiheadGraphs } from './parity.js';
 import type { GateResult } from '../config/report.js';
-
-export const VERIFICATION_FILE = 'verification.json';
-
-const verificationSchema = z.object({
-  schema: z.literal('rapidfit-export/verification'),
-  schemaVersion: z.literal(1),
-  maxLength: z.number().int(),
-  batches: z.array(
-    z.object({
-      firstIndex: z.number().int(),
-      split: z.enum(['calibration', 'judged']).optional(),
-      texts: z.array(z.string()),
-      inputIds: z.array(z.array(z.number().int())),
-      attentionMask: z.array(z.array(z.number().int())),
-      reference: z.record(z.string(), z.array(z.array(z.number()))),
-    }),
-  ),
-});
 
 function readJson(file: string, what: string): unknown {
   if (!existsSync(file)) throw new InputError(`the bundle has no ${what}`, { file });
@@ -41,8 +25,8 @@ function readJson(file: string, what: string): unknown {
 
 /** Checks every file against the manifest: none missing, none extra, sizes and sha256 equal. */
 export async function checkBundleFiles(dir: string): Promise<Manifest> {
-  const manifestFile = join(dir, 'manifest.json');
-  const parsed = manifestSchema.safeParse(readJson(manifestFile, 'manifest.json'));
+  const manifestFile = join(dir, MANIFEST_FILE);
+  const parsed = manifestSchema.safeParse(readJson(manifestFile, MANIFEST_FILE));
   if (!parsed.success) {
     throw new InputError(`manifest.json is not a rapidfit-export manifest (${describeFirstIssue(parsed.error)})`, {
       file: manifestFile,
@@ -59,7 +43,7 @@ export async function checkBundleFiles(dir: string): Promise<Manifest> {
   }
   for (const path of await listFiles(dir)) {
     const relative = path.slice(dir.length + 1).split(/[\\/]/).join('/');
-    if (relative !== 'manifest.json' && !listed.has(relative)) problems.push(`${relative} is not in the manifest`);
+    if (relative !== MANIFEST_FILE && !listed.has(relative)) problems.push(`${relative} is not in the manifest`);
   }
   if (problems.length > 0) {
     throw new InputError(`the bundle does not match its manifest: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`, {
@@ -71,8 +55,8 @@ export async function checkBundleFiles(dir: string): Promise<Manifest> {
 }
 
 /** The bundle's tokenizer/ run in Node must give the stored (Python) input_ids and attention_mask of every sample. */
-async function checkTokenizerParity(dir: string, verification: z.infer<typeof verificationSchema>, onProgress?: (line: string) => void): Promise<void> {
-  const tokenizerDir = join(dir, 'tokenizer');
+async function checkTokenizerParity(dir: string, verification: Verification, onProgress?: (line: string) => void): Promise<void> {
+  const tokenizerDir = join(dir, TOKENIZER_DIR);
   const mismatch = await findTokenMismatch(TextTokenizer.load(tokenizerDir), verification.batches, verification.maxLength);
   if (mismatch) {
     throw new InputError(`the tokenizer gives different tokens in Node than in Python for sample ${describeText(mismatch.index, mismatch.text)}: ${mismatch.detail}`, {
@@ -84,6 +68,14 @@ async function checkTokenizerParity(dir: string, verification: z.infer<typeof ve
   onProgress?.(`tokenizer: ${count} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`);
 }
 
+/** variant -> graph path of a manifest entry (a task's or the multihead graph's), for every variant of the plan it has. */
+function variantGraphs(dir: string, entry: Parameters<typeof variantFiles>[0]): Record<string, string> {
+  return Object.fromEntries(VARIANTS.flatMap((variant) => {
+    const files = variantFiles(entry, variant);
+    return files ? [[variant, join(dir, files.graph)]] : [];
+  }));
+}
+
 /** The manifest's multihead graphs, which must cover exactly the bundle's tasks. */
 function multiheadGraphs(dir: string, manifest: Manifest): MultiheadGraphs | undefined {
   const multihead = manifest.multihead;
@@ -91,11 +83,10 @@ function multiheadGraphs(dir: string, manifest: Manifest): MultiheadGraphs | und
   const tasks = manifest.tasks.map((entry) => entry.name).sort();
   if (JSON.stringify(Object.keys(multihead.outputs).sort()) !== JSON.stringify(tasks)) {
     throw new InputError(`manifest.json: the multihead graph's outputs (${Object.keys(multihead.outputs).join(', ')}) are not the bundle's tasks (${tasks.join(', ')})`, {
-      file: join(dir, 'manifest.json'),
+      file: join(dir, MANIFEST_FILE),
     });
   }
-  const files = Object.fromEntries(([['fp32', multihead.fp32], ['int8', multihead.int8]] as const).filter(([, file]) => file).map(([kind, file]) => [kind, join(dir, file!)]));
-  return { files, outputs: multihead.outputs };
+  return { files: variantGraphs(dir, multihead), outputs: multihead.outputs };
 }
 
 export interface BundleVerification {
@@ -123,9 +114,7 @@ export async function verifyBundle(
   const graphs = Object.fromEntries(
     manifest.tasks.map((entry) => [
       entry.name,
-      Object.fromEntries(
-        ([['fp32', entry.fp32], ['int8', entry.int8]] as const).filter(([, file]) => file).map(([kind, file]) => [kind, join(dir, file!)]),
-      ),
+      variantGraphs(dir, entry),
     ]),
   );
   for (const entry of manifest.tasks) {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ModelSpec } from '../config/model-spec.js';
 import { checkTaskConsistency } from '../config/model-spec.js';
-import { INPUT_NAMES, taskConfigSchema } from '../export/task-config.js';
-import { OUTPUT_NAME } from '../export/derive.js';
+import { taskConfigSchema } from '../export/task-config.js';
+import { INPUT_NAMES, OUTPUT_NAME } from '../plan/model-io.js';
 import { readOnnx } from '../onnx/model-file.js';
 import { valueShape } from '../onnx/describe.js';
 

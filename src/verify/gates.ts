@@ -5,26 +5,36 @@ import type { Manifest } from '../config/manifest.js';
 import { DEFAULTS, describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
 import type { GateResult } from '../config/report.js';
+import type { GateSpec } from '../plan/gate-spec.js';
+import { GATE_METRICS, multiheadComparison, VARIANT_PLANS, VARIANTS, type GateMetric, type GateOp, type Variant } from '../plan/variants.js';
 import type { ComparisonMetrics } from './metrics.js';
+
+export type { GateSpec } from '../plan/gate-spec.js';
 
 export interface Gate {
   /** Which comparison it applies to, e.g. "fp32" (FP32 ONNX vs PyTorch). */
   comparison: string;
-  metric: 'maxAbsDiff' | 'top1Agreement';
-  op: '<=' | '>=';
+  metric: GateMetric;
+  op: GateOp;
   limit: number;
 }
 
-export function defaultGates(fp32Tolerance: number, int8Top1 = 0.99): Gate[] {
-  return [
-    { comparison: 'fp32', metric: 'maxAbsDiff', op: '<=', limit: fp32Tolerance },
-    { comparison: 'int8', metric: 'top1Agreement', op: '>=', limit: int8Top1 },
-  ];
+/** Every variant's default gates (the plan's), the FP32 tolerance and INT8 top-1 limit as given. */
+export function defaultGates(fp32Tolerance: number, int8Top1: number = DEFAULTS.int8Top1): Gate[] {
+  const options = { fp32Tolerance, int8Top1 };
+  return VARIANTS.flatMap((variant) =>
+    VARIANT_PLANS[variant].gates.map((gate) => ({
+      comparison: variant,
+      metric: gate.metric,
+      op: GATE_METRICS[gate.metric].op,
+      limit: gate.option ? options[gate.option] : gate.limit,
+    })),
+  );
 }
 
-/** The same gates for the multihead graph's outputs ("multihead-fp32", "multihead-int8"), added to the per-task ones. */
+/** The same gates for the multihead graph's outputs ("multihead-fp32", "multihead-int8", ...), added to the per-task ones. */
 export function withMultiheadGates(gates: Gate[]): Gate[] {
-  return [...gates, ...gates.map((gate) => ({ ...gate, comparison: `multihead-${gate.comparison}` }))];
+  return [...gates, ...gates.map((gate) => ({ ...gate, comparison: multiheadComparison(gate.comparison as Variant) }))];
 }
 
 export function evaluateGates(gates: Gate[], comparisons: Record<string, ComparisonMetrics>): GateResult[] {
@@ -51,26 +61,17 @@ export function formatNumber(value: number | null): string {
   return value.toFixed(4);
 }
 
-/** A gate override from --gate: "[task.]fp32.max_abs=1e-5" or "[task.]int8.top1=0.98". */
-export interface GateSpec {
-  task?: string;
-  comparison: 'fp32' | 'int8';
-  metric: Gate['metric'];
-  limit: number;
-}
+const METRIC_BY_KEY: Record<string, GateMetric> = Object.fromEntries(Object.entries(GATE_METRICS).map(([metric, { key }]) => [key, metric as GateMetric]));
+const GATE_TEXT = new RegExp(`^(?:([A-Za-z0-9_-]+)\\.)?(${VARIANTS.join('|')})\\.(${Object.keys(METRIC_BY_KEY).join('|')})=([0-9.eE+-]+)$`);
 
-const METRICS: Record<string, { metric: Gate['metric']; op: Gate['op'] }> = {
-  max_abs: { metric: 'maxAbsDiff', op: '<=' },
-  top1: { metric: 'top1Agreement', op: '>=' },
-};
-
+/** A gate override from --gate: "[task.]<variant>.max_abs=1e-5" or "[task.]<variant>.top1=0.98". */
 export function parseGateSpec(text: string): GateSpec {
-  const match = /^(?:([A-Za-z0-9_-]+)\.)?(fp32|int8)\.(max_abs|top1)=([0-9.eE+-]+)$/.exec(text.trim());
+  const match = GATE_TEXT.exec(text.trim());
   const limit = match ? Number(match[4]) : NaN;
   if (!match || !Number.isFinite(limit)) {
-    throw new Error(`--gate "${text}": expected [task.]fp32|int8.max_abs|top1=<number>, e.g. sentiment.int8.top1=0.98`);
+    throw new Error(`--gate "${text}": expected [task.]${VARIANTS.join('|')}.${Object.keys(METRIC_BY_KEY).join('|')}=<number>, e.g. sentiment.int8.top1=0.98`);
   }
-  return { ...(match[1] ? { task: match[1] } : {}), comparison: match[2] as GateSpec['comparison'], metric: METRICS[match[3]!]!.metric, limit };
+  return { ...(match[1] ? { task: match[1] } : {}), comparison: match[2] as Variant, metric: METRIC_BY_KEY[match[3]!]!, limit };
 }
 
 /** The gates of one task: defaults, then global --gate values, then the task's own. */
@@ -78,19 +79,14 @@ export function gatesForTask(task: string, fp32Tolerance: number, int8Top1: numb
   const gates = defaultGates(fp32Tolerance, int8Top1);
   for (const spec of [...specs.filter((s) => !s.task), ...specs.filter((s) => s.task === task)]) {
     const existing = gates.find((gate) => gate.comparison === spec.comparison && gate.metric === spec.metric);
-    const op = Object.values(METRICS).find((m) => m.metric === spec.metric)!.op;
     if (existing) existing.limit = spec.limit;
-    else gates.push({ comparison: spec.comparison, metric: spec.metric, op, limit: spec.limit });
+    else gates.push({ comparison: spec.comparison, metric: spec.metric, op: GATE_METRICS[spec.metric].op, limit: spec.limit });
   }
   return gates;
 }
 
-const limitsSchema = z
-  .object({
-    fp32: z.object({ max_abs: z.number().min(0).optional(), top1: z.number().min(0).max(1).optional() }).strict().optional(),
-    int8: z.object({ max_abs: z.number().min(0).optional(), top1: z.number().min(0).max(1).optional() }).strict().optional(),
-  })
-  .strict();
+const variantLimits = z.object({ max_abs: z.number().min(0).optional(), top1: z.number().min(0).max(1).optional() }).strict();
+const limitsSchema = z.object(Object.fromEntries(VARIANTS.map((variant) => [variant, variantLimits.optional()])) as Record<Variant, z.ZodOptional<typeof variantLimits>>).strict();
 
 /** --gates-file: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}} (validated). */
 export const gatesFileSchema = limitsSchema.extend({ tasks: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a task name (letters, digits, "_" or "-")'), limitsSchema).optional() }).strict();
@@ -99,9 +95,9 @@ export function gateSpecsFromFile(content: unknown): GateSpec[] {
   const parsed = gatesFileSchema.parse(content);
   const specs: GateSpec[] = [];
   const add = (limits: z.infer<typeof limitsSchema>, task?: string) => {
-    for (const comparison of ['fp32', 'int8'] as const) {
+    for (const comparison of VARIANTS) {
       for (const [key, limit] of Object.entries(limits[comparison] ?? {})) {
-        if (limit !== undefined) specs.push({ ...(task ? { task } : {}), comparison, metric: METRICS[key]!.metric, limit });
+        if (limit !== undefined) specs.push({ ...(task ? { task } : {}), comparison, metric: METRIC_BY_KEY[key]!, limit });
       }
     }
   };

@@ -1,5 +1,7 @@
 import ort from 'onnxruntime-node';
 import type { NpyArray } from '../bridge/npy.js';
+import { InputError } from '../errors.js';
+import { byInputName } from '../plan/model-io.js';
 import type { LogitsBatch } from './metrics.js';
 
 export interface TokenizedBatch {
@@ -14,8 +16,15 @@ export class ClassifierSession {
     private readonly session: ort.InferenceSession,
   ) {}
 
+  /** Loads a graph; one onnxruntime cannot load (a corrupt or hand-edited file, an opset it lacks) is exit 2 naming it. */
   static async open(file: string): Promise<ClassifierSession> {
-    const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
+    } catch (error) {
+      const reason = (error as Error).message.split('\n')[0]!.replace(/^Load model from .* failed:\s*/, '');
+      throw new InputError(`onnxruntime cannot load this graph: ${reason}`, { file });
+    }
     return new ClassifierSession(file, session);
   }
 
@@ -36,10 +45,7 @@ export class ClassifierSession {
   /** Several outputs of one run (a multihead graph: one per task), by output name. */
   async runAll(batch: TokenizedBatch, names: readonly string[] = this.session.outputNames): Promise<Record<string, LogitsBatch>> {
     const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, array] of [
-      ['input_ids', batch.inputIds],
-      ['attention_mask', batch.attentionMask],
-    ] as const) {
+    for (const [name, array] of Object.entries(byInputName(batch))) {
       if (array.dtype !== 'int64') throw new Error(`${name} must be int64`);
       if (this.session.inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', array.data, array.shape);
     }

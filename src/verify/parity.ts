@@ -1,24 +1,17 @@
 import { join } from 'node:path';
+import type { StoredBatch as VerificationBatch } from '../config/verification.js';
+import { comparisonVariant, multiheadComparison, VARIANT_PLANS, type Variant } from '../plan/variants.js';
 import type { BridgeClient } from '../bridge/client.js';
 import { readNpy } from '../bridge/npy.js';
 import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from './metrics.js';
 import { ClassifierSession, type TokenizedBatch } from './onnx-session.js';
 import { batchSamples, type SampleSet } from './samples.js';
 
-/** Which texts a batch holds: ones the INT8 choice was tuned on, or ones it is judged on. */
-export type SampleSplit = 'calibration' | 'judged';
+/** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits (verification.json's batches). */
+export type StoredBatch = VerificationBatch;
 
-/** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits. */
-export interface StoredBatch {
-  firstIndex: number;
-  /** Absent in bundles written before splits existed: judged. */
-  split?: SampleSplit;
-  texts: string[];
-  inputIds: number[][];
-  attentionMask: number[][];
-  /** task -> PyTorch logits [rows][labels] */
-  reference: Record<string, number[][]>;
-}
+/** Which texts a batch holds: ones the INT8 choice was tuned on, or ones it is judged on. */
+export type SampleSplit = NonNullable<StoredBatch['split']>;
 
 export interface ReferenceInput {
   bridge: BridgeClient;
@@ -92,11 +85,12 @@ export function tokenizedBatch(batch: StoredBatch): TokenizedBatch {
 }
 
 /**
- * The comparison a batch counts in: INT8 results on the calibration split are reported apart
- * ("int8-calibration") and never gated, since the INT8 choice was tuned on those texts.
+ * The comparison a batch counts in: results of a variant tuned on the calibration split (INT8) are
+ * reported apart there ("int8-calibration") and never gated, since the variant was chosen on those texts.
  */
 export function comparisonFor(kind: string, split: SampleSplit | undefined): string {
-  return (kind === 'int8' || kind === 'multihead-int8') && split === 'calibration' ? `${kind}-calibration` : kind;
+  const variant = comparisonVariant(kind);
+  return variant && VARIANT_PLANS[variant].calibrated && split === 'calibration' ? `${kind}-calibration` : kind;
 }
 
 /** The multihead graph of each variant (fp32, int8) and each task's output in it. */
@@ -156,7 +150,7 @@ export async function compareWithReference(
     try {
       for (const batch of batches) {
         const actual = await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output));
-        for (const [task, output] of outputs) addBatch(of(task), `multihead-${variant}`, batch, task, actual[output]!, gold);
+        for (const [task, output] of outputs) addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!, gold);
       }
     } finally {
       await session.release();

@@ -1,4 +1,5 @@
 import type { ParityReport } from '../config/report.js';
+import { comparisonTitle } from '../plan/variants.js';
 import { formatNumber } from './gates.js';
 
 const COLUMNS: Array<[string, (m: ParityReport['tasks'][number]['comparisons'][string]) => string]> = [
@@ -12,15 +13,20 @@ const COLUMNS: Array<[string, (m: ParityReport['tasks'][number]['comparisons'][s
   ['accuracy (gold)', (m) => (m.accuracy === undefined ? '-' : `${(m.accuracy * 100).toFixed(2)}% of ${m.labelled}`)],
 ];
 
-const COMPARISON_TITLES: Record<string, string> = {
-  pytorch: 'PyTorch',
-  fp32: 'FP32 ONNX vs PyTorch',
-  int8: 'INT8 ONNX vs PyTorch',
-  'int8-calibration': 'INT8 ONNX vs PyTorch, calibration split (tuned on, not gated)',
-  'multihead-fp32': 'multihead.onnx (FP32) vs PyTorch',
-  'multihead-int8': 'multihead_int8.onnx vs PyTorch',
-  'multihead-int8-calibration': 'multihead_int8.onnx vs PyTorch, calibration split (tuned on, not gated)',
-};
+/** Size and latency of every variant beside FP32's, when the bundle has more than the INT8 section shows (FP16). */
+function variantsSection(report: ParityReport): string[] {
+  const rows = report.tasks.filter((t) => t.sizes?.fp16 !== undefined);
+  if (rows.length === 0) return [];
+  const lines = ['', '## FP16', '', 'Float16 weights and compute, float32 inputs and outputs (for GPU/WebGPU deploys; onnxruntime CPU runs it, rarely faster than FP32).', ''];
+  lines.push('| task | FP16 size | of FP32 | batch | tokens | FP32 ms | FP16 ms |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const t of rows) {
+    const size = `| ${t.task} | ${(t.sizes!.fp16! / 2 ** 20).toFixed(1)} MiB | ${((t.sizes!.fp16! / t.sizes!.fp32!) * 100).toFixed(1)}% |`;
+    const latency = (t.latency ?? []).filter((l) => l.fp16Ms !== undefined);
+    if (latency.length === 0) lines.push(`${size} - | - | - | - |`);
+    for (const l of latency) lines.push(`${size} ${l.batch} | ${l.sequence} | ${l.fp32Ms.toFixed(1)} | ${l.fp16Ms!.toFixed(1)} |`);
+  }
+  return lines;
+}
 
 function int8Section(report: ParityReport): string[] {
   const int8 = report.int8;
@@ -78,11 +84,11 @@ export function renderMarkdown(report: ParityReport): string {
         .map((gate) => `${gate.passed ? 'pass' : '**FAIL**'} ${gate.metric} ${gate.op} ${formatNumber(gate.limit)}`)
         .join('; ');
       lines.push(
-        `| ${task.task} | ${COMPARISON_TITLES[comparison] ?? comparison} | ${COLUMNS.map(([, cell]) => cell(metrics)).join(' | ')} | ${gates || '-'} |`,
+        `| ${task.task} | ${comparisonTitle(comparison)} | ${COLUMNS.map(([, cell]) => cell(metrics)).join(' | ')} | ${gates || '-'} |`,
       );
     }
   }
-  lines.push(...int8Section(report));
+  lines.push(...int8Section(report), ...variantsSection(report));
   const failing = report.tasks.flatMap((task) => task.gates.filter((gate) => !gate.passed).map((gate) => ({ task, gate })));
   if (failing.length > 0) {
     lines.push('', '## Failed gates', '');
@@ -95,7 +101,7 @@ export function renderMarkdown(report: ParityReport): string {
     for (const [comparison, metrics] of Object.entries(task.comparisons)) {
       const worst = metrics.worst.slice(0, 3);
       if (worst.length === 0) continue;
-      lines.push(`**${task.task}, ${COMPARISON_TITLES[comparison] ?? comparison}**`, '');
+      lines.push(`**${task.task}, ${comparisonTitle(comparison)}**`, '');
       for (const example of worst) {
         const text = example.text.length > 80 ? `${example.text.slice(0, 77)}...` : example.text;
         lines.push(

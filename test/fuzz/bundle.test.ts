@@ -88,6 +88,34 @@ describe('fuzz: a bundle\'s manifest.json and verification.json (verify and pred
     expect(accepted).toBeGreaterThan(0);
   }, 120_000);
 
+  // the graph or its weights damaged and re-checksummed (a hand-edited bundle): refused naming the bundle's file, or compared on every stored text
+  it('graph and weights files damaged (re-checksummed): user error naming the file, or every stored text compared', async () => {
+    const count = verification.batches.reduce((sum, batch) => sum + batch.texts.length, 0);
+    await check(
+      'bundle graph / weights bytes',
+      fc.asyncProperty(
+        fc.constantFrom('sentiment.onnx', 'sentiment_weights.bin'),
+        fc.array(fc.tuple(fc.noBias(fc.nat({ max: 2 ** 30 })), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        async (name, changes, truncate) => {
+          const dir = fresh();
+          const file = join(dir, name);
+          let bytes = readFileSync(file);
+          for (const [where, value] of changes) bytes[where % bytes.length] = value;
+          if (truncate) bytes = bytes.subarray(0, changes[0]![0] % bytes.length);
+          writeFileSync(file, bytes);
+          rechecksum(dir, name);
+          const error = await caught(async () => {
+            const result = await verifyBundle(dir, gatesFromManifest);
+            expect(result.tasks[0]!.comparisons.fp32?.samples).toBe(count);
+          });
+          if (error) expectUserError(error, dir);
+        },
+      ),
+      20,
+    );
+  }, 120_000);
+
   // end to end: `verify` on a few damaged manifests exits 0, 2 or 3 (a stricter recorded gate), never 1, never a stack trace
   it('rapidfit-export verify on damaged manifests exits 0, 2 or 3, never 1, never a stack trace', async () => {
     await check(

@@ -184,7 +184,7 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
 
     it('an unknown task or variant', async () => {
       await refused([bundle, 'text', '--tasks', 'topic,nope'], /unknown task "nope": the bundle has sentiment, topic, spam/);
-      await refused([bundle, 'text', '--variant', 'fp16'], /unknown variant "fp16": use fp32 or int8/);
+      await refused([bundle, 'text', '--variant', 'bf16'], /unknown variant "bf16": use fp32, int8, fp16/);
     });
 
     it('an empty file, a non-UTF-8 line, a JSONL line without "text"', async () => {

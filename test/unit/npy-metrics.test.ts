@@ -81,6 +81,8 @@ describe('gate overrides', () => {
     expect(gatesForTask('spam', 1e-4, 0.99, specs).map((g) => [g.comparison, g.metric, g.op, g.limit])).toEqual([
       ['fp32', 'maxAbsDiff', '<=', 1e-5],
       ['int8', 'top1Agreement', '>=', 0.5],
+      ['fp16', 'maxAbsDiff', '<=', 1e-2],
+      ['fp16', 'top1Agreement', '>=', 0.999],
     ]);
     expect(gatesForTask('topic', 1e-4, 0.99, specs)[1]!.limit).toBe(0.9);
     expect(() => parseGateSpec('int8.top1=abc')).toThrowError(/expected \[task\.\]/);

@@ -16,16 +16,15 @@ import torch
 
 from rapidfit_bridge.errors import BridgeError
 from rapidfit_bridge.model import LoadedModel, inspect_model, load_model
+from rapidfit_bridge.model_io import BATCH, INPUT_NAMES, OUTPUT_NAME, SEQUENCE, dynamic_axes, multihead_output
 
 Progress = Callable[[str], None]
 
 torch.set_num_threads(max(1, os.cpu_count() or 1))
 _loaded: dict[tuple, LoadedModel] = {}
 
-# The inputs of every exported graph. The bundle's tokenizer is saved to return exactly these (no
-# token_type_ids), so that `session.run(None, dict(tokenizer(text, return_tensors="np")))`, as in
-# RapidFit's inference guide, feeds the graph as it is.
-GRAPH_INPUT_NAMES = ["input_ids", "attention_mask"]
+# The inputs of every exported graph (model_io.py): the bundle's tokenizer returns exactly these.
+GRAPH_INPUT_NAMES = INPUT_NAMES
 
 
 def _version(dist: str) -> str | None:
@@ -106,8 +105,8 @@ def _export_graph(
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if exporter == "dynamo":
-            batch = torch.export.Dim("batch")
-            sequence = torch.export.Dim("sequence")
+            batch = torch.export.Dim(BATCH)
+            sequence = torch.export.Dim(SEQUENCE)
             program = torch.onnx.export(
                 graph,
                 (input_ids, attention_mask),
@@ -120,18 +119,13 @@ def _export_graph(
             )
             program.save(str(out_file), external_data=False)
         else:
-            dynamic_axes = {
-                "input_ids": {0: "batch", 1: "sequence"},
-                "attention_mask": {0: "batch", 1: "sequence"},
-                **{name: {0: "batch"} for name in output_names},
-            }
             torch.onnx.export(
                 graph,
                 (input_ids, attention_mask),
                 str(out_file),
                 input_names=GRAPH_INPUT_NAMES,
                 output_names=output_names,
-                dynamic_axes=dynamic_axes,
+                dynamic_axes=dynamic_axes(output_names),
                 opset_version=opset,
                 do_constant_folding=True,
                 dynamo=False,
@@ -164,13 +158,13 @@ def export(params: dict, progress: Progress | None = None) -> dict:
                 if progress:
                     progress(f"tracing {task}")
                 path = out_dir / f"{task}.onnx"
-                _export_graph(model.select([task]), path, ["logits"], opset, max_length, exporter, infer_shapes)
-                files[task] = {"file": str(path), "output": "logits"}
+                _export_graph(model.select([task]), path, [OUTPUT_NAME], opset, max_length, exporter, infer_shapes)
+                files[task] = {"file": str(path), "output": OUTPUT_NAME}
         else:
             if progress:
                 progress(f"tracing the shared encoder with {len(tasks)} task output(s)")
             # the bundle's multihead.onnx keeps these names: one "<task>_logits" output per task
-            outputs = [f"{task}_logits" for task in tasks]
+            outputs = [multihead_output(task) for task in tasks]
             path = out_dir / "multitask.onnx"
             _export_graph(model.select(tasks), path, outputs, opset, max_length, exporter, infer_shapes)
             files = {task: {"file": str(path), "output": output} for task, output in zip(tasks, outputs)}
@@ -221,18 +215,16 @@ def tokenize(params: dict, _progress: Progress | None = None) -> dict:
     )
     out_dir = Path(params["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    ids_path = out_dir / "input_ids.npy"
-    mask_path = out_dir / "attention_mask.npy"
-    np.save(ids_path, encoded["input_ids"].astype(np.int64))
-    np.save(mask_path, encoded["attention_mask"].astype(np.int64))
-    return {"input_ids": str(ids_path), "attention_mask": str(mask_path), "shape": list(encoded["input_ids"].shape)}
+    paths = {name: out_dir / f"{name}.npy" for name in INPUT_NAMES}
+    for name, path in paths.items():
+        np.save(path, encoded[name].astype(np.int64))
+    return {**{name: str(path) for name, path in paths.items()}, "shape": list(encoded[INPUT_NAMES[0]].shape)}
 
 
 def predict(params: dict, progress: Progress | None = None) -> dict:
     model = _get_model(params, progress)
     tasks = _check_tasks(model, params.get("tasks"))
-    input_ids = torch.from_numpy(np.load(params["input_ids"], allow_pickle=False))
-    attention_mask = torch.from_numpy(np.load(params["attention_mask"], allow_pickle=False))
+    input_ids, attention_mask = (torch.from_numpy(np.load(params[name], allow_pickle=False)) for name in INPUT_NAMES)
     out_dir = Path(params["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():

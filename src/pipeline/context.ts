@@ -1,0 +1,80 @@
+import type { BridgeSession } from '../bridge/session.js';
+import type { Manifest } from '../config/manifest.js';
+import type { ModelSpec } from '../config/model-spec.js';
+import type { ExportOptions } from '../config/options.js';
+import type { ParityReport } from '../config/report.js';
+import type { ModelFormat } from '../export/model-dir.js';
+import type { Variant } from '../plan/variants.js';
+import type { ComparisonMetrics } from '../verify/metrics.js';
+import type { StoredBatch } from '../verify/parity.js';
+import type { SampleSet } from '../verify/samples.js';
+import type { Int8StepResult } from './int8-step.js';
+import type { TaskLatency } from './latency-step.js';
+
+export interface ExportResult {
+  ok: boolean;
+  outDir: string;
+  verified: boolean;
+  tasks: string[];
+  files: Manifest['files'];
+  parity: Array<{ task: string; fp32MaxAbsDiff: number | null; int8Top1Agreement: number | null; fp16MaxAbsDiff?: number | null; passed: boolean }>;
+  timings: Record<string, number>;
+  /** One line about the INT8 choice (speed goal missed, or no candidate passed the calibration split). */
+  int8Note?: string;
+  unverifiedDir?: string;
+}
+
+/** One graph of the bundle, in the staging dir: its file and, when its weights are outside the protobuf, their file name. */
+export interface GraphFile {
+  file: string;
+  weights?: string;
+}
+
+/** The graphs of one model graph (a task's, or the multihead graph), by variant. */
+export type VariantGraphs = Partial<Record<Variant, GraphFile>>;
+
+/** What the export steps read and write, in the order they fill it. */
+export interface ExportContext {
+  options: ExportOptions;
+  modelDir: string;
+  format: ModelFormat;
+  outDir: string;
+  /** Releases this run's claim on the output directory (src/bundle/output-lock.ts). */
+  releaseOutput?: () => Promise<void>;
+  bridge?: BridgeSession;
+  spec?: ModelSpec;
+  tasks: string[];
+  staging?: string;
+  workDir?: string;
+  /** The shared trace in the work dir and each task's output in it (INT8's choice runs on it). */
+  multitask?: { file: string; outputs: Record<string, string> };
+  /** task -> variant -> graph in the staging dir. */
+  graphs: Record<string, VariantGraphs>;
+  /** multihead.onnx and its variants (bundles with two or more tasks). */
+  multihead?: VariantGraphs;
+  samples?: SampleSet;
+  calibrationCount: number;
+  reference?: StoredBatch[];
+  int8?: Int8StepResult;
+  /** task -> comparison ("fp32", "int8", "multihead-fp16", ...) -> metrics. */
+  comparisons?: Record<string, Record<string, ComparisonMetrics>>;
+  latency?: Record<string, TaskLatency[]>;
+  report?: ParityReport;
+  timings: Record<string, number>;
+  result?: ExportResult;
+}
+
+/** One step of the export: one job over the context. `timing` names it in the report's timings. */
+export interface Step {
+  title: string;
+  timing?: string;
+  enabled?: (context: ExportContext) => boolean;
+  run: (context: ExportContext, task: { output: string; title: string }) => Promise<void>;
+}
+
+/** task -> variant -> graph file, as the comparison and latency code take them. */
+export function graphFiles(graphs: Record<string, VariantGraphs>): Record<string, Record<string, string>> {
+  return Object.fromEntries(
+    Object.entries(graphs).map(([task, variants]) => [task, Object.fromEntries(Object.entries(variants).map(([variant, graph]) => [variant, graph.file]))]),
+  );
+}

@@ -1,0 +1,45 @@
+import { toolVersion } from '../../environment.js';
+import { gatesForTask } from '../../verify/gates.js';
+import type { Step } from '../context.js';
+import { runInt8Step } from '../int8-step.js';
+import { graphBytes } from './sizes.js';
+
+/** <task>_int8.onnx (and multihead_int8.onnx): one method, or auto's choice on the calibration split. */
+export const quantizeInt8: Step = {
+  title: 'Quantize to INT8',
+  timing: 'quantize',
+  enabled: (c) => c.options.quantize === 'int8',
+  async run(c, task) {
+    const int8Gate = (name: string) =>
+      gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates).find((g) => g.comparison === 'int8' && g.metric === 'top1Agreement')?.limit ?? c.options.int8Top1;
+    c.int8 = await runInt8Step({
+      mode: c.options.int8,
+      options: c.options.quantization,
+      budget: c.options.int8Budget,
+      multitaskFile: c.multitask!.file,
+      outputs: c.multitask!.outputs,
+      fp32: Object.fromEntries(c.tasks.map((name) => [name, c.graphs[name]!.fp32!.file])),
+      ...(c.multihead?.fp32 ? { multihead: c.multihead.fp32.file } : {}),
+      stagingDir: c.staging!,
+      workDir: c.workDir!,
+      gates: Object.fromEntries(c.tasks.map((name) => [name, int8Gate(name)])),
+      reference: c.reference!,
+      version: toolVersion(),
+      onProgress: (message) => (task.output = message),
+    });
+    const sizes: string[] = [];
+    for (const [name, graph] of Object.entries(c.int8.graphs)) {
+      c.graphs[name]!.int8 = { file: graph.file, ...(graph.dataFile ? { weights: graph.dataFile } : {}) };
+      sizes.push(`${((graph.bytes / graphBytes(c.graphs[name]!.fp32!)) * 100).toFixed(0)}%`);
+    }
+    if (c.multihead && c.int8.multihead) {
+      c.multihead.int8 = { file: c.int8.multihead.file, ...(c.int8.multihead.dataFile ? { weights: c.int8.multihead.dataFile } : {}) };
+    }
+    const chosen = c.int8.choice?.chosen;
+    const method = chosen
+      ? `auto: ${chosen.base}${Object.keys(chosen.nodeMethods).length > 0 ? ` + ${Object.keys(chosen.nodeMethods).length} MatMuls at higher precision` : ''}${chosen.speedup ? `, ${chosen.speedup.toFixed(2)}x FP32 at batch 1` : ''}`
+      : c.options.int8;
+    task.title = `Quantize to INT8 (${method}): ${c.tasks.length} graph(s), ${sizes.join(', ')} of FP32 size`;
+    if (c.int8.choice?.note) task.output = c.int8.choice.note;
+  },
+};

@@ -1,0 +1,39 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { verificationSchema } from '../../config/verification.js';
+import { VERIFICATION_FILE } from '../../plan/files.js';
+import { VARIANTS } from '../../plan/variants.js';
+import { multiheadOutput } from '../../plan/model-io.js';
+import { compareWithReference, type MultiheadGraphs } from '../../verify/parity.js';
+import { graphFiles, type ExportContext, type Step } from '../context.js';
+import { measureTaskLatency } from '../latency-step.js';
+
+/** The multihead graph of each variant and each task's output in it. */
+function multiheadGraphs(c: ExportContext): MultiheadGraphs | undefined {
+  if (!c.multihead) return undefined;
+  return {
+    files: Object.fromEntries(VARIANTS.filter((variant) => c.multihead![variant]).map((variant) => [variant, c.multihead![variant]!.file])),
+    outputs: Object.fromEntries(c.tasks.map((name) => [name, multiheadOutput(name)])),
+  };
+}
+
+/** Every graph of every variant run in onnxruntime-node on the samples and compared with PyTorch's logits; the inputs and logits kept in verification.json. */
+export const verifyParity: Step = {
+  title: 'Verify parity with PyTorch',
+  timing: 'verify',
+  async run(c, task) {
+    c.comparisons = await compareWithReference(c.reference!, graphFiles(c.graphs), c.samples!.gold, (message) => (task.output = message), multiheadGraphs(c));
+    const verification = verificationSchema.parse({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: c.reference });
+    await writeFile(join(c.staging!, VERIFICATION_FILE), `${JSON.stringify(verification)}\n`);
+  },
+};
+
+/** Batch 1 and 32 latency of every variant's graphs, for the report. */
+export const measureLatency: Step = {
+  title: 'Measure latency',
+  timing: 'latency',
+  enabled: (c) => c.options.latency,
+  async run(c, task) {
+    c.latency = await measureTaskLatency(graphFiles(c.graphs), (message) => (task.output = message));
+  },
+};
