@@ -22,7 +22,7 @@ export const EXPORT_OPTIONS = {
     "auto (default): per model, the fastest INT8 mix that keeps PyTorch's predictions on\ncalibration texts (judged on other texts); or one method for every MatMul:\ndynamic (ORT's quantize_dynamic, bit-exact), per-token, weight-only",
   ),
   ...INT8_BUDGET_OPTION,
-  ...negatable('latency', 'skip the FP32/INT8 latency measurement of the report'),
+  ...negatable('latency', 'skip the latency measurement of the report (every variant, batch 1 and 32)'),
   gate: repeated('<spec>', 'override a gate, globally or per task (repeatable):\n[task.]fp32|int8|fp16.max_abs|top1=<x>, e.g. --gate spam.int8.top1=0.95'),
   'gates-file': valued('<f>', 'gates as JSON: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}'),
   junit: valued('<file>', 'also write the gates as JUnit XML (one test case per task and gate)'),

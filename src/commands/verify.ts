@@ -10,8 +10,8 @@ export const verifyCommand = defineCommand({
   usage: '<bundle>',
   summary: "re-check a bundle's files and parity at its gates (no Python)",
   description: `Check a bundle without Python (what a deploy job runs): every file against manifest.json (exit 2
-on a mismatch), the bundle's tokenizer in Node against the stored Python token ids, and every FP32
-and INT8 graph re-run on the stored samples against the stored PyTorch logits, at the gates the
+on a mismatch), the bundle's tokenizer in Node against the stored Python token ids, and every graph
+(FP32, INT8, FP16) re-run on the stored samples against the stored PyTorch logits, at the gates the
 bundle was built with (exit 3 naming the task, metric, value and limit).`,
   options: {
     junit: valued('<file>', 'also write the gates as JUnit XML (one test case per task and gate)'),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { gateSpecSchema } from '../plan/gate-spec.js';
 import { VARIANT_PLANS, VARIANTS, type Variant } from '../plan/variants.js';
@@ -82,6 +83,14 @@ export function variantFiles(entry: GraphEntry, variant: Variant): { graph: stri
   if (graph === undefined) return undefined;
   const weights = entry[keys.weights];
   return { graph, ...(weights !== undefined ? { weights } : {}) };
+}
+
+/** variant -> graph path (inside `dir`) of a manifest entry, for every variant of the plan it has. */
+export function variantGraphPaths(dir: string, entry: GraphEntry): Partial<Record<Variant, string>> {
+  return Object.fromEntries(VARIANTS.flatMap((variant) => {
+    const files = variantFiles(entry, variant);
+    return files ? [[variant, join(dir, files.graph)]] : [];
+  }));
 }
 
 /** The manifest fields of a variant's graph: { int8: "x_int8.onnx", int8Weights: "x_int8_weights.bin" }. */

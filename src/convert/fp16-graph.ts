@@ -106,6 +106,11 @@ export function float16Graph(graph: GraphProto, file: string, keep: ReadonlySet<
       }
     }
   }
+  const initializerNames = new Set((graph.initializer ?? []).map((tensor) => tensor.name ?? ''));
+  const listedAsInput = (graph.input ?? []).find((value) => initializerNames.has(value.name ?? ''));
+  if (listedAsInput) {
+    throw new InputError(`fp16: initializer "${listedAsInput.name}" is also a graph input (IR < 4 layout), which this converter does not rewrite`, { file });
+  }
   const isFloat = (name: string) => types.get(name) === DataType.FLOAT;
   const blocked = (node: NodeProto) => keep.has(node.op_type ?? '') || isFloatListConstant(node);
 
@@ -127,7 +132,7 @@ export function float16Graph(graph: GraphProto, file: string, keep: ReadonlySet<
   const tail: NodeProto[] = [];
   const valueInfo: ValueInfoProto[] = [];
   for (const input of graph.input ?? []) {
-    if (!isFloat(input.name ?? '') || initializers.has(input.name ?? '')) continue;
+    if (!isFloat(input.name ?? '')) continue;
     const half = `${input.name}_fp16`;
     renamed.set(input.name!, half);
     head.push(cast(input.name!, half, DataType.FLOAT16));

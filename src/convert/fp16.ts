@@ -5,7 +5,7 @@ import { readExternalBytes } from '../onnx/external-data.js';
 import { EXTERNAL_THRESHOLD, ExternalDataWriter, INLINE_LIMIT, stripExternal, type ExternalDataMode, type OnnxFile } from '../onnx/model-file.js';
 import { encodeModel, type ModelProto, type TensorProto } from '../onnx/proto.js';
 import { DataType, elementCount, EXTERNAL } from '../onnx/tensor.js';
-import { floatSource, type FloatSource } from '../quantize/float-source.js';
+import { floatSource, readAllFloats, type FloatSource } from '../quantize/float-source.js';
 import { float16Graph } from './fp16-graph.js';
 import { toHalf } from './half.js';
 
@@ -35,14 +35,11 @@ async function* halfChunks(source: FloatSource): AsyncIterable<Uint8Array> {
   }
 }
 
-async function collect(chunks: AsyncIterable<Uint8Array>, length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for await (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+/** A weight that stays inside the protobuf: converted in memory (all of them together are under 2 GB). */
+async function halfInline(source: FloatSource): Promise<Uint8Array> {
+  const half = new Uint16Array(source.count);
+  toHalf(await readAllFloats(source), half);
+  return new Uint8Array(half.buffer);
 }
 
 function storedBytes(tensor: TensorProto, input: OnnxFile): number {
@@ -79,7 +76,7 @@ export async function convertToFp16(input: OnnxFile, outFile: string, options: F
         written.push(
           writer && length >= EXTERNAL_THRESHOLD
             ? { ...half, data_location: EXTERNAL, external_data: await writer.append(halfChunks(source), length) }
-            : { ...half, raw_data: await collect(halfChunks(source), length) },
+            : { ...half, raw_data: await halfInline(source) },
         );
         continue;
       }

@@ -1,3 +1,4 @@
+import { callBridge } from '../bridge/methods.js';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { describeFirstIssue } from '../config/options.js';
@@ -35,7 +36,7 @@ export function parseModelFacts(raw: unknown, weightsFile: string): ModelSpec {
 }
 
 export async function inspectModel(bridge: BridgeClient, modelDir: string, taskName?: string): Promise<ModelSpec> {
-  const raw = await bridge.request('inspect', { model_dir: modelDir, task_name: taskName }, { timeoutMs: 5 * 60_000 });
+  const raw = await callBridge(bridge, 'inspect', { model_dir: modelDir, task_name: taskName }, { timeoutMs: 5 * 60_000 });
   return parseModelFacts(raw, modelDir);
 }
 

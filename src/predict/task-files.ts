@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { variantFiles, type Manifest } from '../config/manifest.js';
+import { variantGraphPaths, type Manifest } from '../config/manifest.js';
 import { describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
 import { taskConfigSchema } from '../export/task-config.js';
@@ -9,13 +9,6 @@ import { isVariant, VARIANTS, type Variant } from '../plan/variants.js';
 
 export { VARIANTS, type Variant } from '../plan/variants.js';
 
-/** variant -> graph path of a manifest entry (a task's or the multihead graph's), for every variant it has. */
-function graphsOf(dir: string, entry: Parameters<typeof variantFiles>[0]): Partial<Record<Variant, string>> {
-  return Object.fromEntries(VARIANTS.flatMap((variant) => {
-    const files = variantFiles(entry, variant);
-    return files ? [[variant, join(dir, files.graph)]] : [];
-  }));
-}
 
 /** One task of a bundle: its labels (by class id), its max_length and the graph of each variant it has. */
 export interface BundleTask {
@@ -36,7 +29,7 @@ export function readBundleMultihead(dir: string, manifest: Manifest): BundleMult
   const multihead = manifest.multihead;
   if (!multihead) return undefined;
   return {
-    graphs: graphsOf(dir, multihead),
+    graphs: variantGraphPaths(dir, multihead),
     outputs: multihead.outputs,
   };
 }
@@ -69,7 +62,7 @@ export function readBundleTasks(dir: string, manifest: Manifest): BundleTask[] {
       name: entry.name,
       labels,
       maxLength: config.max_length,
-      graphs: graphsOf(dir, entry),
+      graphs: variantGraphPaths(dir, entry),
     };
   });
 }

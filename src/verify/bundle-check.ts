@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles, sha256File } from '../bundle/checksums.js';
-import { manifestSchema, variantFiles, type Manifest } from '../config/manifest.js';
+import { manifestSchema, variantGraphPaths, type Manifest } from '../config/manifest.js';
 import { verificationSchema, type Verification } from '../config/verification.js';
 import { MANIFEST_FILE, TOKENIZER_DIR, VERIFICATION_FILE } from '../plan/files.js';
-import { VARIANTS } from '../plan/variants.js';
 import { describeFirstIssue } from '../config/options.js';
 import { InputError } from '../errors.js';
 import { describeText, findTokenMismatch } from '../tokenizer/parity.js';
@@ -68,14 +67,6 @@ async function checkTokenizerParity(dir: string, verification: Verification, onP
   onProgress?.(`tokenizer: ${count} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`);
 }
 
-/** variant -> graph path of a manifest entry (a task's or the multihead graph's), for every variant of the plan it has. */
-function variantGraphs(dir: string, entry: Parameters<typeof variantFiles>[0]): Record<string, string> {
-  return Object.fromEntries(VARIANTS.flatMap((variant) => {
-    const files = variantFiles(entry, variant);
-    return files ? [[variant, join(dir, files.graph)]] : [];
-  }));
-}
-
 /** The manifest's multihead graphs, which must cover exactly the bundle's tasks. */
 function multiheadGraphs(dir: string, manifest: Manifest): MultiheadGraphs | undefined {
   const multihead = manifest.multihead;
@@ -86,7 +77,7 @@ function multiheadGraphs(dir: string, manifest: Manifest): MultiheadGraphs | und
       file: join(dir, MANIFEST_FILE),
     });
   }
-  return { files: variantGraphs(dir, multihead), outputs: multihead.outputs };
+  return { files: variantGraphPaths(dir, multihead) as Record<string, string>, outputs: multihead.outputs };
 }
 
 export interface BundleVerification {
@@ -114,7 +105,7 @@ export async function verifyBundle(
   const graphs = Object.fromEntries(
     manifest.tasks.map((entry) => [
       entry.name,
-      variantGraphs(dir, entry),
+      variantGraphPaths(dir, entry) as Record<string, string>,
     ]),
   );
   for (const entry of manifest.tasks) {

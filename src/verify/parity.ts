@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { StoredBatch as VerificationBatch } from '../config/verification.js';
 import { comparisonVariant, multiheadComparison, VARIANT_PLANS, type Variant } from '../plan/variants.js';
 import type { BridgeClient } from '../bridge/client.js';
+import { callBridge } from '../bridge/methods.js';
 import { readNpy } from '../bridge/npy.js';
 import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from './metrics.js';
 import { ClassifierSession, type TokenizedBatch } from './onnx-session.js';
@@ -44,13 +45,13 @@ export async function runReference(input: ReferenceInput): Promise<StoredBatch[]
   for (const [index, batch] of planned.entries()) {
     input.onProgress?.(`PyTorch: batch ${index + 1}/${planned.length} (${batch.texts.length} texts)`);
     const dir = join(input.workDir, `batch-${index}`);
-    const tokens = await input.bridge.request<{ input_ids: string; attention_mask: string }>('tokenize', {
+    const tokens = await callBridge(input.bridge, 'tokenize', {
       model_dir: input.modelDir,
       texts: batch.texts,
       max_length: input.maxLength,
       out_dir: dir,
     });
-    const reference = await input.bridge.request<{ files: Record<string, string> }>('predict', {
+    const reference = await callBridge(input.bridge, 'predict', {
       model_dir: input.modelDir,
       task_name: input.taskName,
       tasks: input.tasks,

@@ -1,5 +1,6 @@
 import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../fixtures/models.mjs';
@@ -11,7 +12,8 @@ import { decodeModel, encodeModel, type TensorProto } from '../../src/onnx/proto
 import { DataType } from '../../src/onnx/tensor.js';
 import { loadBundle } from '../../src/predict/index.js';
 import { rechecksum } from '../helpers/bundle-files.js';
-import { runCli, scratchDir } from '../helpers/cli.js';
+import { feeds } from '../helpers/ort-feeds.js';
+import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
 
 const TASKS = ['sentiment', 'topic', 'spam'];
 const FP16_MAX_ABS = 1e-2;
@@ -19,14 +21,6 @@ const FP16_TOP1 = 0.999;
 
 function batches(bundle: string): StoredBatch[] {
   return verificationSchema.parse(JSON.parse(readFileSync(join(bundle, 'verification.json'), 'utf8'))).batches;
-}
-
-function feeds(batch: StoredBatch): Record<string, ort.Tensor> {
-  const shape = [batch.inputIds.length, batch.inputIds[0]!.length];
-  return {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(batch.inputIds.flat().map(BigInt)), shape),
-    attention_mask: new ort.Tensor('int64', BigInt64Array.from(batch.attentionMask.flat().map(BigInt)), shape),
-  };
 }
 
 const argmax = (row: readonly number[]) => row.reduce((best, value, index) => (value > row[best]! ? index : best), 0);
@@ -241,5 +235,20 @@ describe('--fp16 on minilm-3task (the real all-MiniLM-L6-v2 encoder)', () => {
     const failing = report.tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => `${g.comparison}.${g.metric}`));
     expect(run.exitCode).toBe(failing.length === 0 ? 0 : 3);
     expect(failing.every((gate) => gate.endsWith('fp16.top1Agreement'))).toBe(true);
+  });
+
+  it('is at least as close to PyTorch as ORT\'s own float16 converter (onnxruntime.transformers.float16, keep_io_types)', async () => {
+    const theirs = join(root, 'ort_fp16.onnx');
+    const script = `import onnx\nfrom onnxruntime.transformers.float16 import convert_float_to_float16 as convert\nonnx.save(convert(onnx.load(${JSON.stringify(join(dir, 'multihead.onnx'))}), keep_io_types=True), ${JSON.stringify(theirs)})`;
+    await execa(await bridgePython(), ['-c', script], { env: { PYTHONWARNINGS: 'ignore' } });
+    const stored = batches(dir);
+    const outputs = Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`]));
+    const ours = await parityOf(join(dir, 'multihead_fp16.onnx'), stored, outputs);
+    const ort16 = await parityOf(theirs, stored, outputs);
+    for (const task of TASKS) {
+      expect(ours[task]!.maxAbsDiff).toBeLessThanOrEqual(ort16[task]!.maxAbsDiff);
+      expect(ours[task]!.agreement).toBeGreaterThanOrEqual(ort16[task]!.agreement);
+      process.stderr.write(`[fp16] ${task}: ours ${ours[task]!.maxAbsDiff.toExponential(2)} vs ORT's converter ${ort16[task]!.maxAbsDiff.toExponential(2)}; top-1 ${(ours[task]!.agreement * 100).toFixed(2)}% vs ${(ort16[task]!.agreement * 100).toFixed(2)}%\n`);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { parityReportSchema } from '../../src/config/report.js';
 import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { loadBundle } from '../../src/predict/index.js';
 import { rechecksum } from '../helpers/bundle-files.js';
+import { feeds } from '../helpers/ort-feeds.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
 const TASKS = ['sentiment', 'topic', 'spam'];
@@ -22,14 +23,6 @@ interface StoredBatch {
 
 function readManifest(bundle: string): Manifest {
   return manifestSchema.parse(JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')));
-}
-
-function feeds(batch: StoredBatch): Record<string, ort.Tensor> {
-  const shape = [batch.inputIds.length, batch.inputIds[0]!.length];
-  return {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(batch.inputIds.flat().map(BigInt)), shape),
-    attention_mask: new ort.Tensor('int64', BigInt64Array.from(batch.attentionMask.flat().map(BigInt)), shape),
-  };
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BRIDGE_METHODS, sharedMethodNames } from '../../src/bridge/methods.js';
 import { manifestSchema, variantEntry, variantFiles } from '../../src/config/manifest.js';
+import { float16Graph } from '../../src/convert/fp16-graph.js';
 import { halfBits, halfToNumber } from '../../src/convert/half.js';
+import type { GraphProto, TensorProto } from '../../src/onnx/proto.js';
+import { DataType } from '../../src/onnx/tensor.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { dynamicAxes, INPUT_NAMES, multiheadOutput, OUTPUT_NAME } from '../../src/plan/model-io.js';
 import { comparisonTitle, multiheadFile, VARIANT_PLANS, VARIANTS, variantGraphFile } from '../../src/plan/variants.js';
@@ -58,6 +62,23 @@ describe('the bundle plan', () => {
   });
 });
 
+describe('the bridge method map', () => {
+  it('has a request and response schema for exactly the methods methods.json shares with Python', () => {
+    const shared = sharedMethodNames();
+    expect(Object.keys(BRIDGE_METHODS).sort()).toEqual([...shared].sort());
+    const handlers = readFileSync(join(PACKAGE_ROOT, 'python-bridge', 'src', 'rapidfit_bridge', 'handlers.py'), 'utf8');
+    const table = /^HANDLERS = \{([\s\S]*?)^\}/m.exec(handlers)![1]!;
+    expect([...table.matchAll(/^\s+"([a-z_]+)":/gm)].map((m) => m[1]).sort()).toEqual([...shared].sort());
+  });
+
+  it('refuses a malformed request or response at the boundary', () => {
+    expect(BRIDGE_METHODS.export.params.safeParse({ model_dir: '/m' }).success).toBe(false); // no out_dir
+    expect(BRIDGE_METHODS.export.params.safeParse({ model_dir: '/m', out_dir: '/o', mode: 'shared' }).success).toBe(true);
+    expect(BRIDGE_METHODS.tokenize.result.safeParse({ input_ids: '/a.npy', shape: [1, 2] }).success).toBe(false); // no attention_mask
+    expect(BRIDGE_METHODS.check_tokenizer.result.safeParse({ same: 'yes', detail: '' }).success).toBe(false);
+  });
+});
+
 describe('float32 -> float16 bits', () => {
   it('rounds half to even and keeps sign and finiteness as onnxconverter-common does', () => {
     const cases: Array<[number, number]> = [
@@ -79,5 +100,49 @@ describe('float32 -> float16 bits', () => {
       const ulp = 2 ** (Math.floor(Math.log2(Math.abs(value))) - 10);
       expect(Math.abs(rounded - value)).toBeLessThanOrEqual(Math.max(ulp, 2 ** -24) / 2);
     }
+  });
+});
+
+describe('float16Graph', () => {
+  const F = DataType.FLOAT;
+  const value = (name: string, type: number) => ({ name, type: { tensor_type: { elem_type: type } } });
+  const floats = (name: string, values: number[]): TensorProto => ({ name, dims: [values.length], data_type: F, raw_data: new Uint8Array(Float32Array.from(values).buffer) });
+  // x (float input) -> MatMul(w) -> LayerNormalization(scale, bias) -> Add(c) -> y (float output)
+  const graph: GraphProto = {
+    input: [value('x', F)],
+    output: [value('y', F)],
+    value_info: [value('h', F), value('n', F), value('c', F)],
+    initializer: [floats('w', [1, 2, 3, 4]), floats('scale', [1, 1]), floats('bias', [0, 0])],
+    node: [
+      { op_type: 'MatMul', name: 'mm', input: ['x', 'w'], output: ['h'] },
+      { op_type: 'LayerNormalization', name: 'ln', input: ['h', 'scale', 'bias'], output: ['n'] },
+      { op_type: 'Constant', name: 'k', input: [], output: ['c'], attribute: [{ name: 'value', type: 4, t: floats('', [-3.4e38]) }] },
+      { op_type: 'Add', name: 'add', input: ['n', 'c'], output: ['y'] },
+    ],
+  };
+
+  it('computes in float16 with float32 at the boundaries and around the kept ops', () => {
+    const converted = float16Graph(graph, 'g.onnx');
+    expect([...converted.halfInitializers].map((t) => t.name)).toEqual(['w']); // scale and bias are read by LayerNormalization only
+    expect(converted.float32Nodes).toEqual({ LayerNormalization: 1 });
+    const nodes = converted.graph.node!.map((n) => `${n.op_type}(${n.input!.join(',')})->${n.output!.join(',')}`);
+    expect(nodes).toEqual([
+      'Cast(x)->x_fp16',
+      'MatMul(x_fp16,w)->h',
+      'Cast(h)->h_fp32',
+      'LayerNormalization(h_fp32,scale,bias)->n_fp32',
+      'Cast(n_fp32)->n',
+      'Constant()->c',
+      'Add(n,c)->y_fp16',
+      'Cast(y_fp16)->y',
+    ]);
+    const constant = converted.graph.node!.find((n) => n.op_type === 'Constant')!.attribute![0]!.t as TensorProto;
+    expect(constant.data_type).toBe(DataType.FLOAT16);
+    expect(new Uint16Array(Uint8Array.from(constant.raw_data!).buffer)[0]).toBe(0xfbff); // float32's minimum stays finite: -65504
+    expect(converted.graph.output).toEqual(graph.output);
+  });
+
+  it('refuses a graph whose values have no type (no shape inference)', () => {
+    expect(() => float16Graph({ ...graph, value_info: [] }, 'g.onnx')).toThrowError(/fp16: value "h" \(output of MatMul "mm"\) has no type/);
   });
 });

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import sys
@@ -309,6 +310,13 @@ HANDLERS = {
     "save_tokenizer": save_tokenizer,
     "ping": lambda params, progress=None: {"pong": True},
 }
+
+
+# The method names are shared with the TypeScript side through one file: a handler added or renamed
+# here without methods.json (or the other way round) fails at start-up, not at the first request.
+_METHODS = json.loads((Path(__file__).parent / "methods.json").read_text(encoding="utf-8"))["methods"]
+if sorted(_METHODS) != sorted(HANDLERS):
+    raise RuntimeError(f"methods.json {sorted(_METHODS)} and HANDLERS {sorted(HANDLERS)} differ")
 
 
 def dispatch(method: str, params: dict, progress: Progress) -> dict:

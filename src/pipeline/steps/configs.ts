@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { callBridge } from '../../bridge/methods.js';
 import { ExitCode, ToolError } from '../../errors.js';
 import { taskConfigFile, TOKENIZER_DIR } from '../../plan/files.js';
 import { checkTaskFiles } from '../../verify/config-check.js';
@@ -17,13 +18,13 @@ export const writeConfigs: Step = {
       await writeFile(join(c.staging!, taskConfigFile(name)), `${JSON.stringify(config, null, 2)}\n`);
     }
     task.output = 'saving the tokenizer';
-    await c.bridge!.client.request('save_tokenizer', { model_dir: c.modelDir, out_dir: join(c.staging!, TOKENIZER_DIR) });
+    await callBridge(c.bridge!.client, 'save_tokenizer', { model_dir: c.modelDir, out_dir: join(c.staging!, TOKENIZER_DIR) });
     task.output = 'checking configs and graphs against the model';
     const problems: string[] = [];
     for (const name of c.tasks) {
       problems.push(...(await checkTaskFiles(c.spec!, name, join(c.staging!, taskConfigFile(name)), c.graphs[name]!.fp32!.file, c.options.maxLength)));
     }
-    const probe = await c.bridge!.client.request<{ same: boolean; detail: string }>('check_tokenizer', {
+    const probe = await callBridge(c.bridge!.client, 'check_tokenizer', {
       model_dir: c.modelDir,
       tokenizer_dir: join(c.staging!, TOKENIZER_DIR),
       texts: embeddedSamples(SAMPLE_SEED, 8).texts,

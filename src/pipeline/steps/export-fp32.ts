@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createStagingDir } from '../../bundle/atomic.js';
+import { callBridge } from '../../bridge/methods.js';
 import { removeDirOnAbort } from '../../cleanup.js';
 import { toolVersion } from '../../environment.js';
 import { deriveTaskGraphs } from '../../export/derive.js';
@@ -25,7 +26,8 @@ export const exportFp32: Step = {
     c.staging = await createStagingDir(c.outDir);
     c.workDir = await mkdtemp(join(tmpdir(), 'rapidfit-export-'));
     removeDirOnAbort(c.workDir);
-    const exported = await c.bridge!.client.request<{ files: Record<string, { file: string; output: string }>; seconds: number }>(
+    const exported = await callBridge(
+      c.bridge!.client,
       'export',
       {
         model_dir: c.modelDir,
