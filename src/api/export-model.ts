@@ -48,6 +48,8 @@ export interface ExportModelOptions {
   force?: boolean;
   /** Measure FP32/INT8 latency for the report (default true). */
   latency?: boolean;
+  /** Seconds a bridge request may stay silent before the bridge is killed (default 600; 0: no limit). */
+  bridgeTimeoutSeconds?: number;
 }
 
 function gateSpec(gate: GateSpec | string): GateSpec {
@@ -87,6 +89,7 @@ export function resolveExportOptions(modelDir: string, options: ExportModelOptio
       externalData: options.externalData ?? false,
       force: options.force ?? false,
       latency: options.latency ?? true,
+      bridgeTimeoutSeconds: options.bridgeTimeoutSeconds,
       progress: false,
       json: true,
       verbose: false,

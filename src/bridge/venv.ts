@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { EnvironmentError } from '../errors.js';
 import { LOCK_FILE } from '../paths.js';
 import type { PythonInterpreter } from './python.js';
+import { pidAlive } from '../pid.js';
 
 const READY_MARKER = '.rapidfit-export-ready.json';
 
@@ -53,15 +54,6 @@ export function venvState(venvDir: string, hash: string): VenvState {
 /** Called when the venv imports fail at run time: the next run rebuilds it. */
 export async function markVenvBroken(venvDir: string): Promise<void> {
   await rm(join(venvDir, READY_MARKER), { force: true });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A lock file beside the venv so that two runs never install into the same directory. */

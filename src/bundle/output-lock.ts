@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { onAbort } from '../cleanup.js';
 import { EnvironmentError } from '../errors.js';
 import { asEnvironmentError } from '../fs-errors.js';
+import { pidAlive } from '../pid.js';
 
 /** `.<out>.lock` beside the output directory (hidden, like the staging dirs). */
 export function outputLockPath(outDir: string): string {
@@ -13,15 +14,6 @@ export function outputLockPath(outDir: string): string {
 
 /** Locks this process holds: a lock naming our pid that is not here was left by an earlier process (pid reuse). */
 const held = new Set<string>();
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Claims `outDir` for this run, so that two runs writing the same output never interleave their

@@ -283,3 +283,138 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     test: 'integration/faults.test.ts',
   },
 ];
+
+/** A fast-check property over one kind of input (test/fuzz/): seeded (FUZZ_SEED, default 20261125), bounded. */
+export interface FuzzProperty {
+  input: string;
+  property: string;
+  cases: string;
+  /** Bugs the property found, fixed since (before -> after). */
+  found: string;
+  /** test/... file, and the start of the `it(...)` title there that asserts it. */
+  test: string;
+  title: string;
+}
+
+export const FUZZ_PROPERTIES: FuzzProperty[] = [
+  {
+    input: 'a real `.onnx`, truncated (inline and external-data versions)',
+    property: 'a cut inside the graph is refused naming the file; any other cut is refused or reads as a valid model',
+    cases: '60',
+    found: 'none',
+    test: 'fuzz/onnx-reader.test.ts',
+    title: 'truncated files: refused with the file named',
+  },
+  {
+    input: 'a real `.onnx` with 1-8 random bytes changed',
+    property: 'refused naming the file, or accepted and valid: rewriting it changes nothing, strings are UTF-8, `inspect` works, external ranges are good',
+    cases: '80',
+    found: 'a raw `RangeError` from the schema check (exit 1) -> "not an ONNX model: the protobuf is truncated or corrupt" (exit 2); non-UTF-8 strings silently became U+FFFD -> refused',
+    test: 'fuzz/onnx-reader.test.ts',
+    title: 'files with 1-8 random bytes changed',
+  },
+  {
+    input: 'random external-data tables (locations with `..`, absolute, `C:\\`, symlinks out of the folder, directories; offsets, lengths)',
+    property: 'anything that leaves the model folder is always refused; otherwise refused, or every range is a file inside the folder, in bounds, the right length, no overlaps',
+    cases: '150',
+    found: 'offsets such as `1e3`, `0x1000`, `4096.0` were accepted (JavaScript and onnxruntime read them differently) -> digits only; a directory as location failed later with EISDIR -> refused "is not a file"',
+    test: 'fuzz/onnx-reader.test.ts',
+    title: 'random external-data tables',
+  },
+  {
+    input: '`rapidfit-export inspect` on corrupt ONNX files',
+    property: 'exit 0 or 2 with the file named, never a stack trace',
+    cases: '4',
+    found: 'none',
+    test: 'fuzz/onnx-reader.test.ts',
+    title: 'rapidfit-export inspect on corrupt ONNX files',
+  },
+  {
+    input: '`--samples` files (`.txt`, `.jsonl`)',
+    property: 'refused naming the file, or texts whose gold labels are ids from the model\'s label maps',
+    cases: '300',
+    found: 'a line `null` or `"labels": null` threw a TypeError (exit 1) -> refused; labels named `constructor`/`__proto__` were looked up on Object\'s prototype -> own keys only, labels must be strings',
+    test: 'fuzz/inputs.test.ts',
+    title: '--samples files',
+  },
+  {
+    input: '`predict --file`',
+    property: 'refused naming the file, or a non-empty list of texts',
+    cases: '300',
+    found: 'none',
+    test: 'fuzz/inputs.test.ts',
+    title: 'predict --file',
+  },
+  {
+    input: '`--gates-file`',
+    property: 'refused naming the file, or known gates with finite limits in range and valid task names',
+    cases: '300',
+    found: 'non-UTF-8 bytes were decoded loosely and any string taken as a task name -> strict UTF-8 and a task-name pattern',
+    test: 'fuzz/inputs.test.ts',
+    title: '--gates-file',
+  },
+  {
+    input: 'model facts from `task_heads.pt` metadata, encoder `config.json`, label maps (checked in TypeScript)',
+    property: 'refused naming `task_heads.pt` or `encoder/config.json`, or a consistent spec',
+    cases: '2000',
+    found: 'duplicate task names, zero or negative head sizes and encoder counts were accepted -> refused; errors named the model folder -> they name the file',
+    test: 'fuzz/inputs.test.ts',
+    title: 'model facts',
+  },
+  {
+    input: 'a bundle\'s `<task>_config.json`',
+    property: 'refused naming the file, or one label per class and a positive `max_length`',
+    cases: '300',
+    found: 'none',
+    test: 'fuzz/inputs.test.ts',
+    title: '<task>_config.json of a bundle',
+  },
+  {
+    input: '`task_heads.pt` saved with fuzzed metadata, through the bridge',
+    property: 'refused naming `task_heads.pt`, or a consistent spec',
+    cases: '16',
+    found: 'a value of the wrong type (`head_config.dropout = ""`) raised a Python ValueError reported as exit 1 -> `BAD_TASK_HEADS`, exit 2',
+    test: 'fuzz/task-heads.test.ts',
+    title: 'task_heads.pt metadata',
+  },
+  {
+    input: 'encoder `config.json` edited, through the bridge',
+    property: 'refused naming the file, or a consistent spec',
+    cases: '4',
+    found: 'none',
+    test: 'fuzz/task-heads.test.ts',
+    title: 'encoder config.json',
+  },
+  {
+    input: 'a bundle\'s `manifest.json` damaged (library `verifyBundle`, `loadBundle`)',
+    property: 'refused naming the bundle; or every graph, weights and config path is inside the bundle and checksummed, gate limits finite',
+    cases: '30',
+    found: 'non-array `options.gates` threw a TypeError (exit 1) and garbage tolerances became limits -> validated; a task named `constructor` picked up Object\'s constructor -> own keys; absolute or `..` paths were read and unlisted graphs skipped the checksum -> refused',
+    test: 'fuzz/bundle.test.ts',
+    title: 'manifest.json damaged',
+  },
+  {
+    input: 'a bundle\'s `verification.json` damaged, checksums redone',
+    property: 'refused naming the bundle, or every stored text compared',
+    cases: '30',
+    found: 'none',
+    test: 'fuzz/bundle.test.ts',
+    title: 'verification.json damaged',
+  },
+  {
+    input: 'a bundle\'s graph or weights bytes damaged, checksums redone',
+    property: 'refused naming the file, or every stored text compared',
+    cases: '20',
+    found: 'onnxruntime failing to load a graph was "internal error" with a stack trace (exit 1) -> exit 2, "onnxruntime cannot load this graph: ..."',
+    test: 'fuzz/bundle.test.ts',
+    title: 'graph and weights files damaged',
+  },
+  {
+    input: '`rapidfit-export verify` on damaged manifests',
+    property: 'exit 0, 2 or 3, never 1, never a stack trace',
+    cases: '4',
+    found: 'none',
+    test: 'fuzz/bundle.test.ts',
+    title: 'rapidfit-export verify on damaged manifests',
+  },
+];

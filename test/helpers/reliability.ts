@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'vitest';
-import { RELIABILITY_CASES, type ReliabilityCase } from './reliability-cases.js';
+import { FUZZ_PROPERTIES, RELIABILITY_CASES, type FuzzProperty, type ReliabilityCase } from './reliability-cases.js';
 
 export function reliabilityCase(id: string): ReliabilityCase {
   const found = RELIABILITY_CASES.find((c) => c.id === id);
@@ -62,7 +62,8 @@ const LEFT: Record<ReliabilityCase['left'], string> = {
 };
 
 /** docs/reliability.md, rendered from the case list. */
-export function renderReliabilityDoc(cases: ReliabilityCase[] = RELIABILITY_CASES): string {
+export function renderReliabilityDoc(cases: ReliabilityCase[] = RELIABILITY_CASES, fuzz: FuzzProperty[] = FUZZ_PROPERTIES): string {
+  const fuzzRows = fuzz.map((p) => `| ${cell(p.input)} | ${cell(p.property)} | ${p.cases} | ${cell(p.found)} | \`test/${p.test}\` |`);
   const rows = cases.map(
     (c) => `| ${cell(c.fault)} | ${cell(c.injected)} | ${c.exitCode} | \`${cell(c.message)}\` | ${LEFT[c.left]} | \`test/${c.test}\` |`,
   );
@@ -82,6 +83,16 @@ killed, staging and temporary directories are removed, the output lock is releas
 | bad input or fault | how the test produces it | exit | message (a whole line: errors on stderr, progress on stdout) | left on disk | test |
 |---|---|---:|---|---|---|
 ${rows.join('\n')}
+
+## Fuzzing
+
+Property tests (fast-check) in \`test/fuzz/\`, seeded (\`FUZZ_SEED\`, default 20261125; \`FUZZ_RUNS=k\`
+multiplies the case counts), part of \`npm test\`. The property of every row also holds: never exit 1,
+never a stack trace, nothing half-written; a refusal is a user error (exit 2) naming the file.
+
+| input | property | cases | bugs it found (fixed: before -> after) | test |
+|---|---|---:|---|---|
+${fuzzRows.join('\n')}
 
 ## Bridge timeout
 

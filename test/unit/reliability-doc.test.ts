@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { RELIABILITY_CASES } from '../helpers/reliability-cases.js';
+import { FUZZ_PROPERTIES, RELIABILITY_CASES } from '../helpers/reliability-cases.js';
 import { messagePattern, renderReliabilityDoc } from '../helpers/reliability.js';
 
 const DOC = join(PACKAGE_ROOT, 'docs', 'reliability.md');
@@ -20,6 +20,13 @@ describe('docs/reliability.md', () => {
     for (const c of RELIABILITY_CASES) {
       const source = readFileSync(join(PACKAGE_ROOT, 'test', c.test), 'utf8');
       expect(source.includes(`'${c.id}'`), `${c.test} never names case '${c.id}'`).toBe(true);
+    }
+  });
+
+  it('names, for every fuzzing row, a property test that exists under that title', () => {
+    for (const p of FUZZ_PROPERTIES) {
+      const source = readFileSync(join(PACKAGE_ROOT, 'test', p.test), 'utf8');
+      expect(source.includes(p.title), `${p.test} has no test titled "${p.title}..."`).toBe(true);
     }
   });
 
