@@ -153,6 +153,15 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     test: 'integration/bad-input.test.ts',
   },
   {
+    id: 'gate-unknown-task',
+    fault: 'a gate names a task the model does not have',
+    injected: '`--gate colour.int8.top1=0.9`',
+    exitCode: 2,
+    message: 'error: <model>/task_heads.pt: a gate names task(s) colour, which the model does not have (it has sentiment, topic, spam)',
+    left: 'nothing',
+    test: 'integration/bad-input.test.ts',
+  },
+  {
     id: 'output-inside-input',
     fault: '`-o` inside the model directory',
     injected: '`-o <model>/bundle`',

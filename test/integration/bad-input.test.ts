@@ -144,6 +144,11 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
     await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--tasks', 'sentiment,colour'], root, 'unknown-task');
   });
 
+  it('a gate for a task the model does not have', async () => {
+    const root = scratchDir();
+    await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--gate', 'colour.int8.top1=0.9'], root, 'gate-unknown-task');
+  });
+
   it('an output directory inside the input, or that is a file', async () => {
     const root = scratchDir();
     const model = copyModel(root);
