@@ -9,6 +9,16 @@ export interface TokenizedBatch {
   attentionMask: NpyArray;
 }
 
+/** A tokenized batch as onnxruntime feeds, for the graph inputs `inputNames` has (the plan's input names). */
+export function inputFeeds(inputNames: readonly string[], batch: TokenizedBatch): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, array] of Object.entries(byInputName(batch))) {
+    if (array.dtype !== 'int64') throw new Error(`${name} must be int64`);
+    if (inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', array.data, array.shape);
+  }
+  return feeds;
+}
+
 /** A loaded ONNX graph with the RapidFit interface (input_ids, attention_mask -> logits). */
 export class ClassifierSession {
   private constructor(
@@ -44,11 +54,7 @@ export class ClassifierSession {
 
   /** Several outputs of one run (a multihead graph: one per task), by output name. */
   async runAll(batch: TokenizedBatch, names: readonly string[] = this.session.outputNames): Promise<Record<string, LogitsBatch>> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, array] of Object.entries(byInputName(batch))) {
-      if (array.dtype !== 'int64') throw new Error(`${name} must be int64`);
-      if (this.session.inputNames.includes(name)) feeds[name] = new ort.Tensor('int64', array.data, array.shape);
-    }
+    const feeds = inputFeeds(this.session.inputNames, batch);
     const missing = names.filter((name) => !this.session.outputNames.includes(name));
     if (missing.length > 0) throw new Error(`${this.file}: no output ${missing.join(', ')} (it has ${this.session.outputNames.join(', ')})`);
     const results = await this.session.run(feeds, [...names]);

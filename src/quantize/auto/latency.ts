@@ -1,4 +1,5 @@
 import ort from 'onnxruntime-node';
+import { inputFeeds } from '../../verify/onnx-session.js';
 
 export interface Latency {
   batch: number;
@@ -8,16 +9,18 @@ export interface Latency {
 }
 
 /**
- * Median latency of one graph with input_ids/attention_mask inputs on a synthetic batch (token id
+ * Median latency of one graph with the plan's inputs on a synthetic batch (token id
  * 1000, no padding), after one warm-up run. Sessions use ORT's defaults (all graph optimizations).
  */
 export async function measureLatency(file: string, batch: number, sequence: number, runs: number): Promise<Latency> {
   const session = await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all' });
   try {
     const size = batch * sequence;
-    const feeds: Record<string, ort.Tensor> = {};
-    if (session.inputNames.includes('input_ids')) feeds.input_ids = new ort.Tensor('int64', new BigInt64Array(size).fill(1000n), [batch, sequence]);
-    if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(size).fill(1n), [batch, sequence]);
+    const shape = [batch, sequence];
+    const feeds = inputFeeds(session.inputNames, {
+      inputIds: { dtype: 'int64', shape, data: new BigInt64Array(size).fill(1000n) },
+      attentionMask: { dtype: 'int64', shape, data: new BigInt64Array(size).fill(1n) },
+    });
     await session.run(feeds);
     const times: number[] = [];
     for (let run = 0; run < runs; run += 1) {
