@@ -1,9 +1,8 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { readExternalBytes } from '../onnx/external-data.js';
-import { EXTERNAL_THRESHOLD, ExternalDataWriter, INLINE_LIMIT, stripExternal, type ExternalDataMode, type OnnxFile } from '../onnx/model-file.js';
-import { encodeModel, type ModelProto, type TensorProto } from '../onnx/proto.js';
+import { EXTERNAL_THRESHOLD, ExternalDataWriter, INLINE_LIMIT, stripExternal, writeModelFile, type ExternalDataMode, type OnnxFile } from '../onnx/model-file.js';
+import type { ModelProto, TensorProto } from '../onnx/proto.js';
 import { DataType, elementCount, EXTERNAL } from '../onnx/tensor.js';
 import { floatSource, readAllFloats, type FloatSource } from '../quantize/float-source.js';
 import { float16Graph } from './fp16-graph.js';
@@ -96,14 +95,11 @@ export async function convertToFp16(input: OnnxFile, outFile: string, options: F
     producer_version: options.producerVersion,
     graph: { ...converted.graph, initializer: written },
   };
-  const bytes = encodeModel(model);
-  const partial = `${outFile}.partial`;
-  await writeFile(partial, bytes);
-  await rename(partial, outFile);
+  const modelBytes = await writeModelFile(outFile, model);
   return {
     file: outFile,
     ...(writer ? { dataFile: writer.path } : {}),
-    bytes: bytes.length + dataBytes,
+    bytes: modelBytes + dataBytes,
     halfWeights: converted.halfInitializers.size,
     float32Nodes: converted.float32Nodes,
   };

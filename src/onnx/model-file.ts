@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { InputError } from '../errors.js';
@@ -170,6 +170,15 @@ export function stripExternal(tensor: TensorProto): TensorProto {
  * their source files, so memory stays bounded by the largest tensor, not the model.
  * The input model is not modified.
  */
+/** Encodes `model` and writes it at `outFile` through `<outFile>.partial` (never half-written); returns its bytes. */
+export async function writeModelFile(outFile: string, model: ModelProto): Promise<number> {
+  const bytes = encodeModel(model);
+  const partial = `${outFile}.partial`;
+  await writeFile(partial, bytes);
+  await rename(partial, outFile);
+  return bytes.length;
+}
+
 export async function writeOnnx(
   file: string,
   model: ModelProto,

@@ -1,7 +1,6 @@
-import { rename, writeFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import type { OnnxFile } from '../onnx/model-file.js';
-import { encodeModel, type ModelProto } from '../onnx/proto.js';
+import { writeModelFile, type OnnxFile } from '../onnx/model-file.js';
+import type { ModelProto } from '../onnx/proto.js';
 import type { MatMulMethod, QuantizeOptions } from './options.js';
 import { OPERATOR_REWRITERS } from './operators/registry.js';
 import { replaceGemmWithMatMul } from './gemm.js';
@@ -97,10 +96,7 @@ export async function quantizeModel(input: OnnxFile, outFile: string, options: Q
     producer_version: producerVersion,
     graph: { ...graph, node: quantizer.nodes, initializer },
   };
-  const bytes = encodeModel(out);
-  const partial = `${outFile}.partial`;
-  await writeFile(partial, bytes);
-  await rename(partial, outFile);
+  const modelBytes = await writeModelFile(outFile, out);
   return {
     file: outFile,
     ...(quantizer.writer ? { dataFile: quantizer.writer.path } : {}),
@@ -109,6 +105,6 @@ export async function quantizeModel(input: OnnxFile, outFile: string, options: Q
     quantizedWeights: quantizer.quantizedWeights,
     gemmRewritten: rewritten,
     unsupported,
-    bytes: bytes.length + dataBytes,
+    bytes: modelBytes + dataBytes,
   };
 }
