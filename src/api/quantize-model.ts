@@ -10,7 +10,7 @@ export type { QuantizeOptions } from '../quantize/options.js';
 export interface QuantizeModelOptions {
   /** The INT8 graph (default `<input>_int8.onnx` beside the input). */
   out?: string;
-  /** dynamic (default without texts: ORT's quantize_dynamic, bit for bit), per-token, weight-only, or auto (default with `samples`). */
+  /** dynamic (default without texts: ORT's quantize_dynamic, bit for bit), per-token, weight-only, weight-only-10, weight-only-12, or auto (default with `samples`). */
   int8?: Int8Mode;
   /** auto: calibration texts, .txt or .jsonl; half choose, the other half judge against the FP32 graph. */
   samples?: string;

@@ -19,7 +19,7 @@ export const EXPORT_OPTIONS = {
   fp16: flag('also write <task>_fp16.onnx (and multihead_fp16.onnx): float16 weights and compute,\nfloat32 inputs and outputs, for GPU/WebGPU deploys; gated at max abs diff <= 1e-2, top-1 >= 0.999'),
   int8: valued(
     '<method>',
-    "auto (default): per model, the fastest INT8 mix that keeps PyTorch's predictions on\ncalibration texts (judged on other texts); or one method for every MatMul:\ndynamic (ORT's quantize_dynamic, bit-exact), per-token, weight-only",
+    "auto (default): per model, the fastest INT8 mix that keeps PyTorch's predictions on\ncalibration texts (judged on other texts); or one method for every MatMul:\ndynamic (ORT's quantize_dynamic, bit-exact), per-token, weight-only,\nweight-only-10, weight-only-12",
   ),
   ...INT8_BUDGET_OPTION,
   ...negatable('latency', 'skip the latency measurement of the report (every variant, batch 1 and 32)'),

@@ -155,7 +155,7 @@ quantize_dynamic semantics by default, in TypeScript: no Python.`,
     out: valued('<file>', 'the INT8 graph (default: <in>_int8.onnx beside the input)', { short: 'o' }),
     int8: valued(
       '<method>',
-      "dynamic (default without texts; ORT's, bit-exact), per-token, weight-only,\nor auto (default with --samples): needs --samples <f> and --tokenizer <dir>;\nhalf the texts choose, the other half judge against --int8-top1",
+      "dynamic (default without texts; ORT's, bit-exact), per-token, weight-only,\nweight-only-10, weight-only-12, or auto (default with --samples): needs --samples <f> and --tokenizer <dir>;\nhalf the texts choose, the other half judge against --int8-top1",
     ),
     samples: valued('<file>', 'auto: calibration texts, .txt (one per line) or .jsonl (a "text" per line)'),
     tokenizer: valued('<dir>', "auto: the directory with the model's tokenizer.json"),

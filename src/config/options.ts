@@ -3,7 +3,7 @@ import { gateSpecSchema } from '../plan/gate-spec.js';
 import { quantizeOptionsSchema } from '../quantize/options.js';
 
 export const EXPORTERS = ['torchscript', 'dynamo'] as const;
-export const INT8_MODES = ['auto', 'dynamic', 'per-token', 'weight-only'] as const;
+export const INT8_MODES = ['auto', 'dynamic', 'per-token', 'weight-only', 'weight-only-10', 'weight-only-12'] as const;
 export type Int8Mode = (typeof INT8_MODES)[number];
 
 /** Validated options of the main command (`rapidfit-export <model_dir>`). */

@@ -53,17 +53,21 @@ export function calibrationTarget(gate: number): number {
   return gate + (1 - gate) / 2;
 }
 
-/** What `auto` starts from: the user's options with per-channel int8 weights and per-column embedding tables. */
+/** Embedding tables up to this share of the weights stay float outside `dynamic`: position and token-type tables. */
+export const SMALL_TABLE_SHARE = 0.01;
+
+/** What `auto` starts from: the user's options with per-channel int8 weights, per-column embedding tables, small tables float. */
 export function autoBaseOptions(options: QuantizeOptions): QuantizeOptions {
-  return { ...options, perChannel: true, weightType: 'int8', gather: 'per-column' };
+  return { ...options, perChannel: true, weightType: 'int8', gather: 'per-column', gatherFloatShare: SMALL_TABLE_SHARE };
 }
 
 /**
  * The options of a fixed method: the user's quantize options with every MatMul rewritten by that
- * method; per-token and weight-only also store embedding tables per column (dynamic stays ORT's).
+ * method; the others than dynamic (which stays ORT's) also store embedding tables per column and keep
+ * small tables float.
  */
 export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: QuantizeOptions): QuantizeOptions {
-  return { ...options, matmul: mode as MatMulMethod, ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const }) };
+  return { ...options, matmul: mode as MatMulMethod, ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const, gatherFloatShare: SMALL_TABLE_SHARE }) };
 }
 
 async function writeInt8(fp32: string, out: string, options: QuantizeOptions, version: string): Promise<Int8Graph> {

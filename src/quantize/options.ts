@@ -9,9 +9,11 @@ export const ORT_DYNAMIC_OP_TYPES = ['Conv', 'MatMul', 'Attention', 'LSTM', 'Gat
  * - per-token: one int8 scale per activation row (token), shifted to uint8, MatMulInteger with
  *   per-channel int8 weights;
  * - weight-only: 8-bit block-wise weights, rebuilt in float when the session loads (float compute);
+ * - weight-only-10 / weight-only-12: int8 per column plus a 2-bit / 4-bit residual (about 10 / 12 bits
+ *   in 1.25 / 1.5 bytes per weight), rebuilt in float when the session loads;
  * - float: left as it is.
  */
-export const MATMUL_METHODS = ['dynamic', 'per-token', 'weight-only', 'float'] as const;
+export const MATMUL_METHODS = ['dynamic', 'per-token', 'weight-only', 'weight-only-10', 'weight-only-12', 'float'] as const;
 export type MatMulMethod = (typeof MATMUL_METHODS)[number];
 
 export const quantizeOptionsSchema = z.object({
@@ -31,6 +33,12 @@ export const quantizeOptionsSchema = z.object({
    * other dimensions their resolution.
    */
   gather: z.enum(['per-tensor', 'per-column']).default('per-tensor'),
+  /**
+   * Gather tables holding at most this share of the graph's float32 weights stay float (0: none).
+   * Position and token-type tables are small (0.9% of MiniLM) yet feed every token: 8-bit rows there
+   * flip near-tie predictions.
+   */
+  gatherFloatShare: z.number().min(0).max(1).default(0),
   /** Weights per scale along K for the weight-only method (a power of two >= 16). */
   blockSize: z
     .number()
@@ -50,5 +58,6 @@ export const DEFAULT_QUANTIZE_OPTIONS: QuantizeOptions = {
   matmul: 'dynamic',
   nodeMethods: {},
   gather: 'per-tensor',
+  gatherFloatShare: 0,
   blockSize: 16,
 };

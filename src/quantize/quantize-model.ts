@@ -53,7 +53,7 @@ function refuseUnsuitable(input: OnnxFile, quantizer: GraphQuantizer): void {
 
 /**
  * INT8 quantization of a float32 ONNX graph. With the default method ("dynamic") the output is
- * ONNX Runtime's quantize_dynamic's, bit for bit; other MatMul methods (per-token, weight-only,
+ * ONNX Runtime's quantize_dynamic's, bit for bit; other MatMul methods (per-token, weight-only(-10/-12),
  * float) can be chosen for the whole graph or per node (mixed precision). Each op type is rewritten
  * by its entry in OPERATOR_REWRITERS. Weights are read and written tensor by tensor, in chunks; with
  * external data the output streams into "<out stem>_weights.bin".

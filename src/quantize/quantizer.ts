@@ -5,7 +5,7 @@ import { readExternalBytes } from '../onnx/external-data.js';
 import { ExternalDataWriter, EXTERNAL_THRESHOLD, stripExternal, type OnnxFile } from '../onnx/model-file.js';
 import { nodeInputs } from '../onnx/graph.js';
 import { toNumber, type AttributeProto, type NodeProto, type TensorProto } from '../onnx/proto.js';
-import { DataType, EXTERNAL } from '../onnx/tensor.js';
+import { DataType, elementCount, EXTERNAL } from '../onnx/tensor.js';
 import { CHUNK_ELEMENTS, floatSource, type FloatSource } from './float-source.js';
 import { ONNX_TYPE, type QuantType } from './math.js';
 import type { MatMulMethod, QuantizeOptions } from './options.js';
@@ -74,6 +74,8 @@ export class GraphQuantizer {
   readonly quantizedNodes: Record<string, number> = {};
   readonly methods: Partial<Record<MatMulMethod, number>> = {};
   quantizedWeights = 0;
+  /** Elements of all float32 initializers (what `gatherFloatShare` is a share of). */
+  readonly floatElements: number;
   readonly originalOp = new Map<NodeProto, string>();
   private readonly constants = new Map<string, string>();
 
@@ -87,6 +89,7 @@ export class GraphQuantizer {
     this.opset = toNumber((input.model.opset_import ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version);
     this.initializers = new Map((graph.initializer ?? []).map((tensor) => [tensor.name ?? '', tensor]));
     this.external = new Map(input.external);
+    this.floatElements = (graph.initializer ?? []).filter((t) => t.data_type === DataType.FLOAT).reduce((sum, t) => sum + elementCount(t), 0);
     this.names = new Set<string>([
       ...this.initializers.keys(),
       ...(graph.input ?? []).map((v) => v.name ?? ''),

@@ -33,7 +33,12 @@ function int8Section(report: ParityReport): string[] {
   if (!int8) return [];
   const lines = ['', '## INT8', ''];
   const kept = Object.entries(int8.higherPrecision);
-  lines.push(`Mode \`${int8.mode}\`: MatMuls \`${int8.method}\`${kept.length > 0 ? `, ${kept.length} kept at higher precision` : ''}; the INT8 gate is judged on ${int8.judgedSamples} samples.`);
+  const byMethod = new Map<string, number>();
+  for (const [, method] of kept) byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
+  const keptText = [...byMethod].map(([method, count]) => `${count} \`${method}\``).join(', ');
+  lines.push(
+    `Mode \`${int8.mode}\`: ${kept.length > 0 ? `${kept.length} MatMuls kept at higher precision (${keptText}), any others` : 'MatMuls'} \`${int8.method}\`; the INT8 gate is judged on ${int8.judgedSamples} samples.`,
+  );
   if (int8.calibration) {
     const c = int8.calibration;
     const agreement = Object.entries(c.agreement).map(([task, value]) => `${task} ${(value * 100).toFixed(2)}% (target ${(c.target[task]! * 100).toFixed(1)}%)`).join(', ');
@@ -41,7 +46,7 @@ function int8Section(report: ParityReport): string[] {
       '',
       `Chosen on a calibration split of ${c.samples} other samples (seed ${c.seed}), against FP32 ONNX: ${agreement}${c.speedupBatch1 ? `; ${c.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''}.`,
       '',
-      '| trial | base | MatMuls at higher precision (float within the size goal, then weight-only 8-bit) | calibration agreement | passed |',
+      '| trial | base | MatMuls at higher precision (weight-only 12-bit within the size goal, then 10-bit) | calibration agreement | passed |',
       '|---:|---|---:|---|---|',
       ...c.trials.map(
         (t, i) => `| ${i + 1} | ${t.base} | ${t.fallbackNodes} | ${Object.entries(t.agreement).map(([task, v]) => `${task} ${(v * 100).toFixed(2)}%`).join(', ')} | ${t.passed ? 'yes' : 'no'} |`,

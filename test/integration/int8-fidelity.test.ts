@@ -7,9 +7,9 @@ import { runCli, scratchDir } from '../helpers/cli.js';
 
 /**
  * Issue 10: RapidFit heads on MiniLM trained on real short texts (Debian's fortune files), where
- * ORT-style dynamic INT8 keeps < 95% of PyTorch's topic predictions. `auto` must choose on texts
- * disjoint from the ones it is judged on, keep the 0.99 gate, and recover most of the loss. (Measured
- * here: topic 98.8% judged, lang 99.8%: the topic gate is still missed by a few near-tied texts.)
+ * ORT-style dynamic INT8 keeps < 95% of PyTorch's topic predictions. The default run (`auto`) must
+ * choose on texts disjoint from the ones it is judged on and pass the 0.99 gate on the judged ones
+ * within 30% of FP32 size. (Measured: topic 99.59%, lang 100% judged, 29.3% size.)
  */
 describe('INT8 fidelity on a model trained on real texts (minilm-fortunes)', () => {
   let dynamicTopic: number;
@@ -23,12 +23,11 @@ describe('INT8 fidelity on a model trained on real texts (minilm-fortunes)', () 
     expect(dynamicTopic).toBeLessThan(0.95);
   }, 20 * 60_000);
 
-  it('the default run (auto) chooses on a calibration split, judges on a disjoint one, keeps the gate at 0.99, and recovers most of the loss', async () => {
+  it('the default run (auto) chooses on a calibration split, judges on a disjoint one, and passes the 0.99 gate within 30% of FP32 size', async () => {
     const out = join(scratchDir(), 'bundle');
     const run = await runCli([fixturePath('minilm-fortunes'), '-o', out, '--samples', fortunesHeldoutPath(), '--json']);
-    // the gate is never lowered: either the bundle is verified at 0.99, or it is refused (exit 3) and kept apart
-    expect([0, 3], run.stderr).toContain(run.exitCode);
-    const dir = run.exitCode === 0 ? out : `${out}.unverified`;
+    expect(run.exitCode, run.stderr).toBe(0);
+    const dir = out;
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(dir, 'parity-report.json'), 'utf8')));
     const int8 = report.int8!;
     expect(int8.mode).toBe('auto');
@@ -45,16 +44,16 @@ describe('INT8 fidelity on a model trained on real texts (minilm-fortunes)', () 
       expect(judged.samples).toBe(int8.judgedSamples);
       expect(task.comparisons['int8-calibration']!.samples).toBe(calibration.samples);
       expect(task.gates.find((g) => g.comparison === 'int8')!.limit).toBe(0.99);
-      expect(task.passed).toBe(judged.top1Agreement >= 0.99);
+      expect(task.passed).toBe(true);
+      expect(judged.top1Agreement).toBeGreaterThanOrEqual(0.99);
       // what flips are near-ties: every text with a clear PyTorch margin keeps its prediction
       expect(judged.confidentAgreement).toBe(1);
       expect(task.int8SizeShare!).toBeLessThanOrEqual(0.3);
       expect(task.latency!.map((l) => l.batch)).toEqual([1, 32]);
     }
-    const topic = report.tasks.find((t) => t.task === 'topic')!.comparisons.int8!.top1Agreement;
-    expect(topic).toBeGreaterThanOrEqual(0.98);
-    expect(topic).toBeGreaterThan(dynamicTopic);
-    expect(report.tasks.find((t) => t.task === 'lang')!.comparisons.int8!.top1Agreement).toBeGreaterThanOrEqual(0.99);
+    expect(report.tasks.find((t) => t.task === 'topic')!.comparisons.int8!.top1Agreement).toBeGreaterThan(dynamicTopic);
+    // when the passing mix is slower than the speed goal, the trade-off is said in one line and recorded
+    if (int8.calibration!.speedupBatch1! < 1.5) expect(int8.note).toMatch(/chose the fastest that passes/);
     process.stderr.write(
       `[int8-fidelity] exit ${run.exitCode}; ${int8.method} + ${Object.keys(int8.higherPrecision).length} higher-precision MatMuls; judged agreement ${report.tasks
         .map((t) => `${t.task} ${(t.comparisons.int8!.top1Agreement * 100).toFixed(2)}%`)

@@ -89,6 +89,51 @@ describe('INT8 methods: per-token and weight-only against independent references
     expect(Math.max(...exact.map((v, i) => Math.abs(v - actual[i]!)))).toBeGreaterThan(0);
   });
 
+  for (const [method, bits] of [['weight-only-10', 2], ['weight-only-12', 4]] as const) {
+    it(`${method}: int8 per column plus a ${bits}-bit residual (1 + ${bits}/8 bytes per weight), folded into a float weight when the session loads`, async () => {
+      const out = join(dir, `${method}.onnx`);
+      const result = await quantizeModel(await readOnnx(file), out, options({ matmul: method }), 'test');
+      expect(result.methods).toEqual({ [method]: 1 });
+      const model = (await readOnnx(out)).model;
+      const stored = model.graph!.initializer!.filter((t) => t.data_type === 3 || t.data_type === 2);
+      expect(stored.map((t) => t.dims!.map(Number))).toEqual([[K, N], [(K * N * bits) / 8]]);
+      // an independent reference: the column step s = absmax / 127; the residual on 2^bits mid-rise levels of s / 2^bits
+      const levels = 2 ** bits;
+      const columnScale = Array.from({ length: N }, (_, n) => Math.fround(Math.max(...Array.from({ length: K }, (_, k) => Math.abs(Math.fround(weights[k * N + n]!)))) / 127));
+      const dequantized = (k: number, n: number) => {
+        const s = columnScale[n]!;
+        const w = Math.fround(weights[k * N + n]!); // the graph stores float32 weights
+        const q = roundHalfEven(Math.fround(w / s));
+        const rest = Math.fround(w - Math.fround(q * s));
+        const step = Math.fround(s / levels);
+        const level = Math.max(0, Math.min(levels - 1, Math.floor(Math.fround(rest / step)) + levels / 2));
+        return q * s + (level - (levels - 1) / 2) * step;
+      };
+      for (let k = 0; k < K; k += 1) {
+        for (let n = 0; n < N; n += 1) expect(Math.abs(dequantized(k, n) - weights[k * N + n]!)).toBeLessThanOrEqual((columnScale[n]! / levels / 2) * 1.0001);
+      }
+      const actual = await run(out);
+      matmul((r, k) => inputs[r * K + k]!, dequantized).forEach((value, i) => expect(actual[i]).toBeCloseTo(value, 3));
+      // onnxruntime folds the rebuild at load: the optimized graph is the float product alone (MatMul + Add fused to Gemm)
+      const optimized = join(dir, `${method}.optimized.onnx`);
+      await (await ort.InferenceSession.create(out, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized })).release();
+      expect((await readOnnx(optimized)).model.graph!.node!.map((n) => n.op_type)).toEqual(['Gemm']);
+    });
+  }
+
+  it('the finer the residual, the closer to the float product: 12-bit < 10-bit < 8-bit blocks', async () => {
+    const exact = matmul((r, k) => inputs[r * K + k]!, (k, n) => weights[k * N + n]!);
+    const error = async (method: 'weight-only' | 'weight-only-10' | 'weight-only-12') => {
+      const out = join(dir, `${method}-error.onnx`);
+      await quantizeModel(await readOnnx(file), out, options({ matmul: method }), 'test');
+      const actual = await run(out);
+      return Math.max(...exact.map((v, i) => Math.abs(v - actual[i]!)));
+    };
+    const [eight, ten, twelve] = [await error('weight-only'), await error('weight-only-10'), await error('weight-only-12')];
+    expect(ten).toBeLessThan(eight);
+    expect(twelve).toBeLessThan(ten / 2);
+  });
+
   it('the registry lists what is implemented; unknown options are refused by the schema', () => {
     expect([...IMPLEMENTED_OP_TYPES].sort()).toEqual(['Gather', 'MatMul']);
   });

@@ -2,13 +2,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parityReportSchema } from '../../src/config/report.js';
-import { fixturePath } from '../../fixtures/models.mjs';
+import { demoArgs } from '../../scripts/demo-args.mjs';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
 describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
-  it('exports all three tasks with FP32 parity <= 1e-4, as `npm run demo` does (FP32 only)', async () => {
+  it('`npm run demo`\'s job passes every default gate: FP32 parity <= 1e-4, INT8 (auto) >= 0.99 on the judged split, <= 30% of FP32 size', async () => {
     const out = join(scratchDir(), 'bundle');
-    const run = await runCli([fixturePath('minilm-3task'), '-o', out, '--json', '--quantize', 'none']);
+    const run = await runCli([...demoArgs(out), '--json']);
     expect(run.exitCode, run.stderr).toBe(0);
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(out, 'parity-report.json'), 'utf8')));
     expect(report.passed).toBe(true);
@@ -18,13 +18,18 @@ describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
       expect(task.comparisons.fp32!.maxAbsDiff!).toBeLessThanOrEqual(1e-4);
       expect(task.comparisons.fp32!.top1Agreement).toBe(1);
       expect(task.comparisons.fp32!.nonFinite).toBe(0);
-      expect(task.comparisons.int8).toBeUndefined();
+      const gate = task.gates.find((g) => g.comparison === 'int8')!;
+      expect(gate.limit).toBe(0.99);
+      expect(task.comparisons.int8!.top1Agreement).toBeGreaterThanOrEqual(0.99);
+      expect(task.int8SizeShare!).toBeLessThanOrEqual(0.3);
     }
+    expect(report.int8!.mode).toBe('auto');
+    expect(report.int8!.calibration!.samples + report.int8!.judgedSamples).toBe(report.samples.count);
     // one shared encoder per graph: each task file holds the ~90 MB of MiniLM weights once
     const size = statSync(join(out, 'sentiment.onnx')).size;
     expect(size).toBeGreaterThan(85e6);
     expect(size).toBeLessThan(95e6);
     const result = JSON.parse(run.stdout) as { timings: Record<string, number> };
     expect(result.timings.export).toBeGreaterThan(0);
-  }, 10 * 60_000);
+  }, 15 * 60_000);
 });

@@ -7,12 +7,14 @@ import { quantizeModel } from '../quantize-model.js';
 import { elementCount } from '../../onnx/tensor.js';
 import { quantizableMatMuls } from './candidates.js';
 import { measureQuantizationErrors } from './error-probe.js';
-import { measureLatency } from './latency.js';
+import { measureSpeedup } from './latency.js';
 import { collectLogits, topOneAgreement as agreement } from './agreement.js';
 
 /** The MatMul methods `auto` starts from, fastest first; nodes that hurt most fall back to FALLBACK. */
 export const AUTO_BASES = ['dynamic', 'per-token'] as const satisfies readonly MatMulMethod[];
-export const FALLBACK: MatMulMethod = 'weight-only';
+export const FALLBACK: MatMulMethod = 'weight-only-10';
+/** The most damaging nodes get this instead of FALLBACK while the size goal allows (0.25 byte more per weight). */
+export const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
 /** Issue 10's size goal: an INT8 graph at most this share of the FP32 graph. */
 export const MAX_SIZE_SHARE = 0.3;
 /** Latency of the choice is measured at batch 1 with this many tokens (RapidFit's default max_length). */
@@ -76,7 +78,7 @@ export interface Int8Choice {
 
 /**
  * `--int8 auto`: for each base method, rank the MatMuls by the error each does when quantized alone,
- * then find by bisection the fewest most-damaging nodes that must fall back to weight-only 8-bit for
+ * then find by bisection the fewest most-damaging nodes that must fall back to weight-only 10-bit (12-bit while the size goal allows) for
  * every task to reach its agreement target on the calibration split. Of the passing candidates the
  * fastest at batch 1 wins; among about equally fast ones, the most precise (so that a choice that only
  * just passes on the calibration texts does not stand in for a safer one at no cost). Judging the choice is the verification step's job, on other texts.
@@ -91,15 +93,28 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const errors: Int8Choice['errors'] = {};
   let built = 0;
 
-  const floatCost = floatCosts(input.fp32);
-  let floatBudget: number | undefined;
+  const preciseCost = preciseCosts(input.fp32);
+  let preciseBudget: number | undefined;
+  const matmulCount = quantizableMatMuls(input.fp32.model).length;
+  // one graph, one key: when every MatMul has its own method, the base method no longer matters
+  const graphKey = (base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>) =>
+    JSON.stringify([Object.keys(nodeMethods).length >= matmulCount ? '' : base, Object.entries(nodeMethods).sort()]);
+  const scoresByGraph = new Map<string, Record<string, number>>();
   async function evaluate(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Record<string, number>> {
+    const key = graphKey(base, nodeMethods);
+    const known = scoresByGraph.get(key);
+    if (known) return known;
+    const scores = await build(base, nodeMethods);
+    scoresByGraph.set(key, scores);
+    return scores;
+  }
+  async function build(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Record<string, number>> {
     const trialFile = join(input.workDir, `int8-trial-${built}.onnx`);
     built += 1;
     const result = await quantizeModel(input.fp32, trialFile, { ...input.options, matmul: base, nodeMethods }, 'auto');
-    // what the size goal leaves for float weights: from the first all-INT8 graph, less what block-wise
-    // scales add when every MatMul falls back to weight-only, less 1% for the per-task graphs' heads
-    floatBudget ??= Math.max(0, (input.maxSizeShare - 0.01) * fp32Bytes(input.fp32) - result.bytes - blockScaleBytes(input.fp32, input.options.blockSize));
+    // what the size goal leaves for 12-bit weights: from the first all-INT8 graph (1 byte per weight),
+    // less the residuals every MatMul gets when it falls back to 10-bit, less 1% for the per-task graphs' heads
+    preciseBudget ??= Math.max(0, (input.maxSizeShare - 0.01) * fp32Bytes(input.fp32) - result.bytes - residualBytes(input.fp32, 2));
     try {
       return agreement(reference, await collectLogits(trialFile, input.outputs, input.batches));
     } finally {
@@ -115,15 +130,15 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     const nodeErrors = await measureQuantizationErrors(input.fp32, base, input.options, input.batches, input.workDir);
     errors[base] = Object.fromEntries(nodeErrors);
     const ranking = [...nodeErrors.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
-    // the most damaging nodes go back to float while the size goal allows, the next ones to weight-only 8-bit
+    // the most damaging nodes get 12-bit weights while the size goal allows, the next ones 10-bit
     const methodsFor = (k: number) => {
       let spent = 0;
       return Object.fromEntries(
         ranking.slice(0, k).map((name) => {
-          const cost = floatCost.get(name) ?? Infinity;
-          if (floatBudget !== undefined && spent + cost <= floatBudget) {
+          const cost = preciseCost.get(name) ?? Infinity;
+          if (preciseBudget !== undefined && spent + cost <= preciseBudget) {
             spent += cost;
-            return [name, 'float'];
+            return [name, PRECISE_FALLBACK];
           }
           return [name, FALLBACK];
         }),
@@ -171,13 +186,15 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     }
   }
   const calibrationSamples = countRows(input.batches);
+  const seen = new Set<string>();
+  const unique = candidates.filter((c) => !seen.has(graphKey(c.base, c.nodeMethods)) && seen.add(graphKey(c.base, c.nodeMethods)));
+  candidates.splice(0, candidates.length, ...unique);
   if (candidates.length > 0) {
     progress('measuring the latency of the passing candidates');
-    const fp32Latency = (await measureLatency(file, 1, SPEED_SEQUENCE, 10)).ms;
     for (const candidate of candidates) {
       const speedFile = join(input.workDir, 'int8-speed.onnx');
       const result = await quantizeModel(input.fp32, speedFile, { ...input.options, matmul: candidate.base, nodeMethods: candidate.nodeMethods }, 'auto');
-      candidate.speedup = fp32Latency / (await measureLatency(speedFile, 1, SPEED_SEQUENCE, 10)).ms;
+      candidate.speedup = await measureSpeedup(file, speedFile, 1, SPEED_SEQUENCE, 15);
       await rm(speedFile, { force: true });
       if (result.dataFile) await rm(result.dataFile, { force: true });
     }
@@ -218,16 +235,16 @@ function fp32Bytes(source: OnnxFile): number {
   return 4 * [...initializerSizes(source).values()].reduce((sum, count) => sum + count, 0);
 }
 
-/** The bytes of block scales (float32, one per `blockSize` weights) if every MatMul weight were weight-only. */
-function blockScaleBytes(source: OnnxFile, blockSize: number): number {
+/** The bytes `bits`-bit residuals add to every MatMul weight (FALLBACK's 2 bits per weight). */
+function residualBytes(source: OnnxFile, bits: number): number {
   const sizes = initializerSizes(source);
-  return quantizableMatMuls(source.model).reduce((sum, c) => sum + (4 * (sizes.get(c.node.input![1]!) ?? 0)) / blockSize, 0);
+  return quantizableMatMuls(source.model).reduce((sum, c) => sum + ((sizes.get(c.node.input![1]!) ?? 0) * bits) / 8, 0);
 }
 
-/** Per MatMul candidate: the bytes its weight adds when kept in float instead of 8-bit (about 3 per weight). */
-function floatCosts(source: OnnxFile): Map<string, number> {
+/** Per MatMul candidate: the bytes its weight adds at 12 bits instead of FALLBACK's 10 (a quarter byte per weight). */
+function preciseCosts(source: OnnxFile): Map<string, number> {
   const sizes = initializerSizes(source);
-  return new Map(quantizableMatMuls(source.model).map((c) => [c.name, 3 * (sizes.get(c.node.input![1]!) ?? Infinity)]));
+  return new Map(quantizableMatMuls(source.model).map((c) => [c.name, (sizes.get(c.node.input![1]!) ?? Infinity) / 4]));
 }
 
 function countRows(batches: readonly TokenizedBatch[]): number {

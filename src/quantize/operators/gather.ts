@@ -1,3 +1,4 @@
+import { elementCount } from '../../onnx/tensor.js';
 import type { GraphQuantizer } from '../quantizer.js';
 import type { OperatorRewriter } from './rewriter.js';
 
@@ -5,7 +6,7 @@ import type { OperatorRewriter } from './rewriter.js';
 export const gatherRewriter: OperatorRewriter = {
   async rewrite(node, quantizer: GraphQuantizer) {
     const [table = ''] = node.input ?? [];
-    if (!quantizer.isFloatInitializer(table)) return undefined;
+    if (!quantizer.isFloatInitializer(table) || elementCount(quantizer.initializers.get(table)!) <= quantizer.options.gatherFloatShare * quantizer.floatElements) return undefined;
     const perColumn = quantizer.options.gather === 'per-column';
     const quantized = await quantizer.quantizeInitializer(table, 'uint8', false, perColumn ? -1 : undefined, false);
     const output = node.output?.[0] ?? '';

@@ -4,6 +4,7 @@ import type { GraphQuantizer } from '../quantizer.js';
 import { rewriteMatMulDynamic } from './matmul-dynamic.js';
 import { rewriteMatMulPerToken } from './matmul-per-token.js';
 import { rewriteMatMulWeightOnly } from './matmul-weight-only.js';
+import { rewriteMatMulWeightResidual } from './matmul-weight-residual.js';
 import type { OperatorRewriter } from './rewriter.js';
 
 type MatMulRewrite = (node: NodeProto, quantizer: GraphQuantizer) => Promise<NodeProto[] | undefined>;
@@ -13,6 +14,8 @@ export const MATMUL_REWRITES: Record<MatMulMethod, MatMulRewrite> = {
   dynamic: rewriteMatMulDynamic,
   'per-token': rewriteMatMulPerToken,
   'weight-only': rewriteMatMulWeightOnly,
+  'weight-only-10': rewriteMatMulWeightResidual(2),
+  'weight-only-12': rewriteMatMulWeightResidual(4),
   float: async () => undefined,
 };
 

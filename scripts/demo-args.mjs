@@ -1,0 +1,7 @@
+// The arguments `npm run demo` passes to rapidfit-export (shared with the test that runs the demo's job).
+import { fixturePath } from '../fixtures/models.mjs';
+
+/** The demo's export: the embedded demo model with default options (INT8 auto, default gates). */
+export function demoArgs(out = 'demo-bundle') {
+  return [fixturePath('minilm-3task'), '-o', out];
+}
