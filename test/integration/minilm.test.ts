@@ -8,7 +8,7 @@ import { runCli, scratchDir } from '../helpers/cli.js';
 describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
   it('`npm run demo`\'s job passes every default gate: FP32 parity <= 1e-4, INT8 (auto) >= 0.99 on the judged split, <= 30% of FP32 size', async () => {
     const out = join(scratchDir(), 'bundle');
-    const run = await runCli([...demoArgs(out), '--json']);
+    const run = await runCli([...demoArgs(out), '--json'], {}, 20 * 60_000);
     expect(run.exitCode, run.stderr).toBe(0);
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(out, 'parity-report.json'), 'utf8')));
     expect(report.passed).toBe(true);
@@ -31,5 +31,5 @@ describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
     expect(size).toBeLessThan(95e6);
     const result = JSON.parse(run.stdout) as { timings: Record<string, number> };
     expect(result.timings.export).toBeGreaterThan(0);
-  }, 15 * 60_000);
+  }, 25 * 60_000);
 });
