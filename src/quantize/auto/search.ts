@@ -78,8 +78,8 @@ export interface Int8Choice {
 
 /**
  * `--int8 auto`: for each base method, rank the MatMuls by the error each does when quantized alone,
- * then find by bisection the fewest most-damaging nodes that must fall back to weight-only 10-bit (12-bit while the size goal allows) for
- * every task to reach its agreement target on the calibration split. Of the passing candidates the
+ * then find by bisection the fewest most-damaging nodes that must fall back to 10-bit weight-only
+ * (12-bit while the size goal allows) for every task to reach its agreement target on the calibration split. Of the passing candidates the
  * fastest at batch 1 wins; among about equally fast ones, the most precise (so that a choice that only
  * just passes on the calibration texts does not stand in for a safer one at no cost). Judging the choice is the verification step's job, on other texts.
  */
@@ -186,9 +186,9 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     }
   }
   const calibrationSamples = countRows(input.batches);
-  const seen = new Set<string>();
-  const unique = candidates.filter((c) => !seen.has(graphKey(c.base, c.nodeMethods)) && seen.add(graphKey(c.base, c.nodeMethods)));
-  candidates.splice(0, candidates.length, ...unique);
+  const unique = new Map<string, Int8Candidate>();
+  for (const candidate of candidates) if (!unique.has(graphKey(candidate.base, candidate.nodeMethods))) unique.set(graphKey(candidate.base, candidate.nodeMethods), candidate);
+  candidates.splice(0, candidates.length, ...unique.values());
   if (candidates.length > 0) {
     progress('measuring the latency of the passing candidates');
     for (const candidate of candidates) {
