@@ -164,12 +164,6 @@ export function stripExternal(tensor: TensorProto): TensorProto {
   return rest;
 }
 
-/**
- * Writes `model` to `file`. With external data, initializers of at least `threshold` bytes are
- * streamed one by one into one shared data file beside it (aligned offsets), from memory or from
- * their source files, so memory stays bounded by the largest tensor, not the model.
- * The input model is not modified.
- */
 /** Encodes `model` and writes it at `outFile` through `<outFile>.partial` (never half-written); returns its bytes. */
 export async function writeModelFile(outFile: string, model: ModelProto): Promise<number> {
   const bytes = encodeModel(model);
@@ -179,6 +173,12 @@ export async function writeModelFile(outFile: string, model: ModelProto): Promis
   return bytes.length;
 }
 
+/**
+ * Writes `model` to `file`. With external data, initializers of at least `threshold` bytes are
+ * streamed one by one into one shared data file beside it (aligned offsets), from memory or from
+ * their source files, so memory stays bounded by the largest tensor, not the model.
+ * The input model is not modified.
+ */
 export async function writeOnnx(
   file: string,
   model: ModelProto,

@@ -12,7 +12,7 @@ import { IMPLEMENTED_OP_TYPES } from '../../src/quantize/operators/registry.js';
 import { quantizeModel } from '../../src/quantize/quantize-model.js';
 import type { TokenizedBatch } from '../../src/verify/onnx-session.js';
 import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
-import { floatTensor, matmulModel } from '../helpers/onnx-models.js';
+import { floatTensor, matmulModel, modelOf, valueInfo } from '../helpers/onnx-models.js';
 
 /** numpy.round for the references below. */
 function roundHalfEven(x: number): number {
@@ -132,6 +132,38 @@ describe('INT8 methods: per-token and weight-only against independent references
     const [eight, ten, twelve] = [await error('weight-only'), await error('weight-only-10'), await error('weight-only-12')];
     expect(ten).toBeLessThan(eight);
     expect(twelve).toBeLessThan(ten / 2);
+  });
+
+  it('gatherFloatShare: tables holding at most that share of the weights stay float; 0 (the default) quantizes every table', async () => {
+    // a word table of 400 x 8 and a position table of 4 x 8 (32 of 3,232 weights, 1%), summed as in an embedding layer
+    const word = floatTensor('word', Array.from({ length: 400 * 8 }, (_, i) => Math.sin(i)), [400, 8]);
+    const position = floatTensor('position', Array.from({ length: 4 * 8 }, (_, i) => Math.cos(i)), [4, 8]);
+    const ids = { name: 'ids', type: { tensor_type: { elem_type: 7, shape: { dim: [{ dim_value: 4 }] } } } };
+    const file = join(dir, 'tables.onnx');
+    await writeOnnx(
+      file,
+      modelOf({
+        name: 'tables',
+        node: [
+          { op_type: 'Gather', input: ['word', 'ids'], output: ['w'], name: 'word_gather' },
+          { op_type: 'Gather', input: ['position', 'ids'], output: ['p'], name: 'position_gather' },
+          { op_type: 'Add', input: ['w', 'p'], output: ['y'], name: 'sum' },
+        ],
+        initializer: [word, position],
+        input: [ids],
+        output: [valueInfo('y', [4, 8])],
+      }),
+      new Map(),
+      { externalData: 'never' },
+    );
+    const floatTables = async (share: number) => {
+      const out = join(dir, `tables-${share}.onnx`);
+      await quantizeModel(await readOnnx(file), out, { ...DEFAULT_QUANTIZE_OPTIONS, opTypes: ['Gather'], gatherFloatShare: share }, 'test');
+      return (await readOnnx(out)).model.graph!.initializer!.filter((t) => t.data_type === 1 && (t.dims ?? []).length === 2).map((t) => t.name);
+    };
+    expect(await floatTables(0)).toEqual([]);
+    expect(await floatTables(0.01)).toEqual(['position']);
+    expect(await floatTables(0.001)).toEqual([]);
   });
 
   it('the registry lists what is implemented; unknown options are refused by the schema', () => {

@@ -187,7 +187,10 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   }
   const calibrationSamples = countRows(input.batches);
   const unique = new Map<string, Int8Candidate>();
-  for (const candidate of candidates) if (!unique.has(graphKey(candidate.base, candidate.nodeMethods))) unique.set(graphKey(candidate.base, candidate.nodeMethods), candidate);
+  for (const candidate of candidates) {
+    const key = graphKey(candidate.base, candidate.nodeMethods);
+    if (!unique.has(key)) unique.set(key, candidate);
+  }
   candidates.splice(0, candidates.length, ...unique.values());
   if (candidates.length > 0) {
     progress('measuring the latency of the passing candidates');
