@@ -7,12 +7,13 @@ import type { ExportContext, ExportResult, Step } from './pipeline/context.js';
 import { stepError } from './pipeline/step-error.js';
 import { prepareBridge } from './pipeline/steps/bridge.js';
 import { checkInputAndOutput } from './pipeline/steps/check-io.js';
-import { writeConfigs } from './pipeline/steps/configs.js';
+import { saveTokenizer, writeConfigs } from './pipeline/steps/configs.js';
 import { exportFp32 } from './pipeline/steps/export-fp32.js';
 import { convertFp16 } from './pipeline/steps/fp16.js';
 import { inspectTheModel } from './pipeline/steps/inspect.js';
 import { quantizeInt8 } from './pipeline/steps/int8.js';
 import { runPyTorch } from './pipeline/steps/reference.js';
+import { traceTheModel } from './pipeline/steps/trace.js';
 import { writeReport } from './pipeline/steps/report.js';
 import { measureLatency, verifyParity } from './pipeline/steps/verify.js';
 import { writeBundle } from './pipeline/steps/write-bundle.js';
@@ -20,13 +21,18 @@ import { writeBundle } from './pipeline/steps/write-bundle.js';
 export type { ExportResult } from './pipeline/context.js';
 export { SAMPLE_SEED } from './pipeline/seed.js';
 
-/** The export, step by step: each step one job over the typed context (src/pipeline/steps/). */
+/**
+ * The export, step by step: each step one job over the typed context (src/pipeline/steps/). (Running
+ * the bridge's steps beside Node's was measured: no gain on 2 cores, where PyTorch uses both.)
+ */
 export const EXPORT_STEPS: readonly Step[] = [
   checkInputAndOutput,
   prepareBridge,
   inspectTheModel,
+  traceTheModel,
   exportFp32,
   writeConfigs,
+  saveTokenizer,
   runPyTorch,
   quantizeInt8,
   convertFp16,
@@ -83,7 +89,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     await tasks.run(context);
     return context.result!;
   } finally {
-    await context.bridge?.client.close().catch(() => undefined);
+    await (context.bridgeClosing ?? context.bridge?.client.close().catch(() => undefined));
     if (context.staging) await discardStagingDir(context.staging);
     if (context.workDir) await rm(context.workDir, { recursive: true, force: true });
     await context.releaseOutput?.();

@@ -46,7 +46,7 @@ export interface ExportModelOptions {
   externalData?: boolean;
   /** Replace an output directory that is not a previous bundle. */
   force?: boolean;
-  /** Measure FP32/INT8 latency for the report (default true). */
+  /** Measure every variant's latency for the report (default: only with fp16). */
   latency?: boolean;
   /** Seconds a bridge request may stay silent before the bridge is killed (default 600; 0: no limit). */
   bridgeTimeoutSeconds?: number;
@@ -88,7 +88,7 @@ export function resolveExportOptions(modelDir: string, options: ExportModelOptio
       python: options.python,
       externalData: options.externalData ?? false,
       force: options.force ?? false,
-      latency: options.latency ?? true,
+      latency: options.latency ?? options.fp16 ?? false,
       bridgeTimeoutSeconds: options.bridgeTimeoutSeconds,
       progress: false,
       json: true,

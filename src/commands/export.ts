@@ -22,7 +22,8 @@ export const EXPORT_OPTIONS = {
     "auto (default): per model, the fastest INT8 mix that keeps PyTorch's predictions on\ncalibration texts (judged on other texts); or one method for every MatMul:\ndynamic (ORT's quantize_dynamic, bit-exact), per-token, weight-only,\nweight-only-10, weight-only-12",
   ),
   ...INT8_BUDGET_OPTION,
-  ...negatable('latency', 'skip the latency measurement of the report (every variant, batch 1 and 32)'),
+  latency: flag('measure every variant at batch 1 and 32 for the report (~30 s on MiniLM;\non by default with --fp16); auto reports the batch-1 speed of its choice anyway'),
+  'no-latency': flag('no latency measurement, even with --fp16'),
   gate: repeated('<spec>', 'override a gate, globally or per task (repeatable):\n[task.]fp32|int8|fp16.max_abs|top1=<x>, e.g. --gate spam.int8.top1=0.95'),
   'gates-file': valued('<f>', 'gates as JSON: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}'),
   junit: valued('<file>', 'also write the gates as JUnit XML (one test case per task and gate)'),
@@ -56,7 +57,7 @@ export function buildExportOptions(modelDir: string, values: ExportValues): Expo
     fp16: values.fp16 ?? false,
     int8: values.int8 ?? DEFAULTS.int8,
     int8Budget: numberOption(values, 'int8-budget', DEFAULTS.int8Budget),
-    latency: isOn(values, 'latency'),
+    latency: values.latency ? true : values['no-latency'] ? false : (values.fp16 ?? false),
     quantization: buildQuantizeOptions(values, 'export'),
     gates: [
       ...(values['gates-file'] ? readGatesFile(values['gates-file']) : []),

@@ -22,6 +22,8 @@ export const metricsSchema = z.object({
   labelled: z.number().int().optional(),
   accuracy: z.number().optional(),
   referenceAccuracy: z.number().optional(),
+  /** These metrics are `graph`'s output for the task: this graph gave bit-identical logits on `checkedSamples` texts. */
+  measuredOn: z.object({ graph: z.string(), checkedSamples: z.number().int(), maxAbsDiff: z.number() }).optional(),
 });
 
 export const gateResultSchema = z.object({
@@ -47,6 +49,8 @@ const int8TrialSchema = z.object({
   fallbackNodes: z.number().int(),
   agreement: z.record(z.string(), z.number()),
   passed: z.boolean(),
+  /** It disagreed on more texts than the gate allows before the end of the split; its agreement is an upper bound. */
+  stoppedEarly: z.boolean().optional(),
 });
 
 /** How the INT8 graphs were made and, for auto, what was tried on which texts. */
@@ -60,7 +64,9 @@ export const int8ReportSchema = z.object({
       samples: z.number().int(),
       seed: z.number().int(),
       target: z.record(z.string(), z.number()),
-      /** Top-1 agreement of the chosen graph with FP32 ONNX on the calibration split, per task. */
+      /** What the calibration agreement is measured against: "PyTorch" (export) or "FP32 ONNX" (quantize). */
+      against: z.string().optional(),
+      /** Top-1 agreement of the chosen graph on the calibration split, per task. */
       agreement: z.record(z.string(), z.number()),
       speedupBatch1: z.number().optional(),
       trials: z.array(int8TrialSchema),

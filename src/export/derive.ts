@@ -3,7 +3,7 @@ import { isTopologicallySorted, pruneToOutputs, renameValue } from '../onnx/grap
 import { readOnnx, writeOnnx, type ExternalDataMode, type WrittenOnnx } from '../onnx/model-file.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { OUTPUT_NAME } from '../plan/model-io.js';
-import { variantGraphFile } from '../plan/variants.js';
+import { variantGraphFile, type Variant } from '../plan/variants.js';
 
 export { OUTPUT_NAME } from '../plan/model-io.js';
 
@@ -17,7 +17,8 @@ export interface DerivedGraph extends WrittenOnnx {
  * Splits the multi-output graph (one shared encoder, one output per task) into one graph per task:
  * each keeps only what its output needs, and that output is renamed to "logits" (RapidFit's name).
  * Weights move to "<task>_weights.bin" when `externalData` says so (always, or auto past 2 GB),
- * streamed from the exporter's files.
+ * streamed from the exporter's files. `variant` names the files (<task>.onnx, <task>_int8.onnx, ...):
+ * an INT8 trace splits the same way, so every task's INT8 graph is quantized once, in the trace.
  */
 export async function deriveTaskGraphs(
   multitaskFile: string,
@@ -25,6 +26,7 @@ export async function deriveTaskGraphs(
   outDir: string,
   metadata: (task: string) => Record<string, string>,
   externalData: ExternalDataMode = 'auto',
+  variant: Variant = 'fp32',
 ): Promise<DerivedGraph[]> {
   const source = await readOnnx(multitaskFile);
   const { model } = source;
@@ -38,7 +40,7 @@ export async function deriveTaskGraphs(
       graph: { ...pruned, name: task },
       metadata_props: Object.entries(metadata(task)).map(([key, value]) => ({ key, value })),
     };
-    const written = await writeOnnx(join(outDir, variantGraphFile(task, 'fp32')), taskModel, source.external, { externalData });
+    const written = await writeOnnx(join(outDir, variantGraphFile(task, variant)), taskModel, source.external, { externalData });
     derived.push({ task, ...written, nodes: pruned.node?.length ?? 0, initializers: pruned.initializer?.length ?? 0 });
   }
   return derived;

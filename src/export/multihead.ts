@@ -5,7 +5,7 @@ import type { ModelProto } from '../onnx/proto.js';
 import type { TaskConfig } from './task-config.js';
 
 import { multiheadOutput } from '../plan/model-io.js';
-import { multiheadFile } from '../plan/variants.js';
+import { multiheadFile, type Variant } from '../plan/variants.js';
 
 export { multiheadOutput } from '../plan/model-io.js';
 /** The shared encoder with every task's head: one encoder pass gives every task's logits. */
@@ -27,7 +27,8 @@ export function multiheadMetadata(configs: readonly TaskConfig[], toolVersion: s
 /**
  * Writes multihead.onnx from the exporter's shared trace: every task's output, renamed to
  * "<task>_logits" (the bridge already uses those names), inputs input_ids and attention_mask as in
- * the per-task graphs. Weights go to "multihead_weights.bin" when `externalData` says so.
+ * the per-task graphs. Weights go to "multihead_weights.bin" when `externalData` says so. From an
+ * INT8 trace it writes multihead_int8.onnx (`variant`).
  */
 export async function writeMultiheadGraph(
   multitaskFile: string,
@@ -35,6 +36,7 @@ export async function writeMultiheadGraph(
   outDir: string,
   metadata: Record<string, string>,
   externalData: ExternalDataMode = 'auto',
+  variant: Variant = 'fp32',
 ): Promise<WrittenOnnx> {
   const source = await readOnnx(multitaskFile);
   const graph = source.model.graph!;
@@ -46,5 +48,5 @@ export async function writeMultiheadGraph(
     graph: { ...multihead, name: 'multihead' },
     metadata_props: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   };
-  return writeOnnx(join(outDir, MULTIHEAD_FILE), model, source.external, { externalData });
+  return writeOnnx(join(outDir, multiheadFile(variant)), model, source.external, { externalData });
 }

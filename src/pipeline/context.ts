@@ -42,6 +42,8 @@ export interface ExportContext {
   /** Releases this run's claim on the output directory (src/bundle/output-lock.ts). */
   releaseOutput?: () => Promise<void>;
   bridge?: BridgeSession;
+  /** The bridge's shutdown, started once PyTorch's part is done (Python's teardown overlaps the INT8 work). */
+  bridgeClosing?: Promise<void>;
   spec?: ModelSpec;
   tasks: string[];
   staging?: string;

@@ -15,6 +15,7 @@ export function int8Report(mode: Int8Mode, step: Int8StepResult, seed: number, j
             samples: choice.calibrationSamples,
             seed,
             target: choice.targets,
+            against: choice.against,
             agreement: choice.chosen.agreement,
             ...(choice.chosen.speedup !== undefined ? { speedupBatch1: choice.chosen.speedup } : {}),
             trials: choice.trials.map(({ nodeMethods: _, ...trial }) => trial),

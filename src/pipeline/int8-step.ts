@@ -1,11 +1,13 @@
 import { basename, join } from 'node:path';
 import type { Int8Mode } from '../config/options.js';
-import { readOnnx } from '../onnx/model-file.js';
-import { multiheadFile, variantGraphFile } from '../plan/variants.js';
+import { deriveTaskGraphs } from '../export/derive.js';
+import { writeMultiheadGraph } from '../export/multihead.js';
+import { readOnnx, type ExternalDataMode, type WrittenOnnx } from '../onnx/model-file.js';
+import { multiheadFile } from '../plan/variants.js';
 import { chooseInt8, MAX_SIZE_SHARE, type Int8Choice } from '../quantize/auto/search.js';
 import type { MatMulMethod, QuantizeOptions } from '../quantize/options.js';
 import { quantizeModel } from '../quantize/quantize-model.js';
-import { tokenizedBatch, type StoredBatch } from '../verify/parity.js';
+import { referenceLogits, tokenizedBatch, type StoredBatch } from '../verify/parity.js';
 
 export interface Int8StepInput {
   mode: Int8Mode;
@@ -14,10 +16,11 @@ export interface Int8StepInput {
   /** The shared trace (every task's output) and each task's output name in it. */
   multitaskFile: string;
   outputs: Record<string, string>;
-  /** task -> FP32 graph in the staging dir. */
-  fp32: Record<string, string>;
-  /** multihead.onnx in the staging dir, when the bundle has one: quantized with the same options. */
-  multihead?: string;
+  /** Each task's INT8 graph's metadata_props (its config, as its FP32 graph has them). */
+  taskMetadata: (task: string) => Record<string, string>;
+  /** multihead_int8.onnx's metadata_props, when the bundle has a multihead graph. */
+  multiheadMetadata?: Record<string, string>;
+  externalData: ExternalDataMode;
   stagingDir: string;
   workDir: string;
   /** task -> the INT8 top-1 gate; the calibration split must do better (see calibrationTarget). */
@@ -70,49 +73,55 @@ export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: Qua
   return { ...options, matmul: mode as MatMulMethod, ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const, gatherFloatShare: SMALL_TABLE_SHARE }) };
 }
 
-async function writeInt8(fp32: string, out: string, options: QuantizeOptions, version: string): Promise<Int8Graph> {
-  const result = await quantizeModel(await readOnnx(fp32), out, options, version);
-  return { file: out, bytes: result.bytes, ...(result.dataFile ? { dataFile: basename(result.dataFile) } : {}) };
+function int8Graph(written: WrittenOnnx): Int8Graph {
+  return { file: written.file, bytes: written.protobufBytes + written.dataBytes, ...(written.dataFile ? { dataFile: basename(written.dataFile) } : {}) };
 }
 
 /**
- * Writes <task>_int8.onnx for every task (and multihead_int8.onnx). `auto` chooses the MatMul methods
- * once, on the shared trace and the calibration split, for every task's output at once, and applies
- * the same choice (by node name) to every task's graph and to the multihead graph, which is that
- * shared trace: the choice was measured on exactly the graph it is applied to.
+ * Writes <task>_int8.onnx for every task (and multihead_int8.onnx). The shared trace is quantized once
+ * (`auto`: the chosen trial's graph, as measured on the calibration split) and split like the FP32
+ * trace: every task's INT8 graph is that trace's subgraph for its output, with the same weights.
  */
 export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult> {
   let options: QuantizeOptions;
   let choice: Int8Choice | undefined;
+  const fp32 = await readOnnx(input.multitaskFile);
   if (input.mode === 'auto') {
-    const calibration = input.reference.filter((batch) => batch.split === 'calibration').map(tokenizedBatch);
+    const calibrationBatches = input.reference.filter((batch) => batch.split === 'calibration');
     const base = autoBaseOptions(input.options);
     choice = await chooseInt8({
-      fp32: await readOnnx(input.multitaskFile),
+      fp32,
       outputs: input.outputs,
       targets: Object.fromEntries(Object.entries(input.gates).map(([task, gate]) => [task, calibrationTarget(gate)])),
       gates: input.gates,
-      batches: calibration,
+      batches: calibrationBatches.map(tokenizedBatch),
+      // agreement with PyTorch, as the gate judges it: no FP32 pass needed
+      reference: Object.fromEntries(Object.keys(input.outputs).map((task) => [task, calibrationBatches.map((batch) => referenceLogits(batch, task))])),
       options: base,
       workDir: input.workDir,
       budget: input.budget,
       speedGoal: INT8_SPEED_GOAL,
       maxSizeShare: MAX_SIZE_SHARE,
+      version: input.version,
       onProgress: input.onProgress,
     });
     options = { ...base, matmul: choice.chosen.base, nodeMethods: choice.chosen.nodeMethods };
   } else {
     options = fixedMethodOptions(input.mode, input.options);
   }
-  const graphs: Record<string, Int8Graph> = {};
-  for (const [task, fp32] of Object.entries(input.fp32)) {
-    input.onProgress(`writing ${variantGraphFile(task, 'int8')}`);
-    graphs[task] = await writeInt8(fp32, join(input.stagingDir, variantGraphFile(task, 'int8')), options, input.version);
+  let trace = choice?.graph?.file;
+  if (!trace) {
+    input.onProgress('quantizing the shared trace');
+    trace = join(input.workDir, 'int8-trace.onnx');
+    await quantizeModel(fp32, trace, options, input.version);
   }
+  input.onProgress('writing one INT8 graph per task');
+  const graphs: Record<string, Int8Graph> = {};
+  for (const derived of await deriveTaskGraphs(trace, input.outputs, input.stagingDir, input.taskMetadata, input.externalData, 'int8')) graphs[derived.task] = int8Graph(derived);
   let multihead: Int8Graph | undefined;
-  if (input.multihead) {
+  if (input.multiheadMetadata) {
     input.onProgress(`writing ${multiheadFile('int8')}`);
-    multihead = await writeInt8(input.multihead, join(input.stagingDir, multiheadFile('int8')), options, input.version);
+    multihead = int8Graph(await writeMultiheadGraph(trace, input.outputs, input.stagingDir, input.multiheadMetadata, input.externalData, 'int8'));
   }
   return { graphs, ...(multihead ? { multihead } : {}), options, ...(choice ? { choice } : {}) };
 }

@@ -14,6 +14,7 @@ import { KernelWorkspace } from './kernel-workspace.js';
 
 export const ATTRIBUTE_FLOAT = 1;
 export const ATTRIBUTE_INT = 2;
+const ATTRIBUTE_STRING = 3;
 const OTHER_FLOATS = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
 
 /** A quantized tensor: its integer values, scale and zero point (names in the graph). */
@@ -30,6 +31,10 @@ export function makeNode(opType: string, input: string[], output: string[], name
 
 export function intAttribute(name: string, value: number): AttributeProto {
   return { name, type: ATTRIBUTE_INT, i: value };
+}
+
+export function stringAttribute(name: string, value: string): AttributeProto {
+  return { name, type: ATTRIBUTE_STRING, s: new TextEncoder().encode(value) };
 }
 
 export function attributeValue(node: NodeProto, name: string, fallback: number): number {

@@ -29,6 +29,8 @@ export interface ComparisonMetrics {
   labelled?: number;
   accuracy?: number;
   referenceAccuracy?: number;
+  /** Set when these metrics are another graph's output for the task, shown bit-identical on `checkedSamples` texts (see compareWithReference). */
+  measuredOn?: { graph: string; checkedSamples: number; maxAbsDiff: number };
 }
 
 function argmax(values: Float32Array, start: number, length: number): number {

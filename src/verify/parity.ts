@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { StoredBatch as VerificationBatch } from '../config/verification.js';
 import { comparisonVariant, multiheadComparison, VARIANT_PLANS, type Variant } from '../plan/variants.js';
 import type { BridgeClient } from '../bridge/client.js';
@@ -85,6 +86,13 @@ export function tokenizedBatch(batch: StoredBatch): TokenizedBatch {
   return { inputIds: toTensor(batch.inputIds), attentionMask: toTensor(batch.attentionMask) };
 }
 
+/** PyTorch's logits of one task in a stored batch. */
+export function referenceLogits(batch: StoredBatch, task: string): LogitsBatch {
+  const reference = batch.reference[task];
+  if (!reference) throw new Error(`no reference logits for task "${task}"`);
+  return { rows: reference.length, labels: reference[0]?.length ?? 0, data: Float32Array.from(reference.flat()) };
+}
+
 /**
  * The comparison a batch counts in: results of a variant tuned on the calibration split (INT8) are
  * reported apart there ("int8-calibration") and never gated, since the variant was chosen on those texts.
@@ -109,20 +117,75 @@ function addBatch(
   actual: LogitsBatch,
   gold: ReadonlyArray<Record<string, number> | undefined> | undefined,
 ): void {
-  const reference = batch.reference[task];
-  if (!reference) throw new Error(`no reference logits for task "${task}"`);
   const key = comparisonFor(kind, batch.split);
   if (!comparisons.has(key)) comparisons.set(key, new LogitsComparison());
   const labels = gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((g) => g?.[task]);
   comparisons
     .get(key)!
-    .add({ rows: reference.length, labels: reference[0]?.length ?? 0, data: Float32Array.from(reference.flat()) }, actual, batch.texts, batch.firstIndex, labels);
+    .add(referenceLogits(batch, task), actual, batch.texts, batch.firstIndex, labels);
+}
+
+/** Texts (whole batches, in order) each per-task graph runs to show it computes what the multihead graph does. */
+export const EQUIVALENCE_TEXTS = 16;
+
+function maxDifference(a: LogitsBatch, b: LogitsBatch): number {
+  if (a.data.length !== b.data.length) return Infinity;
+  let max = 0;
+  for (let index = 0; index < a.data.length; index += 1) max = Math.max(max, Math.abs(a.data[index]! - b.data[index]!));
+  return Number.isNaN(max) ? Infinity : max;
+}
+
+/** Graphs up to this many bytes in all (weights included) load side by side. */
+const PARALLEL_LOAD_BYTES = 1 << 30;
+
+function graphBytes(file: string): number {
+  const weights = file.replace(/\.onnx$/, '_weights.bin');
+  return statSync(file).size + (existsSync(weights) ? statSync(weights).size : 0);
+}
+
+/**
+ * The graphs in groups to load together: small graphs all at once, so that their loading (graph
+ * optimization and constant folding, about 1 s per INT8 MiniLM graph) overlaps on the cores; large
+ * ones one by one, so that memory holds one of them at a time.
+ */
+function loadGroups<T>(items: readonly T[], file: (item: T) => string): T[][] {
+  return items.reduce((sum, item) => sum + graphBytes(file(item)), 0) <= PARALLEL_LOAD_BYTES ? [[...items]] : items.map((item) => [item]);
+}
+
+/** Sessions on every file, opened together; when one fails, the others are released before it throws. */
+async function openAll(files: readonly string[]): Promise<ClassifierSession[]> {
+  const opened = await Promise.allSettled(files.map((file) => ClassifierSession.open(file)));
+  const failed = opened.find((result) => result.status === 'rejected');
+  const sessions = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  if (failed) {
+    await Promise.all(sessions.map((session) => session.release()));
+    throw failed.reason;
+  }
+  return sessions;
+}
+
+/** The first batches that together hold EQUIVALENCE_TEXTS texts. */
+function equivalenceBatches(batches: readonly StoredBatch[]): number[] {
+  const chosen: number[] = [];
+  let texts = 0;
+  for (const [index, batch] of batches.entries()) {
+    if (texts >= EQUIVALENCE_TEXTS) break;
+    chosen.push(index);
+    texts += batch.texts.length;
+  }
+  return chosen;
 }
 
 /**
  * Runs each task's ONNX graphs (onnxruntime-node) on the stored batches and compares them with the
  * stored PyTorch logits: task -> comparison -> metrics. `gold` gives per sample index task -> label id.
  * The multihead graphs run once per batch; each task's output counts in "multihead-<variant>".
+ *
+ * With `shareMultihead`, a task's graph of a variant that has a multihead graph runs only on the first
+ * EQUIVALENCE_TEXTS texts; when its logits there are bit-identical to the multihead graph's output for
+ * that task (it is the same subgraph with the same weights), its metrics are the multihead graph's on
+ * every text, and say so in `measuredOn`. Otherwise it runs on every batch like any graph. One encoder
+ * pass per variant instead of one per task and variant.
  */
 export async function compareWithReference(
   batches: readonly StoredBatch[],
@@ -130,32 +193,77 @@ export async function compareWithReference(
   gold?: ReadonlyArray<Record<string, number> | undefined>,
   onProgress?: (message: string) => void,
   multihead?: MultiheadGraphs,
+  shareMultihead = false,
 ): Promise<Record<string, Record<string, ComparisonMetrics>>> {
   const comparisons = new Map<string, Map<string, LogitsComparison>>();
   const of = (task: string) => comparisons.get(task) ?? comparisons.set(task, new Map()).get(task)!;
-  for (const [task, files] of Object.entries(graphs)) {
-    for (const [kind, file] of Object.entries(files)) {
-      onProgress?.(`${task}: ${kind} on ${batches.length} batches`);
-      const session = await ClassifierSession.open(file);
-      try {
-        for (const batch of batches) addBatch(of(task), kind, batch, task, await session.run(tokenizedBatch(batch)), gold);
-      } finally {
-        await session.release();
-      }
-    }
-  }
-  for (const [variant, file] of Object.entries(multihead?.files ?? {})) {
+  // variant -> task -> the multihead graph's logits, batch by batch (kept only to share)
+  const multiheadLogits = new Map<string, { file: string; tasks: Record<string, LogitsBatch[]> }>();
+  const measuredOn = new Map<string, NonNullable<ComparisonMetrics['measuredOn']>>();
+
+  const runMultihead = async (variant: string, file: string, session: ClassifierSession) => {
     onProgress?.(`multihead: ${variant} on ${batches.length} batches`);
     const outputs = Object.entries(multihead!.outputs);
-    const session = await ClassifierSession.open(file);
-    try {
-      for (const batch of batches) {
-        const actual = await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output));
-        for (const [task, output] of outputs) addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!, gold);
+    const kept: Record<string, LogitsBatch[]> = Object.fromEntries(outputs.map(([task]) => [task, []]));
+    for (const batch of batches) {
+      const actual = await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output));
+      for (const [task, output] of outputs) {
+        addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!, gold);
+        if (shareMultihead) kept[task]!.push(actual[output]!);
       }
-    } finally {
-      await session.release();
+    }
+    if (shareMultihead) multiheadLogits.set(variant, { file, tasks: kept });
+  };
+  const runTaskGraph = async (task: string, kind: string, session: ClassifierSession) => {
+    const shared = multiheadLogits.get(kind);
+    const sharedTask = shared?.tasks[task];
+    if (shared && sharedTask) {
+      const checked = equivalenceBatches(batches);
+      onProgress?.(`${task}: ${kind} on ${checked.length} batches, against the multihead graph`);
+      let difference = 0;
+      for (const index of checked) difference = Math.max(difference, maxDifference(await session.run(tokenizedBatch(batches[index]!)), sharedTask[index]!));
+      if (difference === 0) {
+        batches.forEach((batch, index) => addBatch(of(task), kind, batch, task, sharedTask[index]!, gold));
+        measuredOn.set(`${task}/${kind}`, { graph: basename(shared.file), checkedSamples: checked.reduce((sum, index) => sum + batches[index]!.texts.length, 0), maxAbsDiff: 0 });
+        return;
+      }
+      onProgress?.(`${task}: ${kind} differs from the multihead graph (max ${difference}); running it on every batch`);
+    } else {
+      onProgress?.(`${task}: ${kind} on ${batches.length} batches`);
+    }
+    for (const batch of batches) addBatch(of(task), kind, batch, task, await session.run(tokenizedBatch(batch)), gold);
+  };
+
+  // variant by variant: its multihead graph first (what the task graphs are checked against), then each task's
+  const kinds = [...new Set([...Object.values(graphs).flatMap((files) => Object.keys(files)), ...Object.keys(multihead?.files ?? {})])];
+  for (const kind of kinds) {
+    const multiheadFile = multihead?.files[kind];
+    const runs = [
+      ...(multiheadFile ? [{ file: multiheadFile, run: (session: ClassifierSession) => runMultihead(kind, multiheadFile, session) }] : []),
+      ...Object.entries(graphs)
+        .filter(([, files]) => files[kind] !== undefined)
+        .map(([task, files]) => ({ file: files[kind]!, run: (session: ClassifierSession) => runTaskGraph(task, kind, session) })),
+    ];
+    for (const group of loadGroups(runs, (run) => run.file)) {
+      const sessions = await openAll(group.map((run) => run.file));
+      try {
+        for (const [index, run] of group.entries()) await run.run(sessions[index]!);
+      } finally {
+        await Promise.all(sessions.map((session) => session.release()));
+      }
     }
   }
-  return Object.fromEntries([...comparisons].map(([task, byKind]) => [task, Object.fromEntries([...byKind].map(([key, comparison]) => [key, comparison.result()]))]));
+  // per-task graphs' comparisons first, then the multihead graph's (the order reports list them in)
+  const ordered = (byKind: Map<string, LogitsComparison>) => [...byKind].sort(([a], [b]) => Number(a.startsWith('multihead-')) - Number(b.startsWith('multihead-')));
+  return Object.fromEntries(
+    [...comparisons].map(([task, byKind]) => [
+      task,
+      Object.fromEntries(
+        ordered(byKind).map(([key, comparison]) => {
+          const via = measuredOn.get(`${task}/${key.replace(/-calibration$/, '')}`);
+          return [key, { ...comparison.result(), ...(via ? { measuredOn: via } : {}) }];
+        }),
+      ),
+    ]),
+  );
 }

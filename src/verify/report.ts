@@ -44,12 +44,12 @@ function int8Section(report: ParityReport): string[] {
     const agreement = Object.entries(c.agreement).map(([task, value]) => `${task} ${(value * 100).toFixed(2)}% (target ${(c.target[task]! * 100).toFixed(1)}%)`).join(', ');
     lines.push(
       '',
-      `Chosen on a calibration split of ${c.samples} other samples (seed ${c.seed}), against FP32 ONNX: ${agreement}${c.speedupBatch1 ? `; ${c.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''}.`,
+      `Chosen on a calibration split of ${c.samples} other samples (seed ${c.seed}), against ${c.against ?? 'FP32 ONNX'}: ${agreement}${c.speedupBatch1 ? `; ${c.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''}.`,
       '',
       '| trial | base | MatMuls at higher precision (weight-only 12-bit within the size goal, then 10-bit) | calibration agreement | passed |',
       '|---:|---|---:|---|---|',
       ...c.trials.map(
-        (t, i) => `| ${i + 1} | ${t.base} | ${t.fallbackNodes} | ${Object.entries(t.agreement).map(([task, v]) => `${task} ${(v * 100).toFixed(2)}%`).join(', ')} | ${t.passed ? 'yes' : 'no'} |`,
+        (t, i) => `| ${i + 1} | ${t.base} | ${t.fallbackNodes} | ${Object.entries(t.agreement).map(([task, v]) => `${task} ${(v * 100).toFixed(2)}%`).join(', ')} | ${t.passed ? 'yes' : t.stoppedEarly ? 'no (stopped early)' : 'no'} |`,
       ),
     );
   }
@@ -79,6 +79,14 @@ export function renderMarkdown(report: ParityReport): string {
   );
   if (report.tasks.some((task) => task.comparisons['multihead-fp32'])) {
     lines.push('`multihead.onnx` (one encoder pass, one `<task>_logits` output per task) is gated like the per-task graphs, output by output.', '');
+    const shared = report.tasks.flatMap((task) => Object.entries(task.comparisons).flatMap(([comparison, metrics]) => (metrics.measuredOn ? [{ task: task.task, comparison, on: metrics.measuredOn }] : [])));
+    if (shared.length > 0) {
+      const checked = Math.min(...shared.map((s) => s.on.checkedSamples));
+      lines.push(
+        `Each task graph ran on the first ${checked}+ samples and gave logits bit-identical to its multihead graph's output there; its rows below are that output on every sample (${shared.map((s) => `${s.task} ${s.comparison}`).join(', ')}).`,
+        '',
+      );
+    }
   }
   lines.push(`| task | comparison | ${COLUMNS.map(([title]) => title).join(' | ')} | gates |`);
   lines.push(`|---|---|${COLUMNS.map(() => '---:').join('|')}|---|`);

@@ -25,7 +25,11 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-/** Batch sizes cycle so that padding differs from batch to batch (and batch 1 has none). */
+/**
+ * Batch sizes cycle so that padding differs from batch to batch (and batch 1 has none). Texts are
+ * batched in length order (byLength), so the padding stays small: every graph run costs what the
+ * texts cost, not what one long text in a batch of short ones costs.
+ */
 const BATCH_SIZES = [1, 4, 16, 7, 32, 3];
 
 export interface SampleBatch {
@@ -134,4 +138,20 @@ export function splitForCalibration(samples: SampleSet, seed: number): { samples
     ...(samples.gold ? { gold: order.map((index) => samples.gold![index]) } : {}),
   };
   return { samples: reordered, calibrationCount: Math.floor(samples.texts.length / 2) };
+}
+
+/**
+ * The samples with each split (the first `calibrationCount` texts, then the rest) in order of length
+ * (`lengths`, per text: token counts, or characters by default), shortest first (stable), gold labels
+ * alongside: batched in this order, texts of similar length share a batch. Membership of the splits
+ * does not change.
+ */
+export function byLength(samples: SampleSet, calibrationCount: number, lengths: readonly number[] = samples.texts.map((text) => text.length)): SampleSet {
+  const sortRange = (from: number, to: number) => Array.from({ length: to - from }, (_, offset) => from + offset).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const order = [...sortRange(0, calibrationCount), ...sortRange(calibrationCount, samples.texts.length)];
+  return {
+    ...samples,
+    texts: order.map((index) => samples.texts[index]!),
+    ...(samples.gold ? { gold: order.map((index) => samples.gold![index]) } : {}),
+  };
 }

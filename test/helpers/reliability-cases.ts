@@ -232,7 +232,7 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: 'the bridge killed while it exports',
     injected: '`SIGKILL` to the bridge when it reports "tracing the shared encoder"',
     exitCode: 4,
-    message: 'error: step "export": the Python bridge was killed by SIGKILL while running "export" (request <n>, <...> s in; last progress: "tracing the shared encoder<...>")',
+    message: 'error: step "trace": the Python bridge was killed by SIGKILL while running "export" (request <n>, <...> s in; last progress: "tracing the shared encoder<...>")',
     left: 'nothing',
     test: 'integration/faults.test.ts',
   },

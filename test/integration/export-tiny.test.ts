@@ -25,8 +25,10 @@ describe('rapidfit-export on the tiny 3-task RapidFit model', () => {
 
   beforeAll(async () => {
     // the tiny random heads have near-tied logits: the INT8 choice is tested on minilm-fortunes
-    // (int8-fidelity.test.ts); here ORT's dynamic method, gated at 0.99 on all the samples
-    run = await runCli([fixturePath('tiny-mean-gelu'), '-o', out, '--int8', 'dynamic', '--json']);
+    // (int8-fidelity.test.ts); here 10-bit weights with float compute, gated at 0.99 on all the samples
+    // (ORT's dynamic method flips 1-3 of the 213 texts on the topic head depending on how they are
+    // batched: too close to the gate for a test of the export itself)
+    run = await runCli([fixturePath('tiny-mean-gelu'), '-o', out, '--int8', 'weight-only-10', '--json']);
   }, 10 * 60_000);
 
   it('exits 0 and prints a JSON result that names every task', () => {

@@ -35,6 +35,9 @@ describe('INT8 fidelity on a model trained on real texts (minilm-fortunes)', () 
     const calibration = int8.calibration!;
     expect(calibration.samples + int8.judgedSamples).toBe(report.samples.count);
     expect(calibration.trials.length).toBeGreaterThanOrEqual(2);
+    // judged against PyTorch, as the gate is; ORT-style dynamic (< 95%) fails the first trial within a few batches
+    expect(calibration.against).toBe('PyTorch');
+    expect(calibration.trials[0]).toMatchObject({ base: 'dynamic', fallbackNodes: 0, passed: false, stoppedEarly: true });
     const verification = JSON.parse(readFileSync(join(dir, 'verification.json'), 'utf8')) as { batches: Array<{ split: string; firstIndex: number; texts: string[] }> };
     const indices = (split: string) => verification.batches.filter((b) => b.split === split).flatMap((b) => b.texts.map((_, i) => b.firstIndex + i));
     const calibrationIndices = new Set(indices('calibration'));
@@ -50,7 +53,9 @@ describe('INT8 fidelity on a model trained on real texts (minilm-fortunes)', () 
       // what flips are near-ties: every text with a clear PyTorch margin keeps its prediction
       expect(judged.confidentAgreement).toBe(1);
       expect(task.int8SizeShare!).toBeLessThanOrEqual(0.3);
-      expect(task.latency!.map((l) => l.batch)).toEqual([1, 32]);
+      // latency is measured only on request (--latency); the search's speed figure is in the report anyway
+      expect(task.latency).toBeUndefined();
+      expect(judged.measuredOn).toMatchObject({ graph: 'multihead_int8.onnx', maxAbsDiff: 0 });
     }
     expect(report.tasks.find((t) => t.task === 'topic')!.comparisons.int8!.top1Agreement).toBeGreaterThan(dynamicTopic);
     // when the passing mix is slower than the speed goal, the trade-off is said in one line and recorded

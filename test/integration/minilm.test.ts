@@ -30,6 +30,17 @@ describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
     expect(size).toBeGreaterThan(85e6);
     expect(size).toBeLessThan(95e6);
     const result = JSON.parse(run.stdout) as { timings: Record<string, number> };
-    expect(result.timings.export).toBeGreaterThan(0);
+    // every step's time, in --json and in the report
+    for (const step of ['bridge', 'inspect', 'trace', 'export', 'configs', 'tokenizer', 'reference', 'quantize', 'verify', 'bundle']) expect(result.timings[step], step).toBeGreaterThan(0);
+    expect(Object.keys(report.timings!)).toEqual(expect.arrayContaining(['trace', 'reference', 'quantize', 'verify']));
+    // the search judged its trials against PyTorch, stopped failing ones early, and the verification ran
+    // each task graph against the multihead graph (bit-identical), the multihead graph on every text
+    const calibration = report.int8!.calibration!;
+    expect(calibration.against).toBe('PyTorch');
+    expect(calibration.trials.every((t) => !t.stoppedEarly || !t.passed)).toBe(true);
+    for (const task of report.tasks) {
+      expect(task.comparisons.int8!.measuredOn).toMatchObject({ graph: 'multihead_int8.onnx', maxAbsDiff: 0 });
+      expect(task.comparisons['multihead-int8']!.samples).toBe(task.comparisons.int8!.samples);
+    }
   }, 25 * 60_000);
 });

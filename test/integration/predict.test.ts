@@ -59,7 +59,9 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
 
   beforeAll(async () => {
     // all 213 embedded samples: many scripts, emoji, texts far past max_length
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--int8', 'dynamic', '--no-latency', '--no-progress']);
+    // 10-bit weights, float compute: ORT's dynamic method flips 1-3 of the 213 texts on the tiny topic head
+    // depending on the batching, too close to the 0.99 gate for these tests
+    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--int8', 'weight-only-10', '--no-latency', '--no-progress']);
     expect(run.exitCode, run.stderr).toBe(0);
     stored = JSON.parse(readFileSync(join(bundle, 'verification.json'), 'utf8')).batches as StoredBatch[];
     texts = stored.flatMap((batch) => batch.texts);
@@ -139,9 +141,8 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       for (const task of TASKS) {
         const expected = pytorch(task);
         const agreement = quantized.filter((row, index) => row[task]!.label === expected[index]!.label).length / texts.length;
-        // dynamic INT8 quantizes activations with one scale per batch, so agreement depends on how texts
-        // are batched, and the tiny random "topic" head has near-tied logits: 97.7-100% measured
-        expect(agreement, task).toBeGreaterThanOrEqual(0.95);
+        // weight-only INT8 computes in float, so the batching does not matter (100% measured)
+        expect(agreement, task).toBeGreaterThanOrEqual(0.99);
       }
       const one = await fp32.predict(texts.slice(0, 40), { tasks: ['topic'], batchSize: 1 });
       const many = await fp32.predict(texts.slice(0, 40), { tasks: ['topic'], batchSize: 64 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { pipProgressLine, venvPython, venvState } from '../../src/bridge/venv.js';
 import { buildExportOptions } from '../../src/commands/export.js';
 import { EMBEDDED_SAMPLES } from '../../src/verify/sample-texts.js';
-import { batchSamples, embeddedSamples } from '../../src/verify/samples.js';
+import { batchSamples, byLength, embeddedSamples } from '../../src/verify/samples.js';
 import { scratchDir } from '../helpers/cli.js';
 
 describe('samples', () => {
@@ -29,6 +29,14 @@ describe('samples', () => {
     expect(new Set(batches.map((batch) => batch.texts.length)).size).toBeGreaterThan(3);
     expect(batches[0]!.texts).toHaveLength(1);
   });
+  it('orders each split by length (stable), gold labels alongside, without moving a text across splits', () => {
+    const samples = { source: 'test', seed: 1, texts: ['ccc', 'a', 'bb', 'dddd', 'e', 'ff', 'g'], gold: [{ t: 3 }, { t: 1 }, { t: 2 }, { t: 4 }, { t: 5 }, { t: 6 }, undefined] };
+    const ordered = byLength(samples, 4);
+    expect(ordered.texts).toEqual(['a', 'bb', 'ccc', 'dddd', 'e', 'g', 'ff']);
+    expect(ordered.gold).toEqual([{ t: 1 }, { t: 2 }, { t: 3 }, { t: 4 }, { t: 5 }, undefined, { t: 6 }]);
+    // given lengths (token counts) rule, not characters
+    expect(byLength(samples, 4, [1, 9, 5, 2, 3, 1, 2]).texts).toEqual(['ccc', 'dddd', 'bb', 'a', 'ff', 'g', 'e']);
+  });
 });
 
 describe('bridge venv state', () => {
@@ -52,12 +60,17 @@ describe('bridge venv state', () => {
 });
 
 describe('export options', () => {
-  const base = { force: false, 'external-data': false, 'per-channel': false, 'reduce-range': false, json: false, progress: true, 'no-progress': false, latency: true, 'no-latency': false, verbose: false, help: false, version: false };
+  const base = { force: false, 'external-data': false, 'per-channel': false, 'reduce-range': false, json: false, progress: true, 'no-progress': false, latency: false, 'no-latency': false, verbose: false, help: false, version: false };
   it('applies defaults and derives the output dir', () => {
     const options = buildExportOptions('/models/my_model', base);
-    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4, int8Top1: 0.99, quantize: 'int8', int8: 'auto', int8Budget: 16, latency: true });
+    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4, int8Top1: 0.99, quantize: 'int8', int8: 'auto', int8Budget: 16, latency: false });
     expect(options.quantization).toMatchObject({ weightType: 'int8', perChannel: false, reduceRange: false, excludeNodes: [] });
     expect(buildExportOptions('/m', { ...base, tasks: 'a, b,,c' }).tasks).toEqual(['a', 'b', 'c']);
+  });
+  it('measures latency on request, and by default with --fp16 (its report states FP16 speed) unless --no-latency', () => {
+    expect(buildExportOptions('/m', { ...base, latency: true }).latency).toBe(true);
+    expect(buildExportOptions('/m', { ...base, fp16: true }).latency).toBe(true);
+    expect(buildExportOptions('/m', { ...base, fp16: true, 'no-latency': true }).latency).toBe(false);
   });
   it('refuses bad numbers, ranges and combinations with a named flag', () => {
     expect(() => buildExportOptions('/m', { ...base, opset: 'ten' })).toThrowError(/--opset needs a number/);

@@ -1,12 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { createStagingDir } from '../../bundle/atomic.js';
-import { callBridge } from '../../bridge/methods.js';
-import { removeDirOnAbort } from '../../cleanup.js';
+import { basename } from 'node:path';
 import { toolVersion } from '../../environment.js';
 import { deriveTaskGraphs } from '../../export/derive.js';
 import { multiheadMetadata, writeMultiheadGraph } from '../../export/multihead.js';
+import type { ExternalDataMode } from '../../onnx/model-file.js';
 import { graphMetadata, taskConfig, type TaskConfig } from '../../export/task-config.js';
 import type { ExportContext, Step } from '../context.js';
 
@@ -15,47 +11,31 @@ export function taskConfigs(c: ExportContext): Record<string, TaskConfig> {
   return Object.fromEntries(c.spec!.tasks.filter((t) => c.tasks.includes(t.name)).map((t) => [t.name, taskConfig(c.spec!, t, c.options.maxLength)]));
 }
 
+/** Where graph weights go: external data always (--external-data) or past 2 GB. */
+export function externalDataMode(c: ExportContext): ExternalDataMode {
+  return c.options.externalData ? 'always' : 'auto';
+}
+
 /**
- * PyTorch -> ONNX, traced once with one output per task; <task>.onnx is cut from that trace per task,
- * and with two or more tasks the trace itself becomes multihead.onnx.
+ * <task>.onnx cut from the shared trace per task (only what its output needs, output renamed to
+ * "logits"), and with two or more tasks the trace itself as multihead.onnx.
  */
 export const exportFp32: Step = {
   title: 'Export to ONNX (FP32)',
   timing: 'export',
   async run(c, task) {
-    c.staging = await createStagingDir(c.outDir);
-    c.workDir = await mkdtemp(join(tmpdir(), 'rapidfit-export-'));
-    removeDirOnAbort(c.workDir);
-    const exported = await callBridge(
-      c.bridge!.client,
-      'export',
-      {
-        model_dir: c.modelDir,
-        task_name: c.options.taskName,
-        tasks: c.tasks,
-        opset: c.options.opset,
-        max_length: c.options.maxLength,
-        exporter: c.options.exporter,
-        out_dir: join(c.workDir, 'export'),
-        mode: 'shared',
-      },
-      { onProgress: (message) => (task.output = message) },
-    );
-    c.timings.trace = Math.round(exported.seconds * 1000) / 1000;
+    const { file: multitask, outputs } = c.multitask!;
     task.output = 'deriving one graph per task';
-    const multitask = Object.values(exported.files)[0]!.file;
-    const outputs = Object.fromEntries(Object.entries(exported.files).map(([name, value]) => [name, value.output]));
-    c.multitask = { file: multitask, outputs };
     const version = toolVersion();
     const configs = taskConfigs(c);
-    const externalData = c.options.externalData ? 'always' : 'auto';
-    const derived = await deriveTaskGraphs(multitask, outputs, c.staging, (name) => graphMetadata(configs[name]!, version), externalData);
+    const externalData = externalDataMode(c);
+    const derived = await deriveTaskGraphs(multitask, outputs, c.staging!, (name) => graphMetadata(configs[name]!, version), externalData);
     for (const graph of derived) c.graphs[graph.task] = { fp32: { file: graph.file, ...(graph.dataFile ? { weights: basename(graph.dataFile) } : {}) } };
     if (c.tasks.length > 1) {
       task.output = 'writing the multihead graph';
-      const written = await writeMultiheadGraph(multitask, outputs, c.staging, multiheadMetadata(Object.values(configs), version), externalData);
+      const written = await writeMultiheadGraph(multitask, outputs, c.staging!, multiheadMetadata(Object.values(configs), version), externalData);
       c.multihead = { fp32: { file: written.file, ...(written.dataFile ? { weights: basename(written.dataFile) } : {}) } };
     }
-    task.title = `Export to ONNX (FP32): ${derived.length} graph(s), traced once in ${exported.seconds.toFixed(1)} s`;
+    task.title = `Export to ONNX (FP32): ${derived.length} graph(s)${c.multihead ? ' and the multihead graph' : ''}`;
   },
 };

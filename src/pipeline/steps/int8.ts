@@ -1,4 +1,8 @@
 import { toolVersion } from '../../environment.js';
+import { multiheadMetadata } from '../../export/multihead.js';
+import { graphMetadata } from '../../export/task-config.js';
+import { externalDataMode, taskConfigs } from './export-fp32.js';
+import { describeMix } from '../../quantize/auto/search.js';
 import { gatesForTask } from '../../verify/gates.js';
 import type { Step } from '../context.js';
 import { runInt8Step } from '../int8-step.js';
@@ -12,19 +16,22 @@ export const quantizeInt8: Step = {
   async run(c, task) {
     const int8Gate = (name: string) =>
       gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates).find((g) => g.comparison === 'int8' && g.metric === 'top1Agreement')?.limit ?? c.options.int8Top1;
+    const configs = taskConfigs(c);
+    const version = toolVersion();
     c.int8 = await runInt8Step({
       mode: c.options.int8,
       options: c.options.quantization,
       budget: c.options.int8Budget,
       multitaskFile: c.multitask!.file,
       outputs: c.multitask!.outputs,
-      fp32: Object.fromEntries(c.tasks.map((name) => [name, c.graphs[name]!.fp32!.file])),
-      ...(c.multihead?.fp32 ? { multihead: c.multihead.fp32.file } : {}),
+      taskMetadata: (name) => graphMetadata(configs[name]!, version),
+      ...(c.multihead ? { multiheadMetadata: multiheadMetadata(Object.values(configs), version) } : {}),
+      externalData: externalDataMode(c),
       stagingDir: c.staging!,
       workDir: c.workDir!,
       gates: Object.fromEntries(c.tasks.map((name) => [name, int8Gate(name)])),
       reference: c.reference!,
-      version: toolVersion(),
+      version,
       onProgress: (message) => (task.output = message),
     });
     const sizes: string[] = [];
@@ -37,7 +44,7 @@ export const quantizeInt8: Step = {
     }
     const chosen = c.int8.choice?.chosen;
     const method = chosen
-      ? `auto: ${chosen.base}${Object.keys(chosen.nodeMethods).length > 0 ? ` + ${Object.keys(chosen.nodeMethods).length} MatMuls at higher precision` : ''}${chosen.speedup ? `, ${chosen.speedup.toFixed(2)}x FP32 at batch 1` : ''}`
+      ? `auto: ${describeMix(chosen.base, chosen.nodeMethods, c.int8.choice!.matmulCount)}${chosen.speedup ? `, ${chosen.speedup.toFixed(2)}x FP32 at batch 1` : ''}`
       : c.options.int8;
     task.title = `Quantize to INT8 (${method}): ${c.tasks.length} graph(s), ${sizes.join(', ')} of FP32 size`;
     if (c.int8.choice?.note) task.output = c.int8.choice.note;

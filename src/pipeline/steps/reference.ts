@@ -1,10 +1,31 @@
 import { join } from 'node:path';
+import { InputError } from '../../errors.js';
+import { TOKENIZER_DIR } from '../../plan/files.js';
+import { TextTokenizer } from '../../tokenizer/tokenizer.js';
 import { runReference } from '../../verify/parity.js';
-import { loadSamples, splitForCalibration } from '../../verify/samples.js';
+import { byLength, loadSamples, splitForCalibration } from '../../verify/samples.js';
 import type { Step } from '../context.js';
 import { SAMPLE_SEED } from '../seed.js';
 
-/** The verification texts (split for INT8 auto: calibrate / judge), tokenized and run through PyTorch in the bridge. */
+/**
+ * Tokens per text by the saved tokenizer, run in Node (the configs step proved it tokenizes as the
+ * model's does); characters when it cannot run in Node (no tokenizer.json).
+ */
+async function tokenCounts(dir: string, texts: readonly string[], maxLength: number): Promise<number[]> {
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = TextTokenizer.load(dir);
+  } catch (error) {
+    if (error instanceof InputError) return texts.map((text) => text.length);
+    throw error;
+  }
+  return (await tokenizer.tokenize(texts, maxLength)).map((ids) => ids.length);
+}
+
+/**
+ * The verification texts (split for INT8 auto: calibrate / judge; each split in order of token count,
+ * so that batches pad little), tokenized and run through PyTorch in the bridge.
+ */
 export const runPyTorch: Step = {
   title: 'Run PyTorch on the samples',
   timing: 'reference',
@@ -12,7 +33,7 @@ export const runPyTorch: Step = {
     const loaded = await loadSamples(SAMPLE_SEED, c.options.sampleLimit, c.options.samples, Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.label2id])));
     const tuned = c.options.quantize === 'int8' && c.options.int8 === 'auto';
     const split = tuned ? splitForCalibration(loaded, SAMPLE_SEED) : { samples: loaded, calibrationCount: 0 };
-    c.samples = split.samples;
+    c.samples = byLength(split.samples, split.calibrationCount, await tokenCounts(join(c.staging!, TOKENIZER_DIR), split.samples.texts, c.options.maxLength));
     c.calibrationCount = split.calibrationCount;
     c.reference = await runReference({
       bridge: c.bridge!.client,
@@ -25,6 +46,8 @@ export const runPyTorch: Step = {
       workDir: join(c.workDir!, 'reference'),
       onProgress: (message) => (task.output = message),
     });
+    // the last bridge call of the run: the interpreter's teardown (~2 s with torch) overlaps what follows
+    c.bridgeClosing = c.bridge!.client.close().catch(() => undefined);
     task.title = `Run PyTorch on the samples: ${c.samples.texts.length} texts${
       tuned ? ` (${c.calibrationCount} to calibrate INT8, ${c.samples.texts.length - c.calibrationCount} to judge it)` : ''
     }`;

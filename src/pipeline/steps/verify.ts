@@ -22,7 +22,7 @@ export const verifyParity: Step = {
   title: 'Verify parity with PyTorch',
   timing: 'verify',
   async run(c, task) {
-    c.comparisons = await compareWithReference(c.reference!, graphFiles(c.graphs), c.samples!.gold, (message) => (task.output = message), multiheadGraphs(c));
+    c.comparisons = await compareWithReference(c.reference!, graphFiles(c.graphs), c.samples!.gold, (message) => (task.output = message), multiheadGraphs(c), true);
     const verification = verificationSchema.parse({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: c.reference });
     await writeFile(join(c.staging!, VERIFICATION_FILE), `${JSON.stringify(verification)}\n`);
   },

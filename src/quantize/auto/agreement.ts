@@ -8,12 +8,13 @@ export type OutputLogits = Record<string, LogitsBatch[]>;
 export async function collectLogits(file: string, outputs: Record<string, string>, batches: readonly TokenizedBatch[]): Promise<OutputLogits> {
   const logits: OutputLogits = Object.fromEntries(Object.keys(outputs).map((task) => [task, []]));
   await runBatches(file, batches, Object.values(outputs), (values) => {
-    for (const [task, output] of Object.entries(outputs)) {
-      const tensor = values[output]!;
-      logits[task]!.push({ rows: tensor.dims[0]!, labels: tensor.dims[1] ?? 1, data: Float32Array.from(tensor.data as Float32Array) });
-    }
+    for (const [task, output] of Object.entries(outputs)) logits[task]!.push(copyLogits(values[output]!));
   });
   return logits;
+}
+
+function copyLogits(tensor: { dims: readonly number[]; data: unknown }): LogitsBatch {
+  return { rows: tensor.dims[0]!, labels: tensor.dims[1] ?? 1, data: Float32Array.from(tensor.data as Float32Array) };
 }
 
 /** Top-1 agreement of candidate logits with reference logits, per task. */
@@ -25,6 +26,43 @@ export function topOneAgreement(reference: OutputLogits, candidate: OutputLogits
       return [task, comparison.result().top1Agreement];
     }),
   );
+}
+
+export interface BoundedAgreement {
+  /** Top-1 agreement per task; an upper bound when `complete` is false. */
+  agreement: Record<string, number>;
+  /** False when the run stopped because a task passed its allowed disagreements. */
+  complete: boolean;
+}
+
+/**
+ * Top-1 agreement of a graph's outputs with reference logits on the same batches, batch by batch. A
+ * graph that already disagrees on more rows of some task than `maxFlips` allows cannot pass, so the run
+ * stops there (a failing trial costs a fraction of a pass) and the agreement is the best it could reach.
+ */
+export async function agreementWithin(
+  file: string,
+  outputs: Record<string, string>,
+  batches: readonly TokenizedBatch[],
+  reference: OutputLogits,
+  maxFlips: Record<string, number>,
+): Promise<BoundedAgreement> {
+  const total = batches.reduce((sum, batch) => sum + batch.inputIds.shape[0]!, 0);
+  const comparisons = Object.fromEntries(Object.keys(outputs).map((task) => [task, new LogitsComparison(0)]));
+  const flips = (task: string) => {
+    const result = comparisons[task]!.result();
+    return result.samples - Math.round(result.top1Agreement * result.samples);
+  };
+  let complete = true;
+  await runBatches(file, batches, Object.values(outputs), (values, index) => {
+    for (const [task, output] of Object.entries(outputs)) comparisons[task]!.add(reference[task]![index]!, copyLogits(values[output]!), [], 0);
+    if (Object.keys(outputs).some((task) => flips(task) > maxFlips[task]!)) {
+      complete = index === batches.length - 1;
+      return complete;
+    }
+    return true;
+  });
+  return { agreement: Object.fromEntries(Object.keys(outputs).map((task) => [task, total === 0 ? 0 : (total - flips(task)) / total])), complete };
 }
 
 /** Top-1 agreement of a candidate graph with a reference graph on the same batches, per output. */

@@ -8,9 +8,9 @@ import { elementCount } from '../../onnx/tensor.js';
 import { quantizableMatMuls } from './candidates.js';
 import { measureQuantizationErrors } from './error-probe.js';
 import { measureSpeedup } from './latency.js';
-import { collectLogits, topOneAgreement as agreement } from './agreement.js';
+import { agreementWithin, collectLogits, type OutputLogits } from './agreement.js';
 
-/** The MatMul methods `auto` starts from, fastest first; nodes that hurt most fall back to FALLBACK. */
+/** The integer-kernel methods `auto` tries, fastest first; nodes that hurt most fall back to FALLBACK. */
 export const AUTO_BASES = ['dynamic', 'per-token'] as const satisfies readonly MatMulMethod[];
 export const FALLBACK: MatMulMethod = 'weight-only-10';
 /** The most damaging nodes get this instead of FALLBACK while the size goal allows (0.25 byte more per weight). */
@@ -19,28 +19,39 @@ export const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
 export const MAX_SIZE_SHARE = 0.3;
 /** Latency of the choice is measured at batch 1 with this many tokens (RapidFit's default max_length). */
 export const SPEED_SEQUENCE = 128;
-/** Latencies this close (relative) are noise on a shared machine: the more precise candidate is chosen. */
-export const SPEED_TIE = 0.05;
+/**
+ * `dynamic` with at most this share of the MatMuls at higher precision is searched before `per-token`:
+ * measured at batch 1 (bench/int8-fidelity.mjs), dynamic runs at ~1.5x FP32, per-token at ~1.25x and a
+ * fallback node at 1x, so a quarter of the nodes at 1x leaves dynamic at ~1.3x, still ahead of per-token.
+ */
+export const MIX_SHARE = 0.25;
 
 export interface AutoInt8Input {
   /** The FP32 graph with every task's output (the shared trace). */
   fp32: OnnxFile;
   /** task -> output name in that graph. */
   outputs: Record<string, string>;
-  /** task -> top-1 agreement with FP32 the calibration split should reach (the gate plus a margin). */
+  /** task -> top-1 agreement the calibration split should reach (the gate plus a margin). */
   targets: Record<string, number>;
   /** task -> the INT8 gate: a candidate that misses the margin but reaches this is kept when nothing better passes. */
   gates: Record<string, number>;
   /** The calibration split, tokenized. */
   batches: readonly TokenizedBatch[];
+  /**
+   * The logits to agree with on those batches, per task and batch (PyTorch's, in an export). Without
+   * them the FP32 graph is run once to get them.
+   */
+  reference?: OutputLogits;
   options: QuantizeOptions;
   workDir: string;
-  /** Most candidate graphs to build and run (each costs one quantization and one pass over the calibration split). */
+  /** Most candidate graphs to build and run (each costs one quantization and at most one pass over the calibration split). */
   budget: number;
   /** The speed-up over FP32 at batch 1 below which the report says the choice is slow. */
   speedGoal: number;
   /** The largest INT8 size as a share of FP32 (float weights kept by the search must fit in it). */
   maxSizeShare: number;
+  /** producer_version of the graphs built (the chosen one is kept). */
+  version?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -49,8 +60,11 @@ export interface Int8Trial {
   nodeMethods: Record<string, MatMulMethod>;
   /** How many of the most damaging MatMuls fell back to FALLBACK. */
   fallbackNodes: number;
+  /** Top-1 agreement per task; an upper bound when the trial stopped early. */
   agreement: Record<string, number>;
   passed: boolean;
+  /** The trial disagreed on more texts than the gate allows before the end of the split, and stopped there. */
+  stoppedEarly?: boolean;
 }
 
 export interface Int8Candidate {
@@ -71,161 +85,208 @@ export interface Int8Choice {
   /** Relative output error of each MatMul quantized alone, per base method (the ranking). */
   errors: Record<string, Record<string, number>>;
   calibrationSamples: number;
+  /** Quantizable MatMuls in the graph. */
+  matmulCount: number;
+  /** What the calibration agreement was measured against ("PyTorch" or "FP32 ONNX"). */
+  against: string;
   targets: Record<string, number>;
   /** One line for the user when the choice misses the speed goal or no candidate passed. */
   note?: string;
+  /** The chosen graph as built and measured (in workDir; the caller owns it), when a trial was chosen. */
+  graph?: { file: string; dataFile?: string };
+}
+
+/** A mix in words: "dynamic", "dynamic + 10 of 42 MatMuls at higher precision", "every MatMul at higher precision". */
+export function describeMix(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>, matmulCount: number): string {
+  const fallbacks = Object.keys(nodeMethods).length;
+  if (fallbacks >= matmulCount) return 'every MatMul at higher precision';
+  return fallbacks > 0 ? `${base} + ${fallbacks} of ${matmulCount} MatMuls at higher precision` : base;
+}
+
+/** The most rows of `total` that may disagree while still reaching `share` agreement. */
+function allowedFlips(share: number, total: number): number {
+  return Math.max(0, Math.floor(total * (1 - share) + 1e-9));
 }
 
 /**
- * `--int8 auto`: for each base method, rank the MatMuls by the error each does when quantized alone,
- * then find by bisection the fewest most-damaging nodes that must fall back to 10-bit weight-only
- * (12-bit while the size goal allows) for every task to reach its agreement target on the calibration split. Of the passing candidates the
- * fastest at batch 1 wins; among about equally fast ones, the most precise (so that a choice that only
- * just passes on the calibration texts does not stand in for a safer one at no cost). Judging the choice is the verification step's job, on other texts.
+ * `--int8 auto`: the first graph, in order of measured speed, whose top-1 agreement reaches every
+ * task's target on the calibration split:
+ *   1. every MatMul `dynamic` (~1.5x FP32);
+ *   2. `dynamic` with the fewest most-damaging MatMuls at higher precision, found by bisection, if at
+ *      most MIX_SHARE of them suffice (the ranking: each node's error when quantized alone);
+ *   3. every MatMul `per-token` (~1.25x);
+ *   4. every MatMul at higher precision: 12-bit weight-only for the most damaging while the size goal
+ *      allows, then 10-bit (~1x).
+ * Each trial stops as soon as it disagrees on more texts than the gate allows, so failing trials are
+ * cheap. If none reaches the target, the trial with the fewest fallbacks that reaches the gate itself
+ * is kept, and the report says so. Judging the choice is the verification step's job, on other texts.
  */
 export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const progress = input.onProgress ?? (() => {});
   const file = input.fp32.file;
-  progress('running the FP32 graph on the calibration split');
-  const reference = await collectLogits(file, input.outputs, input.batches);
+  let reference = input.reference;
+  if (!reference) {
+    progress('running the FP32 graph on the calibration split');
+    reference = await collectLogits(file, input.outputs, input.batches);
+  }
+  const calibrationSamples = countRows(input.batches);
+  const gateFlips = Object.fromEntries(Object.entries(input.gates).map(([task, gate]) => [task, allowedFlips(gate, calibrationSamples)]));
   const trials: Int8Trial[] = [];
-  const candidates: Int8Candidate[] = [];
   const errors: Int8Choice['errors'] = {};
-  let built = 0;
-
+  const matmuls = quantizableMatMuls(input.fp32.model).length;
   const preciseCost = preciseCosts(input.fp32);
   let preciseBudget: number | undefined;
-  const matmulCount = quantizableMatMuls(input.fp32.model).length;
+  let built = 0;
+  const passes = (scores: Record<string, number>) => Object.entries(scores).every(([task, value]) => value >= input.targets[task]!);
   // one graph, one key: when every MatMul has its own method, the base method no longer matters
   const graphKey = (base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>) =>
-    JSON.stringify([Object.keys(nodeMethods).length >= matmulCount ? '' : base, Object.entries(nodeMethods).sort()]);
-  const scoresByGraph = new Map<string, Record<string, number>>();
-  async function evaluate(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Record<string, number>> {
+    JSON.stringify([Object.keys(nodeMethods).length >= matmuls ? '' : base, Object.entries(nodeMethods).sort()]);
+  const known = new Map<string, Int8Trial>();
+  const reachesGate = (scores: Record<string, number>) => Object.entries(scores).every(([task, value]) => value >= input.gates[task]!);
+  const graphs = new Map<Int8Trial, { file: string; dataFile?: string }>();
+
+  async function trial(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Int8Trial | undefined> {
     const key = graphKey(base, nodeMethods);
-    const known = scoresByGraph.get(key);
-    if (known) return known;
-    const scores = await build(base, nodeMethods);
-    scoresByGraph.set(key, scores);
-    return scores;
-  }
-  async function build(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Record<string, number>> {
-    const trialFile = join(input.workDir, `int8-trial-${built}.onnx`);
+    const seen = known.get(key);
+    if (seen) return seen;
+    if (built >= input.budget) return undefined;
     built += 1;
-    const result = await quantizeModel(input.fp32, trialFile, { ...input.options, matmul: base, nodeMethods }, 'auto');
+    const fallbackNodes = Object.keys(nodeMethods).length;
+    progress(`${describeMix(base, nodeMethods, matmuls)} (trial ${built}/${input.budget})`);
+    const trialFile = join(input.workDir, `int8-trial-${built}.onnx`);
+    const result = await quantizeModel(input.fp32, trialFile, { ...input.options, matmul: base, nodeMethods }, input.version ?? 'auto');
     // what the size goal leaves for 12-bit weights: from the first all-INT8 graph (1 byte per weight),
     // less the residuals every MatMul gets when it falls back to 10-bit, less 1% for the per-task graphs' heads
     preciseBudget ??= Math.max(0, (input.maxSizeShare - 0.01) * fp32Bytes(input.fp32) - result.bytes - residualBytes(input.fp32, 2));
+    const graph = { file: trialFile, ...(result.dataFile ? { dataFile: result.dataFile } : {}) };
+    let keep = false;
     try {
-      return agreement(reference, await collectLogits(trialFile, input.outputs, input.batches));
+      const scored = await agreementWithin(trialFile, input.outputs, input.batches, reference!, gateFlips);
+      const done: Int8Trial = { base, nodeMethods, fallbackNodes, agreement: scored.agreement, passed: scored.complete && passes(scored.agreement), ...(scored.complete ? {} : { stoppedEarly: true }) };
+      trials.push(done);
+      known.set(key, done);
+      // a graph that can still be chosen (it ran on the whole split) is kept, so that the choice is not built twice
+      keep = scored.complete;
+      if (keep) {
+        graphs.set(done, graph);
+        await keepOnlyChoosable();
+      }
+      return done;
     } finally {
-      await rm(trialFile, { force: true });
-      if (result.dataFile) await rm(result.dataFile, { force: true });
+      if (!keep) await removeGraph(graph);
     }
   }
-  const passes = (scores: Record<string, number>) => Object.entries(scores).every(([task, value]) => value >= input.targets[task]!);
+  // at most three graphs can still be chosen: the fewest-fallback passing one, the fewest-fallback one at
+  // the gate (the relaxed choice) and the most precise one (when nothing reaches the gate)
+  async function keepOnlyChoosable(): Promise<void> {
+    const kept = [...graphs.keys()];
+    const fewest = (list: Int8Trial[]) => [...list].sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
+    const wanted = new Set([fewest(kept.filter((t) => t.passed)), fewest(kept.filter((t) => reachesGate(t.agreement))), [...kept].sort((a, b) => b.fallbackNodes - a.fallbackNodes)[0]]);
+    for (const trialDone of kept) {
+      if (wanted.has(trialDone)) continue;
+      await removeGraph(graphs.get(trialDone)!);
+      graphs.delete(trialDone);
+    }
+  }
 
-  for (const base of AUTO_BASES) {
-    if (built >= input.budget) break;
-    progress(`${base}: measuring each MatMul's quantization error`);
-    const nodeErrors = await measureQuantizationErrors(input.fp32, base, input.options, input.batches, input.workDir);
-    errors[base] = Object.fromEntries(nodeErrors);
-    const ranking = [...nodeErrors.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
-    // the most damaging nodes get 12-bit weights while the size goal allows, the next ones 10-bit
-    const methodsFor = (k: number) => {
-      let spent = 0;
-      return Object.fromEntries(
-        ranking.slice(0, k).map((name) => {
-          const cost = preciseCost.get(name) ?? Infinity;
-          if (preciseBudget !== undefined && spent + cost <= preciseBudget) {
-            spent += cost;
-            return [name, PRECISE_FALLBACK];
-          }
-          return [name, FALLBACK];
-        }),
-      ) as Record<string, MatMulMethod>;
-    };
-    const tried = new Map<number, Record<string, number>>();
-    const trial = async (k: number) => {
-      progress(`${base}: ${k} of ${ranking.length} MatMuls at higher precision (trial ${built + 1}/${input.budget})`);
-      const nodeMethods = methodsFor(k);
-      const scores = await evaluate(base, nodeMethods);
-      tried.set(k, scores);
-      trials.push({ base, nodeMethods, fallbackNodes: k, agreement: scores, passed: passes(scores) });
-      return passes(scores);
-    };
-    let low = -1;
-    let high: number | undefined;
-    if (await trial(0)) high = 0;
-    else if (built < input.budget && (await trial(ranking.length))) {
-      low = 0;
-      high = ranking.length;
-      while (high - low > 1 && built < input.budget) {
-        const middle = Math.floor((low + high) / 2);
-        if (await trial(middle)) high = middle;
+  let ranking: string[] | undefined;
+  const rank = async () => {
+    if (ranking) return ranking;
+    progress("dynamic: measuring each MatMul's quantization error");
+    const nodeErrors = await measureQuantizationErrors(input.fp32, 'dynamic', input.options, input.batches, input.workDir);
+    errors.dynamic = Object.fromEntries(nodeErrors);
+    ranking = [...nodeErrors.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
+    return ranking;
+  };
+  // the k most damaging nodes at higher precision: 12-bit while the size goal allows, then 10-bit
+  const fallbacks = (order: string[], k: number) => {
+    let spent = 0;
+    return Object.fromEntries(
+      order.slice(0, k).map((name) => {
+        const cost = preciseCost.get(name) ?? Infinity;
+        if (preciseBudget !== undefined && spent + cost <= preciseBudget) {
+          spent += cost;
+          return [name, PRECISE_FALLBACK];
+        }
+        return [name, FALLBACK];
+      }),
+    ) as Record<string, MatMulMethod>;
+  };
+
+  const stages: Array<() => Promise<Int8Trial | undefined>> = [
+    () => trial('dynamic', {}),
+    async () => {
+      const order = await rank();
+      const most = Math.max(1, Math.floor(order.length * MIX_SHARE));
+      let high = await trial('dynamic', fallbacks(order, most));
+      if (!high?.passed) return undefined;
+      let low = 0;
+      let highK = most;
+      while (highK - low > 1) {
+        const middle = Math.floor((low + highK) / 2);
+        const tried = await trial('dynamic', fallbacks(order, middle));
+        if (!tried) break;
+        if (tried.passed) [high, highK] = [tried, middle];
         else low = middle;
       }
-    }
-    if (high !== undefined) {
-      candidates.push({ base, fallback: FALLBACK, nodeMethods: methodsFor(high), agreement: tried.get(high)!, passed: true });
-      // the most precise passing trial too: when it is about as fast, it is the safer choice
-      if (high !== ranking.length && tried.get(ranking.length) && passes(tried.get(ranking.length)!)) {
-        candidates.push({ base, fallback: FALLBACK, nodeMethods: methodsFor(ranking.length), agreement: tried.get(ranking.length)!, passed: true });
-      }
-      if (high === 0 && base === AUTO_BASES[0]) break; // the fastest method passes as it is
+      return high;
+    },
+    () => trial('per-token', {}),
+    async () => {
+      const order = await rank();
+      return trial('dynamic', fallbacks(order, order.length));
+    },
+  ];
+  let chosenTrial: Int8Trial | undefined;
+  for (const stage of stages) {
+    const found = await stage();
+    if (found?.passed) {
+      chosenTrial = found;
+      break;
     }
   }
-
   let relaxed = false;
-  if (candidates.length === 0) {
-    // no trial reached the margin: the fewest-fallback trial that still reaches the gate itself, if any
-    const atGate = trials.filter((t) => Object.entries(t.agreement).every(([task, value]) => value >= input.gates[task]!));
-    const best = atGate.sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
-    if (best) {
-      relaxed = true;
-      candidates.push({ base: best.base, fallback: FALLBACK, nodeMethods: best.nodeMethods, agreement: best.agreement, passed: true });
-    }
+  if (!chosenTrial) {
+    // no trial reached the margin: the fewest-fallback complete trial that still reaches the gate itself, if any
+    chosenTrial = [...graphs.keys()].filter((t) => reachesGate(t.agreement)).sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
+    relaxed = chosenTrial !== undefined;
   }
-  const calibrationSamples = countRows(input.batches);
-  const unique = new Map<string, Int8Candidate>();
-  for (const candidate of candidates) {
-    const key = graphKey(candidate.base, candidate.nodeMethods);
-    if (!unique.has(key)) unique.set(key, candidate);
-  }
-  candidates.splice(0, candidates.length, ...unique.values());
-  if (candidates.length > 0) {
-    progress('measuring the latency of the passing candidates');
-    for (const candidate of candidates) {
-      const speedFile = join(input.workDir, 'int8-speed.onnx');
-      const result = await quantizeModel(input.fp32, speedFile, { ...input.options, matmul: candidate.base, nodeMethods: candidate.nodeMethods }, 'auto');
-      candidate.speedup = await measureSpeedup(file, speedFile, 1, SPEED_SEQUENCE, 15);
-      await rm(speedFile, { force: true });
-      if (result.dataFile) await rm(result.dataFile, { force: true });
-    }
-    // the fastest; candidates within SPEED_TIE of it count as equally fast, and the most precise of those wins
-    const fastest = Math.max(...candidates.map((c) => c.speedup!));
-    const worst = (c: Int8Candidate) => Math.min(...Object.values(c.agreement));
-    const chosen = candidates
-      .filter((c) => c.speedup! >= fastest * (1 - SPEED_TIE))
-      .sort((a, b) => worst(b) - worst(a) || Object.keys(b.nodeMethods).length - Object.keys(a.nodeMethods).length)[0]!;
+  // nothing reached even the gate: the most precise trial is the candidate (the agreements of trials
+  // that stopped early are upper bounds, so they do not rank)
+  const best = chosenTrial ?? [...trials].sort((a, b) => b.fallbackNodes - a.fallbackNodes || Math.min(...Object.values(b.agreement)) - Math.min(...Object.values(a.agreement)))[0]!;
+  for (const [trialDone, graph] of graphs) if (trialDone !== best) await removeGraph(graph);
+  const against = input.reference ? 'PyTorch' : 'FP32 ONNX';
+  if (chosenTrial) {
+    const chosen: Int8Candidate = { base: chosenTrial.base, fallback: FALLBACK, nodeMethods: chosenTrial.nodeMethods, agreement: chosenTrial.agreement, passed: true };
+    const graph = graphs.get(chosenTrial)!;
+    progress('measuring the speed of the choice against FP32');
+    chosen.speedup = await measureSpeedup(file, graph.file, 1, SPEED_SEQUENCE, 15);
     const notes = [
       ...(relaxed ? ['no candidate reached the calibration margin; chose one that reaches the gate on the calibration split'] : []),
-      ...(chosen.speedup! < input.speedGoal
-        ? [`no candidate reaches both the agreement target and ${input.speedGoal}x FP32 speed; chose the fastest that passes (${chosen.speedup!.toFixed(2)}x, ${chosen.base} with ${Object.keys(chosen.nodeMethods).length} MatMuls at higher precision)`]
+      ...(chosen.speedup < input.speedGoal
+        ? [`no candidate reaches both the agreement target and ${input.speedGoal}x FP32 speed; chose the fastest that passes (${chosen.speedup.toFixed(2)}x, ${describeMix(chosen.base, chosen.nodeMethods, matmuls)})`]
         : []),
     ];
-    return { chosen, candidates, trials, errors, calibrationSamples, targets: input.targets, ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}) };
+    return { chosen, candidates: [chosen], trials, errors, calibrationSamples, matmulCount: matmuls, against, targets: input.targets, graph, ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}) };
   }
-  // nothing reached even the gate: keep the trial closest to it (highest worst-task agreement) as the candidate
-  const best = [...trials].sort((a, b) => Math.min(...Object.values(b.agreement)) - Math.min(...Object.values(a.agreement)))[0]!;
+  const bestGraph = graphs.get(best);
   return {
     chosen: { base: best.base, fallback: FALLBACK, nodeMethods: best.nodeMethods, agreement: best.agreement, passed: false },
-    candidates,
+    candidates: [],
     trials,
     errors,
     calibrationSamples,
+    matmulCount: matmuls,
+    against,
     targets: input.targets,
     note: `INT8: no candidate reached the INT8 gate on the calibration split within ${input.budget} trials`,
+    ...(bestGraph ? { graph: bestGraph } : {}),
   };
+}
+
+async function removeGraph(graph: { file: string; dataFile?: string }): Promise<void> {
+  await rm(graph.file, { force: true });
+  if (graph.dataFile) await rm(graph.dataFile, { force: true });
 }
 
 /** Elements of each initializer, by name. */

@@ -2,14 +2,14 @@ import type { NodeProto, TensorProto } from '../../onnx/proto.js';
 import { DataType } from '../../onnx/tensor.js';
 import { readAllFloats } from '../float-source.js';
 import { roundHalfEven } from '../math.js';
-import { intAttribute, makeNode, type GraphQuantizer } from '../quantizer.js';
+import { intAttribute, makeNode, stringAttribute, type GraphQuantizer } from '../quantizer.js';
 
 /**
  * Weight-only with more than 8 bits: int8 per column (scale = absmax / 127) plus the rounding residual,
  * which lies within half a step, on a finer grid of `residualBits` (2: 4 levels, about 10 bits in 1.25
  * bytes per weight; 4: 15 levels, about 12 bits in 1.5 bytes). The residual levels are packed 8 /
  * residualBits to a byte, element i + j*(K*N/per byte) in bits j*residualBits.. of byte i. The weight is
- * rebuilt by Cast, Mul, Floor, Sub, Concat, Reshape and Add; all of them read only constants, so
+ * rebuilt by BitShift (uint8), Concat, Reshape, Cast, Sub, Mul and Add; all of them read only constants, so
  * onnxruntime folds them into a float weight when the session is created: the file keeps the packed
  * bytes, the MatMul runs in float. Used where 8-bit weights flip near-tie predictions (issue 10).
  * Only for 2-D weights whose size the values per byte divide.
@@ -24,9 +24,9 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
     if (source.dims.length !== 2 || (k * n) % perByte !== 0 || quantizer.isFloatInitializer(a)) return undefined;
     const { main, residual, scales, residualScales } = splitWeight(await readAllFloats(source), k, n, residualBits);
     const parts = Array.from({ length: perByte }, (_, j) => j);
-    const base = quantizer.uniqueName(`${b}_weight_${8 + 2 * residualBits}`, [
-      '', '_scales', '_residual', '_residual_scales', '_shape', '_float', '_main', '_packed', '_levels', '_levels_kn', '_centered', '_residual_float', '_dequantized',
-      ...parts.flatMap((j) => [`_shifted_${j}`, `_floor_${j}`, `_above_${j}`, `_above_floor_${j}`, `_above_scaled_${j}`, `_level_${j}`]),
+    const base = quantizer.uniqueName(`${b}_weight_${8 + residualBits}`, [
+      '', '_scales', '_residual', '_residual_scales', '_shape', '_float', '_main', '_levels', '_levels_kn', '_levels_float', '_centered', '_residual_float', '_dequantized',
+      ...parts.flatMap((j) => [`_high_${j}`, `_level_${j}`]),
     ]);
     await quantizer.addInitializer({ name: base, dims: [k, n], data_type: DataType.INT8 }, main);
     await quantizer.addInitializer({ name: `${base}_residual`, dims: [(k * n) / perByte], data_type: DataType.UINT8 }, residual);
@@ -35,26 +35,26 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
     quantizer.newInitializers.push({ name: `${base}_shape`, dims: [2], data_type: DataType.INT64, int64_data: [k, n] });
     const scalar = (value: number) =>
       quantizer.constant(`weight_residual_${value}`, (name): TensorProto => ({ name, dims: [], data_type: DataType.FLOAT, float_data: [value] }));
+    const shift = (value: number) =>
+      quantizer.constant(`weight_residual_shift_${value}`, (name): TensorProto => ({ name, dims: [], data_type: DataType.UINT8, int32_data: [value] }));
     quantizer.quantizedWeights += 1;
     const name = node.name ?? base;
     const float = [intAttribute('to', DataType.FLOAT)];
-    // level j = floor(P / 2^(bits*j)) mod 2^bits, in float (exact for these small integers)
+    const direction = (value: 'LEFT' | 'RIGHT') => [stringAttribute('direction', value)];
+    // level j = bits j*b .. j*b+b-1 of the byte, in uint8: shifted left to the top (the bits above fall
+    // off), then right to the bottom; two integer ops per level keep load-time folding cheap
     const unpack = parts.flatMap((j) => [
-      makeNode('Mul', [`${base}_packed`, scalar(2 ** (-residualBits * j))], [`${base}_shifted_${j}`], `${name}_residual_shift_${j}`),
-      makeNode('Floor', [`${base}_shifted_${j}`], [`${base}_floor_${j}`], `${name}_residual_floor_${j}`),
-      makeNode('Mul', [`${base}_floor_${j}`, scalar(1 / levelCount)], [`${base}_above_${j}`], `${name}_residual_above_${j}`),
-      makeNode('Floor', [`${base}_above_${j}`], [`${base}_above_floor_${j}`], `${name}_residual_above_floor_${j}`),
-      makeNode('Mul', [`${base}_above_floor_${j}`, scalar(levelCount)], [`${base}_above_scaled_${j}`], `${name}_residual_above_scale_${j}`),
-      makeNode('Sub', [`${base}_floor_${j}`, `${base}_above_scaled_${j}`], [`${base}_level_${j}`], `${name}_residual_level_${j}`),
+      makeNode('BitShift', [`${base}_residual`, shift(8 - residualBits * (j + 1))], [`${base}_high_${j}`], `${name}_residual_high_${j}`, direction('LEFT')),
+      makeNode('BitShift', [`${base}_high_${j}`, shift(8 - residualBits)], [`${base}_level_${j}`], `${name}_residual_level_${j}`, direction('RIGHT')),
     ]);
     return [
       makeNode('Cast', [base], [`${base}_float`], `${name}_weight_cast`, float),
       makeNode('Mul', [`${base}_float`, `${base}_scales`], [`${base}_main`], `${name}_weight_scale`),
-      makeNode('Cast', [`${base}_residual`], [`${base}_packed`], `${name}_residual_cast`, float),
       ...unpack,
       makeNode('Concat', parts.map((j) => `${base}_level_${j}`), [`${base}_levels`], `${name}_residual_concat`, [intAttribute('axis', 0)]),
       makeNode('Reshape', [`${base}_levels`, `${base}_shape`], [`${base}_levels_kn`], `${name}_residual_reshape`),
-      makeNode('Sub', [`${base}_levels_kn`, scalar((levelCount - 1) / 2)], [`${base}_centered`], `${name}_residual_center`),
+      makeNode('Cast', [`${base}_levels_kn`], [`${base}_levels_float`], `${name}_residual_cast`, float),
+      makeNode('Sub', [`${base}_levels_float`, scalar((levelCount - 1) / 2)], [`${base}_centered`], `${name}_residual_center`),
       makeNode('Mul', [`${base}_centered`, `${base}_residual_scales`], [`${base}_residual_float`], `${name}_residual_scale`),
       makeNode('Add', [`${base}_main`, `${base}_residual_float`], [`${base}_dequantized`], `${name}_weight_add`),
       { ...node, input: [a, `${base}_dequantized`, ...(node.input ?? []).slice(2)] },
@@ -70,7 +70,13 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
 export function splitWeight(values: Float32Array, k: number, n: number, residualBits: 2 | 4) {
   const levelCount = 2 ** residualBits;
   const scales = new Float32Array(n);
-  for (let index = 0; index < k * n; index += 1) scales[index % n] = Math.max(scales[index % n]!, Math.abs(values[index]!));
+  // row by row (index = row * n + column): no modulo in the hot loops
+  for (let row = 0, index = 0; row < k; row += 1) {
+    for (let column = 0; column < n; column += 1, index += 1) {
+      const magnitude = Math.abs(values[index]!);
+      if (magnitude > scales[column]!) scales[column] = magnitude;
+    }
+  }
   const residualScales = new Float32Array(n);
   for (let column = 0; column < n; column += 1) {
     scales[column] = scales[column]! > 0 ? Math.fround(scales[column]! / 127) : 1;
@@ -78,12 +84,16 @@ export function splitWeight(values: Float32Array, k: number, n: number, residual
   }
   const main = new Uint8Array(k * n);
   const levels = new Uint8Array(k * n);
-  for (let index = 0; index < k * n; index += 1) {
-    const column = index % n;
-    const q = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(values[index]! / scales[column]!))));
-    main[index] = q & 0xff;
-    const rest = Math.fround(values[index]! - Math.fround(q * scales[column]!));
-    levels[index] = Math.max(0, Math.min(levelCount - 1, Math.floor(Math.fround(rest / residualScales[column]!)) + levelCount / 2));
+  const half = levelCount / 2;
+  for (let row = 0, index = 0; row < k; row += 1) {
+    for (let column = 0; column < n; column += 1, index += 1) {
+      const scale = scales[column]!;
+      const value = values[index]!;
+      const q = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(value / scale))));
+      main[index] = q & 0xff;
+      const rest = Math.fround(value - Math.fround(q * scale));
+      levels[index] = Math.max(0, Math.min(levelCount - 1, Math.floor(Math.fround(rest / residualScales[column]!)) + half));
+    }
   }
   const perByte = 8 / residualBits;
   const count = (k * n) / perByte;
