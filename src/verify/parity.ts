@@ -125,9 +125,6 @@ function addBatch(
     .add(referenceLogits(batch, task), actual, batch.texts, batch.firstIndex, labels);
 }
 
-/** Texts (whole batches, in order) each per-task graph runs to show it computes what the multihead graph does. */
-export const EQUIVALENCE_TEXTS = 16;
-
 function maxDifference(a: LogitsBatch, b: LogitsBatch): number {
   if (a.data.length !== b.data.length) return Infinity;
   let max = 0;
@@ -164,16 +161,18 @@ async function openAll(files: readonly string[]): Promise<ClassifierSession[]> {
   return sessions;
 }
 
-/** The first batches that together hold EQUIVALENCE_TEXTS texts. */
-function equivalenceBatches(batches: readonly StoredBatch[]): number[] {
-  const chosen: number[] = [];
-  let texts = 0;
-  for (const [index, batch] of batches.entries()) {
-    if (texts >= EQUIVALENCE_TEXTS) break;
-    chosen.push(index);
-    texts += batch.texts.length;
-  }
-  return chosen;
+/**
+ * The batches a task graph runs to show it computes what the multihead graph does: the first two
+ * (the shortest texts) and the smallest of those padded to the longest sequence (texts cut at
+ * max_length), so both ends of the sequence lengths are covered. Whole batches: batch composition
+ * changes results (INT8 scales per batch), so only the same batch compares bit for bit.
+ */
+export function equivalenceBatches(batches: readonly StoredBatch[]): number[] {
+  const width = (index: number) => batches[index]!.inputIds[0]?.length ?? 0;
+  const indices = batches.map((_, index) => index);
+  const longest = Math.max(...indices.map(width));
+  const widest = indices.filter((index) => width(index) === longest).sort((a, b) => batches[a]!.texts.length - batches[b]!.texts.length)[0];
+  return [...new Set([...indices.slice(0, 2), ...(widest === undefined ? [] : [widest])])].sort((a, b) => a - b);
 }
 
 /**
@@ -181,8 +180,8 @@ function equivalenceBatches(batches: readonly StoredBatch[]): number[] {
  * stored PyTorch logits: task -> comparison -> metrics. `gold` gives per sample index task -> label id.
  * The multihead graphs run once per batch; each task's output counts in "multihead-<variant>".
  *
- * With `shareMultihead`, a task's graph of a variant that has a multihead graph runs only on the first
- * EQUIVALENCE_TEXTS texts; when its logits there are bit-identical to the multihead graph's output for
+ * With `shareMultihead`, a task's graph of a variant that has a multihead graph runs only on the
+ * equivalenceBatches (shortest and longest texts); when its logits there are bit-identical to the multihead graph's output for
  * that task (it is the same subgraph with the same weights), its metrics are the multihead graph's on
  * every text, and say so in `measuredOn`. Otherwise it runs on every batch like any graph. One encoder
  * pass per variant instead of one per task and variant.

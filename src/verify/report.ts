@@ -83,7 +83,7 @@ export function renderMarkdown(report: ParityReport): string {
     if (shared.length > 0) {
       const checked = Math.min(...shared.map((s) => s.on.checkedSamples));
       lines.push(
-        `Each task graph ran on the first ${checked}+ samples and gave logits bit-identical to its multihead graph's output there; its rows below are that output on every sample (${shared.map((s) => `${s.task} ${s.comparison}`).join(', ')}).`,
+        `Each task graph ran on ${checked} samples (the shortest and the longest) and gave logits bit-identical to its multihead graph's output there; its rows below are that output on every sample (${shared.map((s) => `${s.task} ${s.comparison}`).join(', ')}).`,
         '',
       );
     }

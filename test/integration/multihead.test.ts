@@ -11,7 +11,7 @@ import { loadBundle } from '../../src/predict/index.js';
 import type { StoredBatch as VerificationBatch } from '../../src/config/verification.js';
 import { agreementWithin, collectLogits } from '../../src/quantize/auto/agreement.js';
 import type { LogitsBatch } from '../../src/verify/metrics.js';
-import { compareWithReference, EQUIVALENCE_TEXTS, tokenizedBatch } from '../../src/verify/parity.js';
+import { compareWithReference, equivalenceBatches, tokenizedBatch } from '../../src/verify/parity.js';
 import { rechecksum } from '../helpers/bundle-files.js';
 import { feeds } from '../helpers/ort-feeds.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
@@ -147,14 +147,20 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     }
   });
 
-  it('export verification runs the multihead graph on every text and each task graph on the first ones: bit-identical, so the task graph reports its metrics', () => {
+  it('export verification runs the multihead graph on every text and each task graph on the shortest and longest batches: bit-identical, so the task graph reports its metrics', () => {
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(bundle, 'parity-report.json'), 'utf8')));
+    // the checked batches: the first two (shortest texts) and one padded to the longest sequence
+    const checked = equivalenceBatches(batches as unknown as VerificationBatch[]);
+    const widths = batches.map((batch) => batch.inputIds[0]!.length);
+    expect(checked.slice(0, 2)).toEqual([0, 1]);
+    expect(checked.some((index) => widths[index] === Math.max(...widths))).toBe(true);
+    expect(Math.max(...widths)).toBeGreaterThan(widths[0]!);
     for (const task of report.tasks) {
       for (const [variant, graph] of [['fp32', 'multihead.onnx'], ['int8', 'multihead_int8.onnx']] as const) {
         const own = task.comparisons[variant]!;
         const shared = task.comparisons[`multihead-${variant}`]!;
         expect(own.measuredOn, `${task.task} ${variant}`).toEqual({ graph, checkedSamples: expect.any(Number), maxAbsDiff: 0 });
-        expect(own.measuredOn!.checkedSamples).toBeGreaterThanOrEqual(EQUIVALENCE_TEXTS);
+        expect(own.measuredOn!.checkedSamples).toBe(checked.reduce((sum, index) => sum + batches[index]!.texts.length, 0));
         expect(own.samples).toBe(213);
         expect([own.maxAbsDiff, own.top1Agreement]).toEqual([shared.maxAbsDiff, shared.top1Agreement]);
       }

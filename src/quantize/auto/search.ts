@@ -10,8 +10,7 @@ import { measureQuantizationErrors } from './error-probe.js';
 import { measureSpeedup } from './latency.js';
 import { agreementWithin, collectLogits, type OutputLogits } from './agreement.js';
 
-/** The integer-kernel methods `auto` tries, fastest first; nodes that hurt most fall back to FALLBACK. */
-export const AUTO_BASES = ['dynamic', 'per-token'] as const satisfies readonly MatMulMethod[];
+/** The higher precision the most damaging MatMuls fall back to. */
 export const FALLBACK: MatMulMethod = 'weight-only-10';
 /** The most damaging nodes get this instead of FALLBACK while the size goal allows (0.25 byte more per weight). */
 export const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
