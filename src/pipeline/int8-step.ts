@@ -3,7 +3,7 @@ import type { Int8Mode } from '../config/options.js';
 import { deriveTaskGraphs } from '../export/derive.js';
 import { writeMultiheadGraph } from '../export/multihead.js';
 import { readOnnx, type ExternalDataMode, type WrittenOnnx } from '../onnx/model-file.js';
-import { multiheadFile } from '../plan/variants.js';
+import { multiheadFile, variantGraphFile } from '../plan/variants.js';
 import { chooseInt8, MAX_SIZE_SHARE, type Int8Choice } from '../quantize/auto/search.js';
 import type { MatMulMethod, QuantizeOptions } from '../quantize/options.js';
 import { quantizeModel } from '../quantize/quantize-model.js';
@@ -16,6 +16,8 @@ export interface Int8StepInput {
   /** The shared trace (every task's output) and each task's output name in it. */
   multitaskFile: string;
   outputs: Record<string, string>;
+  /** task -> FP32 graph in the staging dir (a fixed method quantizes each, as ORT would). */
+  fp32: Record<string, string>;
   /** Each task's INT8 graph's metadata_props (its config, as its FP32 graph has them). */
   taskMetadata: (task: string) => Record<string, string>;
   /** multihead_int8.onnx's metadata_props, when the bundle has a multihead graph. */
@@ -79,8 +81,9 @@ function int8Graph(written: WrittenOnnx): Int8Graph {
 
 /**
  * Writes <task>_int8.onnx for every task (and multihead_int8.onnx). The shared trace is quantized once
- * (`auto`: the chosen trial's graph, as measured on the calibration split) and split like the FP32
- * trace: every task's INT8 graph is that trace's subgraph for its output, with the same weights.
+ * (`auto`: the chosen trial's graph, as measured on the calibration split); multihead_int8.onnx is cut
+ * from it, and with `auto` so is every task's INT8 graph (its subgraph for the task's output, same
+ * weights). A fixed method quantizes each task's FP32 graph with the same options.
  */
 export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult> {
   let options: QuantizeOptions;
@@ -110,18 +113,29 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
     options = fixedMethodOptions(input.mode, input.options);
   }
   let trace = choice?.graph?.file;
-  if (!trace) {
+  if (!trace && (choice || input.multiheadMetadata)) {
     input.onProgress('quantizing the shared trace');
     trace = join(input.workDir, 'int8-trace.onnx');
     await quantizeModel(fp32, trace, options, input.version);
   }
-  input.onProgress('writing one INT8 graph per task');
   const graphs: Record<string, Int8Graph> = {};
-  for (const derived of await deriveTaskGraphs(trace, input.outputs, input.stagingDir, input.taskMetadata, input.externalData, 'int8')) graphs[derived.task] = int8Graph(derived);
+  if (choice) {
+    input.onProgress('writing one INT8 graph per task');
+    for (const derived of await deriveTaskGraphs(trace!, input.outputs, input.stagingDir, input.taskMetadata, input.externalData, 'int8')) graphs[derived.task] = int8Graph(derived);
+  } else {
+    // a fixed method quantizes each task's FP32 graph, so that `dynamic` writes exactly what ORT's
+    // quantize_dynamic writes for that file (cut from the trace, 4 internal value names would differ)
+    for (const [task, file] of Object.entries(input.fp32)) {
+      input.onProgress(`writing ${variantGraphFile(task, 'int8')}`);
+      const out = join(input.stagingDir, variantGraphFile(task, 'int8'));
+      const result = await quantizeModel(await readOnnx(file), out, options, input.version);
+      graphs[task] = { file: out, bytes: result.bytes, ...(result.dataFile ? { dataFile: basename(result.dataFile) } : {}) };
+    }
+  }
   let multihead: Int8Graph | undefined;
   if (input.multiheadMetadata) {
     input.onProgress(`writing ${multiheadFile('int8')}`);
-    multihead = int8Graph(await writeMultiheadGraph(trace, input.outputs, input.stagingDir, input.multiheadMetadata, input.externalData, 'int8'));
+    multihead = int8Graph(await writeMultiheadGraph(trace!, input.outputs, input.stagingDir, input.multiheadMetadata, input.externalData, 'int8'));
   }
   return { graphs, ...(multihead ? { multihead } : {}), options, ...(choice ? { choice } : {}) };
 }

@@ -24,6 +24,7 @@ export const quantizeInt8: Step = {
       budget: c.options.int8Budget,
       multitaskFile: c.multitask!.file,
       outputs: c.multitask!.outputs,
+      fp32: Object.fromEntries(c.tasks.map((name) => [name, c.graphs[name]!.fp32!.file])),
       taskMetadata: (name) => graphMetadata(configs[name]!, version),
       ...(c.multihead ? { multiheadMetadata: multiheadMetadata(Object.values(configs), version) } : {}),
       externalData: externalDataMode(c),
