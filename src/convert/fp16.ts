@@ -1,7 +1,7 @@
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { readExternalBytes } from '../onnx/external-data.js';
-import { EXTERNAL_THRESHOLD, ExternalDataWriter, INLINE_LIMIT, stripExternal, writeModelFile, type ExternalDataMode, type OnnxFile } from '../onnx/model-file.js';
+import { dataLocation, EXTERNAL_THRESHOLD, ExternalDataWriter, INLINE_LIMIT, stripExternal, writeModelFile, type ExternalDataMode, type OnnxFile } from '../onnx/model-file.js';
 import type { ModelProto, TensorProto } from '../onnx/proto.js';
 import { DataType, elementCount, EXTERNAL } from '../onnx/tensor.js';
 import { floatSource, readAllFloats, type FloatSource } from '../quantize/float-source.js';
@@ -61,7 +61,7 @@ export async function convertToFp16(input: OnnxFile, outFile: string, options: F
   if (!externalize && estimate > INLINE_LIMIT) {
     throw new InputError(`fp16: the weights (${(estimate / 2 ** 30).toFixed(2)} GiB) do not fit in one protobuf; use external data`, { file: outFile });
   }
-  const location = `${basename(outFile).replace(/\.onnx$/, '')}_weights.bin`;
+  const location = dataLocation(outFile);
   const writer = externalize ? new ExternalDataWriter(join(dirname(outFile), location), location) : undefined;
   const written: TensorProto[] = [];
   let dataBytes = 0;

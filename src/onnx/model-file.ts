@@ -173,6 +173,11 @@ export async function writeModelFile(outFile: string, model: ModelProto): Promis
   return bytes.length;
 }
 
+/** The external data file of a graph file, relative to it: "<stem>_weights.bin" (RapidFit's name). */
+export function dataLocation(graphFile: string): string {
+  return `${basename(graphFile).replace(/\.onnx$/, '')}_weights.bin`;
+}
+
 /**
  * Writes `model` to `file`. With external data, initializers of at least `threshold` bytes are
  * streamed one by one into one shared data file beside it (aligned offsets), from memory or from
@@ -200,7 +205,7 @@ export async function writeOnnx(
   let externalTensors = 0;
 
   if (externalize) {
-    const location = options.location ?? `${basename(file).replace(/\.onnx$/, '')}_weights.bin`;
+    const location = options.location ?? dataLocation(file);
     const writer = new ExternalDataWriter(join(dirname(file), location), location);
     for (const tensor of graph.initializer ?? []) {
       const length = tensorBytes(tensor, sources);

@@ -2,7 +2,7 @@ import { basename, join } from 'node:path';
 import type { Int8Mode } from '../config/options.js';
 import { deriveTaskGraphs } from '../export/derive.js';
 import { writeMultiheadGraph } from '../export/multihead.js';
-import { readOnnx, type ExternalDataMode, type WrittenOnnx } from '../onnx/model-file.js';
+import { readOnnx, type ExternalDataMode, type OnnxFile, type WrittenOnnx } from '../onnx/model-file.js';
 import { multiheadFile, variantGraphFile } from '../plan/variants.js';
 import { chooseInt8, MAX_SIZE_SHARE, type Int8Choice } from '../quantize/auto/search.js';
 import type { MatMulMethod, QuantizeOptions } from '../quantize/options.js';
@@ -75,6 +75,11 @@ export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: Qua
   return { ...options, matmul: mode as MatMulMethod, ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const, gatherFloatShare: SMALL_TABLE_SHARE }) };
 }
 
+async function writeInt8(fp32: OnnxFile, out: string, options: QuantizeOptions, version: string): Promise<Int8Graph> {
+  const result = await quantizeModel(fp32, out, options, version);
+  return { file: out, bytes: result.bytes, ...(result.dataFile ? { dataFile: basename(result.dataFile) } : {}) };
+}
+
 function int8Graph(written: WrittenOnnx): Int8Graph {
   return { file: written.file, bytes: written.protobufBytes + written.dataBytes, ...(written.dataFile ? { dataFile: basename(written.dataFile) } : {}) };
 }
@@ -88,8 +93,8 @@ function int8Graph(written: WrittenOnnx): Int8Graph {
 export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult> {
   let options: QuantizeOptions;
   let choice: Int8Choice | undefined;
-  const fp32 = await readOnnx(input.multitaskFile);
   if (input.mode === 'auto') {
+    const fp32 = await readOnnx(input.multitaskFile);
     const calibrationBatches = input.reference.filter((batch) => batch.split === 'calibration');
     const base = autoBaseOptions(input.options);
     choice = await chooseInt8({
@@ -112,11 +117,11 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
   } else {
     options = fixedMethodOptions(input.mode, input.options);
   }
+  // the INT8 trace, when something is cut from it: auto's chosen graph, else the trace quantized once
   let trace = choice?.graph?.file;
   if (!trace && (choice || input.multiheadMetadata)) {
     input.onProgress('quantizing the shared trace');
-    trace = join(input.workDir, 'int8-trace.onnx');
-    await quantizeModel(fp32, trace, options, input.version);
+    trace = (await writeInt8(await readOnnx(input.multitaskFile), join(input.workDir, 'int8-trace.onnx'), options, input.version)).file;
   }
   const graphs: Record<string, Int8Graph> = {};
   if (choice) {
@@ -127,9 +132,7 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
     // quantize_dynamic writes for that file (cut from the trace, 4 internal value names would differ)
     for (const [task, file] of Object.entries(input.fp32)) {
       input.onProgress(`writing ${variantGraphFile(task, 'int8')}`);
-      const out = join(input.stagingDir, variantGraphFile(task, 'int8'));
-      const result = await quantizeModel(await readOnnx(file), out, options, input.version);
-      graphs[task] = { file: out, bytes: result.bytes, ...(result.dataFile ? { dataFile: basename(result.dataFile) } : {}) };
+      graphs[task] = await writeInt8(await readOnnx(file), join(input.stagingDir, variantGraphFile(task, 'int8')), options, input.version);
     }
   }
   let multihead: Int8Graph | undefined;

@@ -1,8 +1,8 @@
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { ExternalRange } from '../onnx/external-data.js';
 import { readExternalBytes } from '../onnx/external-data.js';
-import { ExternalDataWriter, EXTERNAL_THRESHOLD, stripExternal, type OnnxFile } from '../onnx/model-file.js';
+import { dataLocation, ExternalDataWriter, EXTERNAL_THRESHOLD, stripExternal, type OnnxFile } from '../onnx/model-file.js';
 import { nodeInputs } from '../onnx/graph.js';
 import { toNumber, type AttributeProto, type NodeProto, type TensorProto } from '../onnx/proto.js';
 import { DataType, elementCount, EXTERNAL } from '../onnx/tensor.js';
@@ -104,7 +104,7 @@ export class GraphQuantizer {
     ]);
     this.generated = new Set((graph.input ?? []).map((v) => v.name ?? '').filter((name) => !this.initializers.has(name)));
     const writeExternal = options.externalData === 'always' || (options.externalData === 'auto' && this.external.size > 0);
-    const location = `${basename(outFile).replace(/\.onnx$/, '')}_weights.bin`;
+    const location = dataLocation(outFile);
     if (writeExternal) this.writer = new ExternalDataWriter(join(dirname(outFile), location), location);
   }
 

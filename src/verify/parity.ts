@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { StoredBatch as VerificationBatch } from '../config/verification.js';
 import { comparisonVariant, multiheadComparison, VARIANT_PLANS, type Variant } from '../plan/variants.js';
 import type { BridgeClient } from '../bridge/client.js';
@@ -7,6 +7,7 @@ import { callBridge } from '../bridge/methods.js';
 import { readNpy } from '../bridge/npy.js';
 import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from './metrics.js';
 import { ClassifierSession, type TokenizedBatch } from './onnx-session.js';
+import { dataLocation } from '../onnx/model-file.js';
 import { batchSamples, type SampleSet } from './samples.js';
 
 /** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits (verification.json's batches). */
@@ -136,7 +137,7 @@ function maxDifference(a: LogitsBatch, b: LogitsBatch): number {
 const PARALLEL_LOAD_BYTES = 1 << 30;
 
 function graphBytes(file: string): number {
-  const weights = file.replace(/\.onnx$/, '_weights.bin');
+  const weights = join(dirname(file), dataLocation(file));
   return statSync(file).size + (existsSync(weights) ? statSync(weights).size : 0);
 }
 

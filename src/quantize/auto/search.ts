@@ -136,12 +136,14 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const preciseCost = preciseCosts(input.fp32);
   let preciseBudget: number | undefined;
   let built = 0;
-  const passes = (scores: Record<string, number>) => Object.entries(scores).every(([task, value]) => value >= input.targets[task]!);
+  const reaches = (scores: Record<string, number>, limits: Record<string, number>) => Object.entries(scores).every(([task, value]) => value >= limits[task]!);
+  const passes = (scores: Record<string, number>) => reaches(scores, input.targets);
+  const reachesGate = (scores: Record<string, number>) => reaches(scores, input.gates);
+  const fewestFallbacks = (list: Int8Trial[]) => [...list].sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
   // one graph, one key: when every MatMul has its own method, the base method no longer matters
   const graphKey = (base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>) =>
     JSON.stringify([Object.keys(nodeMethods).length >= matmuls ? '' : base, Object.entries(nodeMethods).sort()]);
   const known = new Map<string, Int8Trial>();
-  const reachesGate = (scores: Record<string, number>) => Object.entries(scores).every(([task, value]) => value >= input.gates[task]!);
   const graphs = new Map<Int8Trial, { file: string; dataFile?: string }>();
 
   async function trial(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Int8Trial | undefined> {
@@ -179,8 +181,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   // the gate (the relaxed choice) and the most precise one (when nothing reaches the gate)
   async function keepOnlyChoosable(): Promise<void> {
     const kept = [...graphs.keys()];
-    const fewest = (list: Int8Trial[]) => [...list].sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
-    const wanted = new Set([fewest(kept.filter((t) => t.passed)), fewest(kept.filter((t) => reachesGate(t.agreement))), [...kept].sort((a, b) => b.fallbackNodes - a.fallbackNodes)[0]]);
+    const wanted = new Set([fewestFallbacks(kept.filter((t) => t.passed)), fewestFallbacks(kept.filter((t) => reachesGate(t.agreement))), [...kept].sort((a, b) => b.fallbackNodes - a.fallbackNodes)[0]]);
     for (const trialDone of kept) {
       if (wanted.has(trialDone)) continue;
       await removeGraph(graphs.get(trialDone)!);
@@ -247,7 +248,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   let relaxed = false;
   if (!chosenTrial) {
     // no trial reached the margin: the fewest-fallback complete trial that still reaches the gate itself, if any
-    chosenTrial = [...graphs.keys()].filter((t) => reachesGate(t.agreement)).sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
+    chosenTrial = fewestFallbacks([...graphs.keys()].filter((t) => reachesGate(t.agreement)));
     relaxed = chosenTrial !== undefined;
   }
   // nothing reached even the gate: the most precise trial is the candidate (the agreements of trials
