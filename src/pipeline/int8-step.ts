@@ -4,6 +4,7 @@ import { deriveTaskGraphs } from '../export/derive.js';
 import { writeMultiheadGraph } from '../export/multihead.js';
 import { readOnnx, type ExternalDataMode, type OnnxFile, type WrittenOnnx } from '../onnx/model-file.js';
 import { multiheadFile, variantGraphFile } from '../plan/variants.js';
+import type { OutputLogits } from '../quantize/auto/agreement.js';
 import { chooseInt8, MAX_SIZE_SHARE, type Int8Choice } from '../quantize/auto/search.js';
 import type { MatMulMethod, QuantizeOptions } from '../quantize/options.js';
 import { quantizeModel } from '../quantize/quantize-model.js';
@@ -45,6 +46,8 @@ export interface Int8StepResult {
   /** The options every task's INT8 graph was written with. */
   options: QuantizeOptions;
   choice?: Int8Choice;
+  /** When multihead_int8.onnx is cut from the chosen trial graph: that graph's logits on the calibration batches, per task. */
+  calibrationLogits?: OutputLogits;
 }
 
 /** The speed-up over FP32 at batch 1 the INT8 graphs should reach (issue 10's goal). */
@@ -140,5 +143,6 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
     input.onProgress(`writing ${multiheadFile('int8')}`);
     multihead = int8Graph(await writeMultiheadGraph(trace!, input.outputs, input.stagingDir, input.multiheadMetadata, input.externalData, 'int8'));
   }
-  return { graphs, ...(multihead ? { multihead } : {}), options, ...(choice ? { choice } : {}) };
+  const calibrationLogits = multihead && trace === choice?.graph?.file ? choice?.graph?.logits : undefined;
+  return { graphs, ...(multihead ? { multihead } : {}), options, ...(choice ? { choice } : {}), ...(calibrationLogits ? { calibrationLogits } : {}) };
 }

@@ -25,6 +25,7 @@ export class KernelWorkspace {
   private readonly columnArrays: Float32Array[];
   private readonly scratchIn: Float32Array;
   private readonly scratchOut: Uint8Array;
+  private readonly scratchOut2: Uint8Array;
   /** Values per piece for the flat kernels when copying through the scratch area (whole blocks). */
   private readonly flatPiece: number;
   /** Two chunk buffers for a reader that reads ahead: chunk k goes to readSlots[k % 2]. */
@@ -33,7 +34,7 @@ export class KernelWorkspace {
   private nextWrite = 0;
 
   constructor(readonly chunkElements: number) {
-    const sizes = [64, ...Array<number>(4).fill(MAX_COLUMNS * 4), chunkElements * 4, chunkElements, chunkElements * 4, chunkElements * 4, chunkElements, chunkElements];
+    const sizes = [64, ...Array<number>(4).fill(MAX_COLUMNS * 4), chunkElements * 4, chunkElements, chunkElements * 4, chunkElements * 4, chunkElements, chunkElements, chunkElements];
     const offsets: number[] = [];
     let total = 0;
     for (const size of sizes) {
@@ -53,6 +54,7 @@ export class KernelWorkspace {
     this.flatPiece = chunkElements - (chunkElements % BLOCK);
     this.readSlots = [floats(7, chunkElements), floats(8, chunkElements)];
     this.writeSlots = [bytes(9, chunkElements), bytes(10, chunkElements)];
+    this.scratchOut2 = bytes(11, chunkElements);
   }
 
   /**
@@ -145,19 +147,39 @@ export class KernelWorkspace {
     quantizeRun(values, whole, values.length, scale, zeroPoint, low, high, out, whole);
   }
 
-  /** Quantizes whole rows with one scale and zero point per column (the channel is the last axis). */
-  quantizeColumns(rows: Float32Array, scales: Float32Array, zeroPoints: Float32Array, type: QuantType, out: Uint8Array): void {
+  /** A column kernel's two per-column inputs copied into kernel memory, and its piece of whole rows. */
+  private perColumn(kernel: string, rows: Float32Array, scales: Float32Array, second: Float32Array) {
     const columns = scales.length;
     const piece = this.rowPiece(columns);
-    if (rows.length % columns !== 0) throw new Error(`quantizeColumns: ${rows.length} values are not whole rows of ${columns}`);
-    const [, , scaleArea, zeroPointArea] = this.columnArrays as [Float32Array, Float32Array, Float32Array, Float32Array];
+    if (rows.length % columns !== 0) throw new Error(`${kernel}: ${rows.length} values are not whole rows of ${columns}`);
+    const [, , scaleArea, secondArea] = this.columnArrays as [Float32Array, Float32Array, Float32Array, Float32Array];
     scaleArea.set(scales);
-    zeroPointArea.set(zeroPoints);
+    secondArea.set(second);
+    return { columns, piece, scaleArea, secondArea };
+  }
+
+  /** Quantizes whole rows with one scale and zero point per column (the channel is the last axis). */
+  quantizeColumns(rows: Float32Array, scales: Float32Array, zeroPoints: Float32Array, type: QuantType, out: Uint8Array): void {
+    const { columns, piece, scaleArea, secondArea: zeroPointArea } = this.perColumn('quantizeColumns', rows, scales, zeroPoints);
     const kernel = type === 'int8' ? this.kernels.quantizeColumnsInt8 : this.kernels.quantizeColumnsUint8;
     this.eachPiece(rows, piece, (address, start, end) => {
       const target = this.output(out, start, end);
       kernel(address, address + (end - start) * 4, columns * 4, target.address, scaleArea.byteOffset, zeroPointArea.byteOffset);
       target.copy();
+    });
+  }
+
+  /**
+   * Weight-only with a residual (splitWeight), whole rows with one scale and residual scale per column:
+   * main = clip(nearest(v / s), -127, 127) as int8, levels = clip(floor((v - main*s) / r) + half, 0, top).
+   */
+  splitColumns(rows: Float32Array, scales: Float32Array, residualScales: Float32Array, half: number, top: number, main: Uint8Array, levels: Uint8Array): void {
+    const { columns, piece, scaleArea, secondArea: residualArea } = this.perColumn('splitColumns', rows, scales, residualScales);
+    // outputs go through the scratch areas piece by piece, so the input must not be one piece in kernel memory
+    this.eachPiece(this.inMemory(rows) ? rows.slice() : rows, piece, (address, start, end) => {
+      this.kernels.splitColumns(address, address + (end - start) * 4, columns * 4, this.scratchOut.byteOffset, this.scratchOut2.byteOffset, scaleArea.byteOffset, residualArea.byteOffset, half, top);
+      main.set(this.scratchOut.subarray(0, end - start), start);
+      levels.set(this.scratchOut2.subarray(0, end - start), start);
     });
   }
 }

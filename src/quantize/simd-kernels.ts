@@ -179,6 +179,74 @@ function quantizeColumnsFunction(signed: boolean): WasmFunction {
   };
 }
 
+/** The 4 lanes of an i32x4 on the stack narrowed (saturating) to 4 bytes and stored at dst; dst advances by 4. */
+const storeFourBytes = (dst: number, scratch: number, signed: boolean): Bytes[] => [
+  op.localSet(scratch),
+  op.localGet(dst),
+  op.localGet(scratch),
+  op.localGet(scratch),
+  op.i16x8NarrowI32x4S(),
+  op.localTee(scratch),
+  op.localGet(scratch),
+  narrowToBytes(signed),
+  op.v128Store32Lane(0),
+  ...advance(dst, 4),
+];
+
+/**
+ * splitColumns(src, end, rowBytes, mainDst, levelDst, scales, residualScales, half, top): weight-only
+ * with a residual (operators/matmul-weight-residual.ts), per column: q = clip(nearest(v / s), -127,
+ * 127) to mainDst (int8), level = clip(floor((v - q*s) / r) + half, 0, top) to levelDst (uint8).
+ */
+function splitColumnsFunction(): WasmFunction {
+  // zero is a v128 local never set (locals start at zero)
+  const [src, end, rowBytes, mainDst, levelDst, scales, residualScales, half, top, column, value, q, scratch, halves, tops, low, high, zero] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+  ];
+  const splat = (from: number | Bytes[], to: number): Bytes[] => [...(typeof from === 'number' ? [op.localGet(from)] : from), op.f32x4Splat(), op.localSet(to)];
+  return {
+    name: 'splitColumns',
+    params: [I32, I32, I32, I32, I32, I32, I32, F32, F32],
+    locals: [I32, V128, V128, V128, V128, V128, V128, V128, V128],
+    body: [
+      ...splat(half, halves),
+      ...splat(top, tops),
+      ...splat([op.f32Const(-127)], low),
+      ...splat([op.f32Const(127)], high),
+      ...eachRowColumn(src, end, rowBytes, column, [
+        ...atColumn(src, column),
+        op.localTee(value),
+        ...atColumn(scales, column),
+        op.f32x4Div(),
+        op.f32x4Nearest(),
+        op.localGet(low),
+        op.f32x4Max(),
+        op.localGet(high),
+        op.f32x4Min(),
+        op.localTee(q),
+        op.i32x4TruncSatF32x4S(),
+        ...storeFourBytes(mainDst, scratch, true),
+        op.localGet(value),
+        op.localGet(q),
+        ...atColumn(scales, column),
+        op.f32x4Mul(),
+        op.f32x4Sub(),
+        ...atColumn(residualScales, column),
+        op.f32x4Div(),
+        op.f32x4Floor(),
+        op.localGet(halves),
+        op.f32x4Add(),
+        op.localGet(zero),
+        op.f32x4Max(),
+        op.localGet(tops),
+        op.f32x4Min(),
+        op.i32x4TruncSatF32x4S(),
+        ...storeFourBytes(levelDst, scratch, false),
+      ]),
+    ],
+  };
+}
+
 export interface KernelExports {
   memory: WebAssembly.Memory;
   minMax(src: number, end: number, acc: number): void;
@@ -187,6 +255,7 @@ export interface KernelExports {
   quantizeUint8(src: number, end: number, dst: number, scale: number, zeroPoint: number): void;
   quantizeColumnsInt8(src: number, end: number, rowBytes: number, dst: number, scales: number, zeroPoints: number): void;
   quantizeColumnsUint8(src: number, end: number, rowBytes: number, dst: number, scales: number, zeroPoints: number): void;
+  splitColumns(src: number, end: number, rowBytes: number, mainDst: number, levelDst: number, scales: number, residualScales: number, half: number, top: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -195,7 +264,7 @@ let compiled: WebAssembly.Module | undefined;
 export function kernelModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(
     assembleModule(
-      [minMaxFunction(), minMaxColumnsFunction(), quantizeFunction(true), quantizeFunction(false), quantizeColumnsFunction(true), quantizeColumnsFunction(false)],
+      [minMaxFunction(), minMaxColumnsFunction(), quantizeFunction(true), quantizeFunction(false), quantizeColumnsFunction(true), quantizeColumnsFunction(false), splitColumnsFunction()],
       1,
     ),
   );

@@ -114,7 +114,7 @@ export async function verifyBundle(
       throw new InputError(`${VERIFICATION_FILE} has no reference logits for task "${entry.name}"`, { file: verificationFile });
     }
   }
-  const metrics = await compareWithReference(batches, graphs, undefined, onProgress, multiheadGraphs(dir, manifest));
+  const metrics = await compareWithReference(batches, graphs, { ...(onProgress ? { onProgress } : {}), multihead: multiheadGraphs(dir, manifest) });
   const tasks: BundleVerification['tasks'] = manifest.tasks.map((entry) => {
     const comparisons = metrics[entry.name] ?? {};
     const gates = evaluateGates(withMultiheadGates(gatesFor(entry.name, manifest)), comparisons);

@@ -81,7 +81,7 @@ export async function runReference(input: ReferenceInput): Promise<StoredBatch[]
   return stored;
 }
 
-export function tokenizedBatch(batch: StoredBatch): TokenizedBatch {
+export function tokenizedBatch(batch: TokenRows): TokenizedBatch {
   const shape = [batch.inputIds.length, batch.inputIds[0]?.length ?? 0];
   const toTensor = (values: number[][]) => ({ dtype: 'int64' as const, shape, data: BigInt64Array.from(values.flat().map(BigInt)) });
   return { inputIds: toTensor(batch.inputIds), attentionMask: toTensor(batch.attentionMask) };
@@ -162,19 +162,56 @@ async function openAll(files: readonly string[]): Promise<ClassifierSession[]> {
   return sessions;
 }
 
+/** The token rows of a batch (what a graph is fed). */
+export type TokenRows = Pick<StoredBatch, 'inputIds' | 'attentionMask'>;
+
 /**
- * The batches a task graph runs to show it computes what the multihead graph does: the first two
- * (the shortest texts) and the smallest of those padded to the longest sequence (texts cut at
- * max_length), so both ends of the sequence lengths are covered. Whole batches: batch composition
- * changes results (INT8 scales per batch), so only the same batch compares bit for bit.
+ * The inputs a task graph runs to show it computes what the multihead graph does: the first two
+ * batches (the shortest texts) and the longest text alone, padded to the widest batch (a text cut at
+ * max_length), so both ends of the sequence lengths are covered. Each runs as one batch on both
+ * graphs: batch composition changes results (INT8 scales per batch), so only the same input compares
+ * bit for bit. The longest text runs alone because a whole batch of long texts costs ~10x as much.
  */
-export function equivalenceBatches(batches: readonly StoredBatch[]): number[] {
-  const width = (index: number) => batches[index]!.inputIds[0]?.length ?? 0;
-  const indices = batches.map((_, index) => index);
-  const longest = Math.max(...indices.map(width));
-  const widest = indices.filter((index) => width(index) === longest).sort((a, b) => batches[a]!.texts.length - batches[b]!.texts.length)[0];
-  return [...new Set([...indices.slice(0, 2), ...(widest === undefined ? [] : [widest])])].sort((a, b) => a - b);
+export function equivalenceInputs(batches: readonly StoredBatch[]): TokenRows[] {
+  const inputs: TokenRows[] = batches.slice(0, 2).map(({ inputIds, attentionMask }) => ({ inputIds, attentionMask }));
+  const filled = (mask: number[]) => mask.reduce((sum, value) => sum + value, 0);
+  let longest: { batch: number; row: number; tokens: number } | undefined;
+  batches.forEach((batch, index) =>
+    batch.attentionMask.forEach((mask, row) => {
+      if (!longest || filled(mask) > longest.tokens) longest = { batch: index, row, tokens: filled(mask) };
+    }),
+  );
+  // already covered when it is a one-text batch among the first two
+  if (longest && !(longest.batch < 2 && batches[longest.batch]!.texts.length === 1)) {
+    const batch = batches[longest.batch]!;
+    inputs.push({ inputIds: [batch.inputIds[longest.row]!], attentionMask: [batch.attentionMask[longest.row]!] });
+  }
+  return inputs;
 }
+
+/**
+ * A variant's multihead logits already measured on the first batches (the INT8 search ran the graph
+ * multihead_int8.onnx is cut from on the calibration split): per task, batch by batch from batch 0.
+ */
+export interface MeasuredLogits {
+  /** What ran them, for the report's `measuredOn`. */
+  graph: string;
+  logits: Record<string, LogitsBatch[]>;
+}
+
+export interface CompareOptions {
+  /** Per sample index: task -> gold label id. */
+  gold?: ReadonlyArray<Record<string, number> | undefined>;
+  onProgress?: (message: string) => void;
+  multihead?: MultiheadGraphs;
+  /** Task graphs shown bit-identical to their multihead graph report its metrics (see below). */
+  shareMultihead?: boolean;
+  /** variant -> logits its multihead graph would give on the first batches; used once it gives them bit for bit on the first two. */
+  measured?: Record<string, MeasuredLogits>;
+}
+
+/** The first batches a multihead graph runs itself before measured logits stand in for it on the rest. */
+const MEASURED_CHECK_BATCHES = 2;
 
 /**
  * Runs each task's ONNX graphs (onnxruntime-node) on the stored batches and compares them with the
@@ -182,49 +219,76 @@ export function equivalenceBatches(batches: readonly StoredBatch[]): number[] {
  * The multihead graphs run once per batch; each task's output counts in "multihead-<variant>".
  *
  * With `shareMultihead`, a task's graph of a variant that has a multihead graph runs only on the
- * equivalenceBatches (shortest and longest texts); when its logits there are bit-identical to the multihead graph's output for
+ * equivalenceInputs (shortest and longest texts); when its logits there are bit-identical to the multihead graph's output for
  * that task (it is the same subgraph with the same weights), its metrics are the multihead graph's on
  * every text, and say so in `measuredOn`. Otherwise it runs on every batch like any graph. One encoder
  * pass per variant instead of one per task and variant.
+ *
+ * With `measured` logits for a variant, its multihead graph runs the first two batches; when they are
+ * bit-identical to the measured ones, the measured logits stand for the rest of those batches (the
+ * metrics say so in `measuredOn`), and the graph runs the remaining batches.
  */
 export async function compareWithReference(
   batches: readonly StoredBatch[],
   graphs: Record<string, Record<string, string>>,
-  gold?: ReadonlyArray<Record<string, number> | undefined>,
-  onProgress?: (message: string) => void,
-  multihead?: MultiheadGraphs,
-  shareMultihead = false,
+  options: CompareOptions = {},
 ): Promise<Record<string, Record<string, ComparisonMetrics>>> {
+  const { gold, onProgress, multihead, shareMultihead = false, measured } = options;
   const comparisons = new Map<string, Map<string, LogitsComparison>>();
   const of = (task: string) => comparisons.get(task) ?? comparisons.set(task, new Map()).get(task)!;
-  // variant -> task -> the multihead graph's logits, batch by batch (kept only to share)
-  const multiheadLogits = new Map<string, { file: string; tasks: Record<string, LogitsBatch[]> }>();
+  // variant -> task -> the multihead graph's logits, batch by batch, and on the equivalence inputs (kept only to share)
+  const multiheadLogits = new Map<string, { file: string; tasks: Record<string, LogitsBatch[]>; checks: Record<string, LogitsBatch[]> }>();
+  const checkInputs = shareMultihead ? equivalenceInputs(batches) : [];
   const measuredOn = new Map<string, NonNullable<ComparisonMetrics['measuredOn']>>();
 
   const runMultihead = async (variant: string, file: string, session: ClassifierSession) => {
     onProgress?.(`multihead: ${variant} on ${batches.length} batches`);
     const outputs = Object.entries(multihead!.outputs);
     const kept: Record<string, LogitsBatch[]> = Object.fromEntries(outputs.map(([task]) => [task, []]));
-    for (const batch of batches) {
-      const actual = await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output));
+    const known = measured?.[variant];
+    const knownCount = known ? Math.min(batches.length, ...outputs.map(([task]) => known.logits[task]?.length ?? 0)) : 0;
+    const checkCount = Math.min(knownCount, MEASURED_CHECK_BATCHES);
+    let same = true;
+    for (const [index, batch] of batches.entries()) {
+      let actual: Record<string, LogitsBatch>;
+      if (same && index >= checkCount && index < knownCount) {
+        actual = Object.fromEntries(outputs.map(([task, output]) => [output, known!.logits[task]![index]!]));
+      } else {
+        actual = await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output));
+        if (same && index < checkCount) {
+          same = outputs.every(([task, output]) => maxDifference(actual[output]!, known!.logits[task]![index]!) === 0);
+          if (!same) onProgress?.(`multihead: ${variant} differs from ${known!.graph}; running it on every batch`);
+        }
+      }
       for (const [task, output] of outputs) {
         addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!, gold);
         if (shareMultihead) kept[task]!.push(actual[output]!);
       }
     }
-    if (shareMultihead) multiheadLogits.set(variant, { file, tasks: kept });
+    if (known && same && knownCount > checkCount) {
+      const checkedSamples = batches.slice(0, checkCount).reduce((sum, batch) => sum + batch.texts.length, 0);
+      const keys = new Set(batches.slice(0, knownCount).map((batch) => comparisonFor(multiheadComparison(variant as Variant), batch.split)));
+      for (const [task] of outputs) for (const key of keys) measuredOn.set(`${task}/${key}`, { graph: known.graph, checkedSamples, maxAbsDiff: 0 });
+    }
+    if (shareMultihead) {
+      const checks: Record<string, LogitsBatch[]> = Object.fromEntries(outputs.map(([task]) => [task, []]));
+      for (const input of checkInputs) {
+        const actual = await session.runAll(tokenizedBatch(input), outputs.map(([, output]) => output));
+        for (const [task, output] of outputs) checks[task]!.push(actual[output]!);
+      }
+      multiheadLogits.set(variant, { file, tasks: kept, checks });
+    }
   };
   const runTaskGraph = async (task: string, kind: string, session: ClassifierSession) => {
     const shared = multiheadLogits.get(kind);
     const sharedTask = shared?.tasks[task];
     if (shared && sharedTask) {
-      const checked = equivalenceBatches(batches);
-      onProgress?.(`${task}: ${kind} on ${checked.length} batches, against the multihead graph`);
+      onProgress?.(`${task}: ${kind} on ${checkInputs.length} batches, against the multihead graph`);
       let difference = 0;
-      for (const index of checked) difference = Math.max(difference, maxDifference(await session.run(tokenizedBatch(batches[index]!)), sharedTask[index]!));
+      for (const [index, input] of checkInputs.entries()) difference = Math.max(difference, maxDifference(await session.run(tokenizedBatch(input)), shared.checks[task]![index]!));
       if (difference === 0) {
         batches.forEach((batch, index) => addBatch(of(task), kind, batch, task, sharedTask[index]!, gold));
-        measuredOn.set(`${task}/${kind}`, { graph: basename(shared.file), checkedSamples: checked.reduce((sum, index) => sum + batches[index]!.texts.length, 0), maxAbsDiff: 0 });
+        measuredOn.set(`${task}/${kind}`, { graph: basename(shared.file), checkedSamples: checkInputs.reduce((sum, input) => sum + input.inputIds.length, 0), maxAbsDiff: 0 });
         return;
       }
       onProgress?.(`${task}: ${kind} differs from the multihead graph (max ${difference}); running it on every batch`);
@@ -260,7 +324,7 @@ export async function compareWithReference(
       task,
       Object.fromEntries(
         ordered(byKind).map(([key, comparison]) => {
-          const via = measuredOn.get(`${task}/${key.replace(/-calibration$/, '')}`);
+          const via = measuredOn.get(`${task}/${key}`) ?? measuredOn.get(`${task}/${key.replace(/-calibration$/, '')}`);
           return [key, { ...comparison.result(), ...(via ? { measuredOn: via } : {}) }];
         }),
       ),

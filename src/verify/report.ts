@@ -79,7 +79,15 @@ export function renderMarkdown(report: ParityReport): string {
   );
   if (report.tasks.some((task) => task.comparisons['multihead-fp32'])) {
     lines.push('`multihead.onnx` (one encoder pass, one `<task>_logits` output per task) is gated like the per-task graphs, output by output.', '');
-    const shared = report.tasks.flatMap((task) => Object.entries(task.comparisons).flatMap(([comparison, metrics]) => (metrics.measuredOn ? [{ task: task.task, comparison, on: metrics.measuredOn }] : [])));
+    const measured = report.tasks.flatMap((task) => Object.entries(task.comparisons).flatMap(([comparison, metrics]) => (metrics.measuredOn ? [{ task: task.task, comparison, on: metrics.measuredOn }] : [])));
+    const shared = measured.filter((m) => !m.comparison.startsWith('multihead-'));
+    const searched = measured.filter((m) => m.comparison.startsWith('multihead-'));
+    if (searched.length > 0) {
+      lines.push(
+        `Rows ${[...new Set(searched.map((s) => `"${comparisonTitle(s.comparison)}"`))].join(', ')} hold the logits of ${searched[0]!.on.graph} on those samples: the multihead graph is cut from it, and ran the first ${searched[0]!.on.checkedSamples} of them itself with bit-identical logits.`,
+        '',
+      );
+    }
     if (shared.length > 0) {
       const checked = Math.min(...shared.map((s) => s.on.checkedSamples));
       lines.push(

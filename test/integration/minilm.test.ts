@@ -41,6 +41,21 @@ describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
     for (const task of report.tasks) {
       expect(task.comparisons.int8!.measuredOn).toMatchObject({ graph: 'multihead_int8.onnx', maxAbsDiff: 0 });
       expect(task.comparisons['multihead-int8']!.samples).toBe(task.comparisons.int8!.samples);
+      // the multihead INT8 graph's calibration rows are the INT8 search's logits, bit-identical on its first batches
+      expect(task.comparisons['multihead-int8-calibration']!.measuredOn).toMatchObject({ graph: 'the INT8 search (its chosen graph)', maxAbsDiff: 0 });
+      expect(task.comparisons['multihead-int8']!.measuredOn).toBeUndefined();
+    }
+    // and `verify`, which runs every file of the bundle on every stored sample, gets the same numbers
+    const verified = await runCli(['verify', out, '--json']);
+    expect(verified.exitCode, verified.stderr).toBe(0);
+    const rerun = (JSON.parse(verified.stdout) as { tasks: Array<{ task: string; comparisons: Record<string, Record<string, unknown>> }> }).tasks;
+    for (const task of report.tasks) {
+      const again = rerun.find((t) => t.task === task.task)!.comparisons;
+      for (const key of ['multihead-int8-calibration', 'int8-calibration', 'multihead-int8', 'int8', 'multihead-fp32', 'fp32']) {
+        for (const metric of ['samples', 'maxAbsDiff', 'meanAbsDiff', 'minCosine', 'top1Agreement'] as const) {
+          expect(again[key]![metric], `${task.task} ${key} ${metric}`).toBe(task.comparisons[key]![metric]);
+        }
+      }
     }
   }, 25 * 60_000);
 });

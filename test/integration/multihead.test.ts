@@ -11,7 +11,7 @@ import { loadBundle } from '../../src/predict/index.js';
 import type { StoredBatch as VerificationBatch } from '../../src/config/verification.js';
 import { agreementWithin, collectLogits } from '../../src/quantize/auto/agreement.js';
 import type { LogitsBatch } from '../../src/verify/metrics.js';
-import { compareWithReference, equivalenceBatches, tokenizedBatch } from '../../src/verify/parity.js';
+import { compareWithReference, equivalenceInputs, tokenizedBatch } from '../../src/verify/parity.js';
 import { rechecksum } from '../helpers/bundle-files.js';
 import { feeds } from '../helpers/ort-feeds.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
@@ -147,20 +147,22 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     }
   });
 
-  it('export verification runs the multihead graph on every text and each task graph on the shortest and longest batches: bit-identical, so the task graph reports its metrics', () => {
+  it('export verification runs the multihead graph on every text and each task graph on the shortest batches and the longest text: bit-identical, so the task graph reports its metrics', () => {
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(bundle, 'parity-report.json'), 'utf8')));
-    // the checked batches: the first two (shortest texts) and one padded to the longest sequence
-    const checked = equivalenceBatches(batches as unknown as VerificationBatch[]);
+    // the checked inputs: the first two batches (shortest texts) and the longest text, cut at max_length, alone
+    const checked = equivalenceInputs(batches as unknown as VerificationBatch[]);
     const widths = batches.map((batch) => batch.inputIds[0]!.length);
-    expect(checked.slice(0, 2)).toEqual([0, 1]);
-    expect(checked.some((index) => widths[index] === Math.max(...widths))).toBe(true);
+    expect(checked.slice(0, 2).map((input) => input.inputIds)).toEqual([batches[0]!.inputIds, batches[1]!.inputIds]);
+    expect(checked[2]!.inputIds).toHaveLength(1);
+    expect(checked[2]!.attentionMask[0]!.every((value) => value === 1)).toBe(true);
+    expect(checked[2]!.inputIds[0]).toHaveLength(Math.max(...widths));
     expect(Math.max(...widths)).toBeGreaterThan(widths[0]!);
     for (const task of report.tasks) {
       for (const [variant, graph] of [['fp32', 'multihead.onnx'], ['int8', 'multihead_int8.onnx']] as const) {
         const own = task.comparisons[variant]!;
         const shared = task.comparisons[`multihead-${variant}`]!;
         expect(own.measuredOn, `${task.task} ${variant}`).toEqual({ graph, checkedSamples: expect.any(Number), maxAbsDiff: 0 });
-        expect(own.measuredOn!.checkedSamples).toBe(checked.reduce((sum, index) => sum + batches[index]!.texts.length, 0));
+        expect(own.measuredOn!.checkedSamples).toBe(checked.reduce((sum, input) => sum + input.inputIds.length, 0));
         expect(own.samples).toBe(213);
         expect([own.maxAbsDiff, own.top1Agreement]).toEqual([shared.maxAbsDiff, shared.top1Agreement]);
       }
@@ -177,10 +179,10 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     const metrics = await compareWithReference(
       stored,
       { topic: { int8: join(damaged, 'topic_int8.onnx') }, spam: { int8: join(damaged, 'spam_int8.onnx') } },
-      undefined,
-      undefined,
-      { files: { int8: join(damaged, 'multihead_int8.onnx') }, outputs: Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])) },
-      true,
+      {
+        multihead: { files: { int8: join(damaged, 'multihead_int8.onnx') }, outputs: Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])) },
+        shareMultihead: true,
+      },
     );
     expect(metrics.topic!.int8!.measuredOn).toBeUndefined();
     expect(metrics.topic!.int8!.samples).toBe(213);
@@ -195,7 +197,10 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     const file = join(bundle, 'multihead.onnx');
     const reference = await collectLogits(file, outputs, tokenized);
     const none = Object.fromEntries(TASKS.map((task) => [task, 0]));
-    expect(await agreementWithin(file, outputs, tokenized, reference, none)).toEqual({ agreement: Object.fromEntries(TASKS.map((task) => [task, 1])), complete: true });
+    const full = await agreementWithin(file, outputs, tokenized, reference, none);
+    expect({ agreement: full.agreement, complete: full.complete }).toEqual({ agreement: Object.fromEntries(TASKS.map((task) => [task, 1])), complete: true });
+    // a complete run hands back the graph's logits (the export reuses the chosen graph's for multihead_int8.onnx)
+    expect(full.logits).toEqual(reference);
     // topic's top-1 moved on every row of the first two batches (each row's logits rotated by one)
     const rotated = (batch: LogitsBatch): LogitsBatch => {
       const data = new Float32Array(batch.data.length);
@@ -207,9 +212,33 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     const [first, second] = [batches[0]!.texts.length, batches[1]!.texts.length];
     const stopped = await agreementWithin(file, outputs, tokenized, moved, none);
     expect(stopped.complete).toBe(false);
+    expect(stopped.logits).toBeUndefined();
     expect(stopped.agreement.topic).toBeCloseTo((total - first) / total, 12);
     const allowed = await agreementWithin(file, outputs, tokenized, moved, { ...none, topic: first + second });
-    expect(allowed).toEqual({ agreement: { ...Object.fromEntries(TASKS.map((task) => [task, 1])), topic: (total - first - second) / total }, complete: true });
+    expect(allowed).toMatchObject({ agreement: { ...Object.fromEntries(TASKS.map((task) => [task, 1])), topic: (total - first - second) / total }, complete: true });
+  });
+
+  it('measured logits stand in for the multihead graph on the first batches only when it gives them bit for bit on the first two', async () => {
+    const stored = JSON.parse(readFileSync(join(bundle, 'verification.json'), 'utf8')).batches as VerificationBatch[];
+    const outputs = Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`]));
+    const file = join(bundle, 'multihead_int8.onnx');
+    const multihead = { files: { int8: file }, outputs };
+    // what the INT8 search would hand over: the graph's own logits on the first 5 batches
+    const own = await collectLogits(file, outputs, stored.slice(0, 5).map(tokenizedBatch));
+    const plain = await compareWithReference(stored, {}, { multihead });
+    const reused = await compareWithReference(stored, {}, { multihead, measured: { int8: { graph: 'the search', logits: own } } });
+    const checked = stored[0]!.texts.length + stored[1]!.texts.length;
+    for (const task of TASKS) {
+      expect(reused[task]!['multihead-int8']!.measuredOn).toEqual({ graph: 'the search', checkedSamples: checked, maxAbsDiff: 0 });
+      const { measuredOn: _, ...metrics } = reused[task]!['multihead-int8']!;
+      expect(metrics).toEqual(plain[task]!['multihead-int8']);
+    }
+    // logits that differ in one bit on the second batch: the graph runs every batch, and nothing says otherwise
+    const changed = { ...own, topic: own.topic!.map((batch, index) => (index === 1 ? { ...batch, data: batch.data.map((v, i) => (i === 0 ? v + 2 ** -20 : v)) } : batch)) };
+    // (and the stand-ins would have been wrong: they are not used)
+    changed.spam = own.spam!.map((batch, index) => (index >= 2 ? { ...batch, data: batch.data.map((v) => v + 5) } : batch));
+    const refused = await compareWithReference(stored, {}, { multihead, measured: { int8: { graph: 'the search', logits: changed } } });
+    for (const task of TASKS) expect(refused[task]!['multihead-int8']).toEqual(plain[task]!['multihead-int8']);
   });
 
   it('the parity report gates it per task output (JSON and Markdown)', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredBatch } from '../../src/config/verification.js';
 import { describeMix } from '../../src/quantize/auto/search.js';
-import { equivalenceBatches } from '../../src/verify/parity.js';
+import { equivalenceInputs } from '../../src/verify/parity.js';
 
 const batch = (texts: number, width: number): StoredBatch => ({
   firstIndex: 0,
@@ -11,14 +11,24 @@ const batch = (texts: number, width: number): StoredBatch => ({
   reference: {},
 });
 
-describe('equivalenceBatches: where a task graph is compared bit for bit with the multihead graph', () => {
-  it('the two first (shortest) batches and the smallest of the widest ones', () => {
-    expect(equivalenceBatches([batch(1, 3), batch(4, 5), batch(16, 9), batch(16, 128), batch(3, 40), batch(15, 128)])).toEqual([0, 1, 5]);
+describe('equivalenceInputs: what a task graph is compared on, bit for bit, with the multihead graph', () => {
+  const masked = (texts: number, width: number, longest: number): StoredBatch => ({
+    ...batch(texts, width),
+    attentionMask: Array.from({ length: texts }, (_, i) => Array.from({ length: width }, (_, c) => Number(c < (i === 1 ? longest : width - 1)))),
   });
-  it('no duplicates when the widest batch is among the first; one batch alone is itself', () => {
-    expect(equivalenceBatches([batch(2, 7), batch(3, 128), batch(5, 10)])).toEqual([0, 1]);
-    expect(equivalenceBatches([batch(2, 7)])).toEqual([0]);
-    expect(equivalenceBatches([])).toEqual([]);
+  it('the two first (shortest) batches and the longest text alone, at its batch width', () => {
+    const batches = [batch(1, 3), batch(4, 5), batch(16, 9), masked(16, 128, 128), batch(3, 40), masked(15, 128, 100)];
+    const inputs = equivalenceInputs(batches);
+    expect(inputs.map((input) => input.inputIds.length)).toEqual([1, 4, 1]);
+    expect(inputs[0]).toEqual({ inputIds: batches[0]!.inputIds, attentionMask: batches[0]!.attentionMask });
+    // row 1 of batch 3 has 128 tokens, every other row fewer
+    expect(inputs[2]!.attentionMask).toEqual([batches[3]!.attentionMask[1]]);
+    expect(inputs[2]!.inputIds[0]).toHaveLength(128);
+  });
+  it('no duplicate when the longest text is a one-text batch among the first; no batches, no inputs', () => {
+    expect(equivalenceInputs([batch(1, 128), batch(3, 7), batch(5, 10)]).map((input) => input.inputIds.length)).toEqual([1, 3]);
+    expect(equivalenceInputs([batch(2, 7)]).map((input) => input.inputIds.length)).toEqual([2, 1]);
+    expect(equivalenceInputs([])).toEqual([]);
   });
 });
 

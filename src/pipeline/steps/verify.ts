@@ -22,7 +22,16 @@ export const verifyParity: Step = {
   title: 'Verify parity with PyTorch',
   timing: 'verify',
   async run(c, task) {
-    c.comparisons = await compareWithReference(c.reference!, graphFiles(c.graphs), c.samples!.gold, (message) => (task.output = message), multiheadGraphs(c), true);
+    // the INT8 search ran the graph multihead_int8.onnx is cut from on the calibration split, which comes first
+    const searched = c.int8?.calibrationLogits;
+    const calibrationFirst = c.reference!.slice(0, c.reference!.filter((batch) => batch.split === 'calibration').length).every((batch) => batch.split === 'calibration');
+    c.comparisons = await compareWithReference(c.reference!, graphFiles(c.graphs), {
+      gold: c.samples!.gold,
+      onProgress: (message) => (task.output = message),
+      multihead: multiheadGraphs(c),
+      shareMultihead: true,
+      ...(searched && calibrationFirst ? { measured: { int8: { graph: 'the INT8 search (its chosen graph)', logits: searched } } } : {}),
+    });
     const verification = verificationSchema.parse({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: c.reference });
     await writeFile(join(c.staging!, VERIFICATION_FILE), `${JSON.stringify(verification)}\n`);
   },

@@ -33,6 +33,8 @@ export interface BoundedAgreement {
   agreement: Record<string, number>;
   /** False when the run stopped because a task passed its allowed disagreements. */
   complete: boolean;
+  /** The graph's logits per task and batch, when complete. */
+  logits?: OutputLogits;
 }
 
 /**
@@ -49,20 +51,25 @@ export async function agreementWithin(
 ): Promise<BoundedAgreement> {
   const total = batches.reduce((sum, batch) => sum + batch.inputIds.shape[0]!, 0);
   const comparisons = Object.fromEntries(Object.keys(outputs).map((task) => [task, new LogitsComparison(0)]));
+  const logits: OutputLogits = Object.fromEntries(Object.keys(outputs).map((task) => [task, []]));
   const flips = (task: string) => {
     const result = comparisons[task]!.result();
     return result.samples - Math.round(result.top1Agreement * result.samples);
   };
   let complete = true;
   await runBatches(file, batches, Object.values(outputs), (values, index) => {
-    for (const [task, output] of Object.entries(outputs)) comparisons[task]!.add(reference[task]![index]!, copyLogits(values[output]!), [], 0);
+    for (const [task, output] of Object.entries(outputs)) {
+      const candidate = copyLogits(values[output]!);
+      logits[task]!.push(candidate);
+      comparisons[task]!.add(reference[task]![index]!, candidate, [], 0);
+    }
     if (Object.keys(outputs).some((task) => flips(task) > maxFlips[task]!)) {
       complete = index === batches.length - 1;
       return complete;
     }
     return true;
   });
-  return { agreement: Object.fromEntries(Object.keys(outputs).map((task) => [task, total === 0 ? 0 : (total - flips(task)) / total])), complete };
+  return { agreement: Object.fromEntries(Object.keys(outputs).map((task) => [task, total === 0 ? 0 : (total - flips(task)) / total])), complete, ...(complete ? { logits } : {}) };
 }
 
 /** Top-1 agreement of a candidate graph with a reference graph on the same batches, per output. */

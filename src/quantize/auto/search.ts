@@ -18,6 +18,8 @@ export const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
 export const MAX_SIZE_SHARE = 0.3;
 /** Latency of the choice is measured at batch 1 with this many tokens (RapidFit's default max_length). */
 export const SPEED_SEQUENCE = 128;
+/** FP32/INT8 run pairs the speed-up is the median of (one pair is ~0.1 s for MiniLM on 2 cores). */
+export const SPEED_PAIRS = 7;
 /**
  * `dynamic` with at most this share of the MatMuls at higher precision is searched before `per-token`:
  * measured at batch 1 (bench/int8-fidelity.mjs), dynamic runs at ~1.5x FP32, per-token at ~1.25x and a
@@ -77,6 +79,13 @@ export interface Int8Candidate {
   speedup?: number;
 }
 
+/** A trial's graph in workDir and, when it ran on the whole calibration split, its outputs there. */
+export interface TrialGraph {
+  file: string;
+  dataFile?: string;
+  logits?: OutputLogits;
+}
+
 export interface Int8Choice {
   chosen: Int8Candidate;
   candidates: Int8Candidate[];
@@ -91,8 +100,8 @@ export interface Int8Choice {
   targets: Record<string, number>;
   /** One line for the user when the choice misses the speed goal or no candidate passed. */
   note?: string;
-  /** The chosen graph as built and measured (in workDir; the caller owns it), when a trial was chosen. */
-  graph?: { file: string; dataFile?: string };
+  /** The chosen graph as built and measured (in workDir; the caller owns it), when a trial was chosen, and its logits on the calibration batches. */
+  graph?: TrialGraph;
 }
 
 /** A mix in words: "dynamic", "dynamic + 10 of 42 MatMuls at higher precision", "every MatMul at higher precision". */
@@ -144,7 +153,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const graphKey = (base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>) =>
     JSON.stringify([Object.keys(nodeMethods).length >= matmuls ? '' : base, Object.entries(nodeMethods).sort()]);
   const known = new Map<string, Int8Trial>();
-  const graphs = new Map<Int8Trial, { file: string; dataFile?: string }>();
+  const graphs = new Map<Int8Trial, TrialGraph>();
 
   async function trial(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Int8Trial | undefined> {
     const key = graphKey(base, nodeMethods);
@@ -159,7 +168,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     // what the size goal leaves for 12-bit weights: from the first all-INT8 graph (1 byte per weight),
     // less the residuals every MatMul gets when it falls back to 10-bit, less 1% for the per-task graphs' heads
     preciseBudget ??= Math.max(0, (input.maxSizeShare - 0.01) * fp32Bytes(input.fp32) - result.bytes - residualBytes(input.fp32, 2));
-    const graph = { file: trialFile, ...(result.dataFile ? { dataFile: result.dataFile } : {}) };
+    const graph: TrialGraph = { file: trialFile, ...(result.dataFile ? { dataFile: result.dataFile } : {}) };
     let keep = false;
     try {
       const scored = await agreementWithin(trialFile, input.outputs, input.batches, reference!, gateFlips);
@@ -169,7 +178,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
       // a graph that can still be chosen (it ran on the whole split) is kept, so that the choice is not built twice
       keep = scored.complete;
       if (keep) {
-        graphs.set(done, graph);
+        graphs.set(done, { ...graph, ...(scored.logits ? { logits: scored.logits } : {}) });
         await keepOnlyChoosable();
       }
       return done;
@@ -260,7 +269,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     const chosen: Int8Candidate = { base: chosenTrial.base, fallback: FALLBACK, nodeMethods: chosenTrial.nodeMethods, agreement: chosenTrial.agreement, passed: true };
     const graph = graphs.get(chosenTrial)!;
     progress('measuring the speed of the choice against FP32');
-    chosen.speedup = await measureSpeedup(file, graph.file, 1, SPEED_SEQUENCE, 15);
+    chosen.speedup = await measureSpeedup(file, graph.file, 1, SPEED_SEQUENCE, SPEED_PAIRS);
     const notes = [
       ...(relaxed ? ['no candidate reached the calibration margin; chose one that reaches the gate on the calibration split'] : []),
       ...(chosen.speedup < input.speedGoal

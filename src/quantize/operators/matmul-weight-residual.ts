@@ -1,6 +1,7 @@
 import type { NodeProto, TensorProto } from '../../onnx/proto.js';
 import { DataType } from '../../onnx/tensor.js';
 import { readAllFloats } from '../float-source.js';
+import { KernelWorkspace } from '../kernel-workspace.js';
 import { roundHalfEven } from '../math.js';
 import { intAttribute, makeNode, stringAttribute, type GraphQuantizer } from '../quantizer.js';
 
@@ -22,7 +23,7 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
     const source = quantizer.source(b);
     const [k = 0, n = 0] = source.dims;
     if (source.dims.length !== 2 || (k * n) % perByte !== 0 || quantizer.isFloatInitializer(a)) return undefined;
-    const { main, residual, scales, residualScales } = splitWeight(await readAllFloats(source), k, n, residualBits);
+    const { main, residual, scales, residualScales } = splitWeight(await readAllFloats(source), k, n, residualBits, quantizer.workspace);
     const parts = Array.from({ length: perByte }, (_, j) => j);
     const base = quantizer.uniqueName(`${b}_weight_${8 + residualBits}`, [
       '', '_scales', '_residual', '_residual_scales', '_shape', '_float', '_main', '_levels', '_levels_kn', '_levels_float', '_centered', '_residual_float', '_dequantized',
@@ -67,7 +68,7 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
  * The residual lies within half a step s of the int8 grid; it is stored mid-rise on 2^bits levels of
  * s / 2^bits each (value = (level - (2^bits - 1) / 2) * s / 2^bits), so its error is at most s / 2^(bits+1).
  */
-export function splitWeight(values: Float32Array, k: number, n: number, residualBits: 2 | 4) {
+export function splitWeight(values: Float32Array, k: number, n: number, residualBits: 2 | 4, workspace?: KernelWorkspace) {
   const levelCount = 2 ** residualBits;
   const scales = new Float32Array(n);
   // row by row (index = row * n + column): no modulo in the hot loops
@@ -85,6 +86,22 @@ export function splitWeight(values: Float32Array, k: number, n: number, residual
   const main = new Uint8Array(k * n);
   const levels = new Uint8Array(k * n);
   const half = levelCount / 2;
+  // the SIMD kernel when it takes this column count (bit-identical to the scalar loop: unit test)
+  if (workspace && KernelWorkspace.suitsColumns(n) && n <= workspace.chunkElements) workspace.splitColumns(values, scales, residualScales, half, levelCount - 1, main, levels);
+  else splitScalar(values, k, n, scales, residualScales, half, levelCount, main, levels);
+  const perByte = 8 / residualBits;
+  const count = (k * n) / perByte;
+  const residual = new Uint8Array(count);
+  for (let index = 0; index < count; index += 1) {
+    let byte = 0;
+    for (let j = 0; j < perByte; j += 1) byte |= levels[index + j * count]! << (residualBits * j);
+    residual[index] = byte;
+  }
+  return { main, residual, scales, residualScales };
+}
+
+/** splitWeight's per-value loop in scalar code: the reference of the SIMD kernel. */
+export function splitScalar(values: Float32Array, k: number, n: number, scales: Float32Array, residualScales: Float32Array, half: number, levelCount: number, main: Uint8Array, levels: Uint8Array): void {
   for (let row = 0, index = 0; row < k; row += 1) {
     for (let column = 0; column < n; column += 1, index += 1) {
       const scale = scales[column]!;
@@ -95,13 +112,4 @@ export function splitWeight(values: Float32Array, k: number, n: number, residual
       levels[index] = Math.max(0, Math.min(levelCount - 1, Math.floor(Math.fround(rest / residualScales[column]!)) + half));
     }
   }
-  const perByte = 8 / residualBits;
-  const count = (k * n) / perByte;
-  const residual = new Uint8Array(count);
-  for (let index = 0; index < count; index += 1) {
-    let byte = 0;
-    for (let j = 0; j < perByte; j += 1) byte |= levels[index + j * count]! << (residualBits * j);
-    residual[index] = byte;
-  }
-  return { main, residual, scales, residualScales };
 }
