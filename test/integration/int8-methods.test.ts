@@ -7,6 +7,9 @@ import { fixturePath } from '../../fixtures/models.mjs';
 import { readOnnx, writeOnnx } from '../../src/onnx/model-file.js';
 import { quantizableMatMuls } from '../../src/quantize/auto/candidates.js';
 import { measureQuantizationErrors } from '../../src/quantize/auto/error-probe.js';
+import { collectLogits } from '../../src/quantize/auto/agreement.js';
+import { chooseInt8, describeMix } from '../../src/quantize/auto/search.js';
+import { autoBaseOptions } from '../../src/pipeline/int8-step.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../../src/quantize/options.js';
 import { IMPLEMENTED_OP_TYPES } from '../../src/quantize/operators/registry.js';
 import { quantizeModel } from '../../src/quantize/quantize-model.js';
@@ -210,6 +213,42 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     for (const value of dynamic.values()) expect(value).toBeGreaterThan(0);
     for (const value of dynamic.values()) expect(value).toBeLessThan(0.5);
     expect(median(weightOnly.values())).toBeLessThan(median(dynamic.values()));
+  });
+
+  it('auto, when no trial reaches the gate: the most precise trial tried is the candidate, and the note says how many were tried', async () => {
+    const source = await readOnnx(fp32);
+    const outputs = { topic: source.model.graph!.output![0]!.name! };
+    // a reference no graph agrees with: every row's top-1 moved to the next label
+    const truth = (await collectLogits(fp32, outputs, batches)).topic!;
+    const moved = truth.map((batch) => {
+      const data = new Float32Array(batch.data.length);
+      for (let row = 0; row < batch.rows; row += 1) for (let c = 0; c < batch.labels; c += 1) data[row * batch.labels + ((c + 1) % batch.labels)] = batch.data[row * batch.labels + c]!;
+      return { ...batch, data };
+    });
+    const choice = await chooseInt8({
+      fp32: source,
+      outputs,
+      targets: { topic: 0.995 },
+      gates: { topic: 0.99 },
+      batches,
+      reference: { topic: moved },
+      options: autoBaseOptions(DEFAULT_QUANTIZE_OPTIONS),
+      workDir: dir,
+      budget: 2,
+      speedGoal: 1.5,
+      maxSizeShare: 0.3,
+    });
+    expect(choice.candidates).toEqual([]);
+    expect(choice.chosen.passed).toBe(false);
+    expect(choice.trials.map((t) => [t.base, t.passed])).toEqual([
+      ['dynamic', false],
+      ['dynamic', false],
+    ]);
+    // the second trial (some MatMuls at higher precision) is the more precise one
+    expect(Object.keys(choice.chosen.nodeMethods).length).toBeGreaterThan(0);
+    expect(choice.note).toBe(
+      `INT8: no candidate reached the INT8 gate on the calibration split (2 trial(s), budget 2); wrote the most precise one tried (${describeMix('dynamic', choice.chosen.nodeMethods, choice.matmulCount)}), which the judged split decides`,
+    );
   });
 
   it('quantize --int8 auto without calibration texts: exit 2, saying which methods need no texts', async () => {

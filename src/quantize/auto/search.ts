@@ -288,7 +288,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     matmulCount: matmuls,
     against,
     targets: input.targets,
-    note: `INT8: no candidate reached the INT8 gate on the calibration split within ${input.budget} trials`,
+    note: `INT8: no candidate reached the INT8 gate on the calibration split (${trials.length} trial(s), budget ${input.budget}); wrote the most precise one tried (${describeMix(best.base, best.nodeMethods, matmuls)}), which the judged split decides`,
     ...(bestGraph ? { graph: bestGraph } : {}),
   };
 }
