@@ -1,5 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { StoredBatch as VerificationBatch } from '../config/verification.js';
 import { comparisonVariant, multiheadComparison, VARIANT_PLANS, type Variant } from '../plan/variants.js';
 import type { BridgeClient } from '../bridge/client.js';
@@ -7,7 +6,6 @@ import { callBridge } from '../bridge/methods.js';
 import { readNpy } from '../bridge/npy.js';
 import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from './metrics.js';
 import { ClassifierSession, type TokenizedBatch } from './onnx-session.js';
-import { dataLocation } from '../onnx/model-file.js';
 import { batchSamples, type SampleSet } from './samples.js';
 
 /** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits (verification.json's batches). */
@@ -131,35 +129,6 @@ function maxDifference(a: LogitsBatch, b: LogitsBatch): number {
   let max = 0;
   for (let index = 0; index < a.data.length; index += 1) max = Math.max(max, Math.abs(a.data[index]! - b.data[index]!));
   return Number.isNaN(max) ? Infinity : max;
-}
-
-/** Graphs up to this many bytes in all (weights included) load side by side. */
-const PARALLEL_LOAD_BYTES = 1 << 30;
-
-function graphBytes(file: string): number {
-  const weights = join(dirname(file), dataLocation(file));
-  return statSync(file).size + (existsSync(weights) ? statSync(weights).size : 0);
-}
-
-/**
- * The graphs in groups to load together: small graphs all at once, so that their loading (graph
- * optimization and constant folding, about 1 s per INT8 MiniLM graph) overlaps on the cores; large
- * ones one by one, so that memory holds one of them at a time.
- */
-function loadGroups<T>(items: readonly T[], file: (item: T) => string): T[][] {
-  return items.reduce((sum, item) => sum + graphBytes(file(item)), 0) <= PARALLEL_LOAD_BYTES ? [[...items]] : items.map((item) => [item]);
-}
-
-/** Sessions on every file, opened together; when one fails, the others are released before it throws. */
-async function openAll(files: readonly string[]): Promise<ClassifierSession[]> {
-  const opened = await Promise.allSettled(files.map((file) => ClassifierSession.open(file)));
-  const failed = opened.find((result) => result.status === 'rejected');
-  const sessions = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  if (failed) {
-    await Promise.all(sessions.map((session) => session.release()));
-    throw failed.reason;
-  }
-  return sessions;
 }
 
 /** The token rows of a batch (what a graph is fed). */
@@ -308,12 +277,14 @@ export async function compareWithReference(
         .filter(([, files]) => files[kind] !== undefined)
         .map(([task, files]) => ({ file: files[kind]!, run: (session: ClassifierSession) => runTaskGraph(task, kind, session) })),
     ];
-    for (const group of loadGroups(runs, (run) => run.file)) {
-      const sessions = await openAll(group.map((run) => run.file));
+    // one session at a time: onnxruntime-node creates sessions on the main thread, so opening several
+    // at once overlaps nothing (measured), and the task graphs need only the multihead graph's logits
+    for (const run of runs) {
+      const session = await ClassifierSession.open(run.file);
       try {
-        for (const [index, run] of group.entries()) await run.run(sessions[index]!);
+        await run.run(session);
       } finally {
-        await Promise.all(sessions.map((session) => session.release()));
+        await session.release();
       }
     }
   }
