@@ -216,6 +216,7 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     expect(stopped.agreement.topic).toBeCloseTo((total - first) / total, 12);
     const allowed = await agreementWithin(file, outputs, tokenized, moved, { ...none, topic: first + second });
     expect(allowed).toMatchObject({ agreement: { ...Object.fromEntries(TASKS.map((task) => [task, 1])), topic: (total - first - second) / total }, complete: true });
+    expect(allowed.logits).toEqual(reference);
   });
 
   it('measured logits stand in for the multihead graph on the first batches only when it gives them bit for bit on the first two', async () => {
