@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Listr, type ListrRendererValue } from 'listr2';
 import { discardStagingDir } from './bundle/atomic.js';
+import type { EarlyBridge } from './bridge/session.js';
 import type { ExportOptions } from './config/options.js';
 import type { ExportContext, ExportResult, Step } from './pipeline/context.js';
 import { stepError } from './pipeline/step-error.js';
@@ -66,9 +67,13 @@ function listrTask(step: Step) {
   };
 }
 
-/** The main job: model dir -> verified bundle. Throws ToolError subclasses for user-facing failures. */
-export async function runExport(options: ExportOptions): Promise<ExportResult> {
+/**
+ * The main job: model dir -> verified bundle. Throws ToolError subclasses for user-facing failures.
+ * `bridge`: one started before this module loaded (startExport); killed here if no step took it.
+ */
+export async function runExport(options: ExportOptions, started: { bridge?: EarlyBridge } = {}): Promise<ExportResult> {
   const context: ExportContext = {
+    ...(started.bridge ? { earlyBridge: started.bridge } : {}),
     options,
     modelDir: resolve(options.modelDir),
     format: 'rapidfit',
@@ -90,6 +95,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     return context.result!;
   } finally {
     await (context.bridgeClosing ?? context.bridge?.client.close().catch(() => undefined));
+    if (!context.bridge) await context.earlyBridge?.cancel();
     if (context.staging) await discardStagingDir(context.staging);
     if (context.workDir) await rm(context.workDir, { recursive: true, force: true });
     await context.releaseOutput?.();

@@ -106,6 +106,6 @@ export function resolveExportOptions(modelDir: string, options: ExportModelOptio
  */
 export async function exportModel(modelDir: string, options: ExportModelOptions = {}): Promise<ExportResult> {
   const resolved = resolveExportOptions(modelDir, options);
-  const { runExport } = await import('../pipeline.js');
-  return runExport(resolved);
+  const { startExport } = await import('../export-run.js');
+  return startExport(resolved);
 }

@@ -82,6 +82,8 @@ export interface StartOptions {
   inactivityTimeoutMs?: number;
   /** Forward the bridge's stderr (library logs) to ours. */
   verbose?: boolean;
+  /** Kills the process, also during start-up (start then rejects). */
+  signal?: AbortSignal;
 }
 
 const STDERR_LINES_KEPT = 60;
@@ -124,6 +126,7 @@ export class BridgeClient {
       buffer: false,
       reject: false,
       cleanup: true,
+      ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
     // a write to a bridge that has just died fails with EPIPE; the exit handler reports it instead
     child.stdin!.on('error', () => undefined);

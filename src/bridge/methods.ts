@@ -26,7 +26,15 @@ const noParams = z.object({}).strict();
 export const BRIDGE_METHODS = {
   versions: { params: noParams, result: z.record(z.string(), z.string().nullable()) },
   ping: { params: noParams, result: z.object({ pong: z.literal(true) }) },
-  diagnose: { params: noParams, result: z.object({ stdout_isolated: z.boolean(), threads: z.number().int() }) },
+  diagnose: {
+    params: noParams,
+    result: z.object({
+      stdout_isolated: z.boolean(),
+      threads: z.number().int(),
+      /** The cyclic collector: off until the first model is loaded, then on with the start-up heap frozen (heap.py). */
+      gc: z.object({ enabled: z.boolean(), frozen: z.number().int() }),
+    }),
+  },
   /** The model's facts: validated in full, with messages for the user, by parseModelFacts (src/export/model-spec.ts). */
   inspect: { params: z.object({ model_dir: path, task_name: taskName }), result: z.unknown() },
   export: {

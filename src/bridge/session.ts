@@ -1,6 +1,6 @@
 import { BridgeClient } from './client.js';
 import { findPython, type PythonInterpreter } from './python.js';
-import { ensureBridgeEnvironment, markVenvBroken, repairBridgeEnvironment, type BridgeEnvironment } from './venv.js';
+import { ensureBridgeEnvironment, lockHash, markVenvBroken, repairBridgeEnvironment, venvDirFor, venvPython, venvState, type BridgeEnvironment } from './venv.js';
 import { ToolError } from '../errors.js';
 
 export interface BridgeSession {
@@ -44,4 +44,54 @@ export async function openBridge(options: {
       throw error;
     }
   }
+}
+
+/** A bridge started ahead of the pipeline (startInstalledBridge); `cancel` kills it if it is not used. */
+export interface EarlyBridge {
+  session: Promise<BridgeSession | undefined>;
+  /** Settles once the process is spawned, or once it is known that it will not be. */
+  spawned: Promise<void>;
+  cancel: () => Promise<void>;
+}
+
+/**
+ * Starts the bridge at once when its venv is already installed, so that Python's start-up (importing
+ * torch, 2-3 s) overlaps the loading of the pipeline's modules and the input checks. Installing,
+ * repairing and reporting problems stay with openBridge: any problem here gives undefined, and the
+ * pipeline's step starts the bridge the usual way.
+ */
+export function startInstalledBridge(options: { python?: string; verbose?: boolean; bridgeTimeoutSeconds?: number }): EarlyBridge {
+  const abort = new AbortController();
+  let markSpawned: () => void = () => undefined;
+  const spawned = new Promise<void>((resolve) => (markSpawned = resolve));
+  const session = (async (): Promise<BridgeSession | undefined> => {
+    try {
+      const interpreter = await findPython(options.python);
+      const hash = lockHash();
+      const venvDir = venvDirFor(interpreter, hash);
+      if (venvState(venvDir, hash) !== 'ready' || abort.signal.aborted) return undefined;
+      // the process is spawned before start() first awaits
+      const starting = BridgeClient.start({
+        python: venvPython(venvDir),
+        verbose: options.verbose ?? false,
+        signal: abort.signal,
+        ...(options.bridgeTimeoutSeconds !== undefined ? { inactivityTimeoutMs: options.bridgeTimeoutSeconds * 1000 } : {}),
+      });
+      markSpawned();
+      const client = await starting;
+      return { interpreter, environment: { venvDir, python: venvPython(venvDir), lockHash: hash, created: false }, client };
+    } catch {
+      return undefined;
+    } finally {
+      markSpawned();
+    }
+  })();
+  return {
+    session,
+    spawned,
+    cancel: async () => {
+      abort.abort();
+      (await session)?.client.kill();
+    },
+  };
 }

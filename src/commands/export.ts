@@ -98,8 +98,8 @@ rapidfit-export <model_dir> [options] is the same command.`,
   required: { missing: 'no model directory given', hint: 'rapidfit-export ./my_model (see rapidfit-export export --help)' },
   async run({ positionals: [modelDir = ''], values }) {
     const options = buildExportOptions(modelDir, values);
-    const { runExport } = await import('../pipeline.js');
-    const result = await runExport(options);
+    const { startExport } = await import('../export-run.js');
+    const result = await startExport(options);
     const summary = [
       `bundle written to ${result.outDir} (verified)`,
       ...result.parity.map(

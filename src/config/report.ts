@@ -22,8 +22,12 @@ export const metricsSchema = z.object({
   labelled: z.number().int().optional(),
   accuracy: z.number().optional(),
   referenceAccuracy: z.number().optional(),
-  /** These metrics are `graph`'s output for the task: this graph gave bit-identical logits on `checkedSamples` texts. */
-  measuredOn: z.object({ graph: z.string(), checkedSamples: z.number().int(), maxAbsDiff: z.number() }).optional(),
+  /**
+   * These metrics are `graph`'s output for the task: this graph gave bit-identical logits on
+   * `checkedSamples` texts; with `standInSamples`, only that many of the comparison's texts are
+   * `graph`'s logits (the rest this graph ran itself).
+   */
+  measuredOn: z.object({ graph: z.string(), checkedSamples: z.number().int(), maxAbsDiff: z.number(), standInSamples: z.number().int().optional() }).optional(),
 });
 
 export const gateResultSchema = z.object({

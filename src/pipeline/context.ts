@@ -1,4 +1,4 @@
-import type { BridgeSession } from '../bridge/session.js';
+import type { BridgeSession, EarlyBridge } from '../bridge/session.js';
 import type { Manifest } from '../config/manifest.js';
 import type { ModelSpec } from '../config/model-spec.js';
 import type { ExportOptions } from '../config/options.js';
@@ -41,6 +41,8 @@ export interface ExportContext {
   outDir: string;
   /** Releases this run's claim on the output directory (src/bundle/output-lock.ts). */
   releaseOutput?: () => Promise<void>;
+  /** The bridge started before the pipeline loaded (src/export-run.ts), when its venv was installed. */
+  earlyBridge?: EarlyBridge;
   bridge?: BridgeSession;
   /** The bridge's shutdown, started once PyTorch's part is done (Python's teardown overlaps the INT8 work). */
   bridgeClosing?: Promise<void>;

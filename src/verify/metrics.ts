@@ -30,7 +30,11 @@ export interface ComparisonMetrics {
   accuracy?: number;
   referenceAccuracy?: number;
   /** Set when these metrics are another graph's output for the task, shown bit-identical on `checkedSamples` texts (see compareWithReference). */
-  measuredOn?: { graph: string; checkedSamples: number; maxAbsDiff: number };
+  /**
+   * Where some or all of these logits come from another graph: it gave bit-identical logits on
+   * `checkedSamples` texts; `standInSamples` of the comparison's texts are its logits (absent: all).
+   */
+  measuredOn?: { graph: string; checkedSamples: number; maxAbsDiff: number; standInSamples?: number };
 }
 
 function argmax(values: Float32Array, start: number, length: number): number {

@@ -159,8 +159,9 @@ export function equivalenceInputs(batches: readonly StoredBatch[]): TokenRows[] 
 }
 
 /**
- * A variant's multihead logits already measured on the first batches (the INT8 search ran the graph
- * multihead_int8.onnx is cut from on the calibration split): per task, batch by batch from batch 0.
+ * A variant's multihead logits already measured on the first batches, per task, batch by batch from
+ * batch 0: the INT8 search ran the graph multihead_int8.onnx is cut from on the calibration split, and
+ * its error probe ran multihead.onnx's FP32 nodes, unchanged, on the same split.
  */
 export interface MeasuredLogits {
   /** What ran them, for the report's `measuredOn`. */
@@ -235,9 +236,10 @@ export async function compareWithReference(
       }
     }
     if (known && same && knownCount > checkCount) {
-      const checkedSamples = batches.slice(0, checkCount).reduce((sum, batch) => sum + batch.texts.length, 0);
+      const samples = (from: number, to: number) => batches.slice(from, to).reduce((sum, batch) => sum + batch.texts.length, 0);
       const keys = new Set(batches.slice(0, knownCount).map((batch) => comparisonFor(multiheadComparison(variant as Variant), batch.split)));
-      for (const [task] of outputs) for (const key of keys) measuredOn.set(`${task}/${key}`, { graph: known.graph, checkedSamples, maxAbsDiff: 0 });
+      const on = { graph: known.graph, checkedSamples: samples(0, checkCount), maxAbsDiff: 0, standInSamples: samples(checkCount, knownCount) };
+      for (const [task] of outputs) for (const key of keys) measuredOn.set(`${task}/${key}`, on);
     }
     if (shareMultihead) {
       const checks: Record<string, LogitsBatch[]> = Object.fromEntries(outputs.map(([task]) => [task, []]));

@@ -82,9 +82,11 @@ export function renderMarkdown(report: ParityReport): string {
     const measured = report.tasks.flatMap((task) => Object.entries(task.comparisons).flatMap(([comparison, metrics]) => (metrics.measuredOn ? [{ task: task.task, comparison, on: metrics.measuredOn }] : [])));
     const shared = measured.filter((m) => !m.comparison.startsWith('multihead-'));
     const searched = measured.filter((m) => m.comparison.startsWith('multihead-'));
-    if (searched.length > 0) {
+    for (const graph of new Set(searched.map((s) => s.on.graph))) {
+      const rows = searched.filter((s) => s.on.graph === graph);
+      const { checkedSamples, standInSamples } = rows[0]!.on;
       lines.push(
-        `Rows ${[...new Set(searched.map((s) => `"${comparisonTitle(s.comparison)}"`))].join(', ')} hold the logits of ${searched[0]!.on.graph} on those samples: the multihead graph is cut from it, and ran the first ${searched[0]!.on.checkedSamples} of them itself with bit-identical logits.`,
+        `Rows ${[...new Set(rows.map((s) => `"${comparisonTitle(s.comparison)}"`))].join(', ')} hold, on ${standInSamples ?? 'their'} calibration samples, the logits of ${graph}, which computes what the multihead graph does (checked: the multihead graph ran the ${checkedSamples} samples before those itself and gave bit-identical logits); it ran every other sample itself.`,
         '',
       );
     }

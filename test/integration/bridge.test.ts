@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/bridge/client.js';
+import { callBridge } from '../../src/bridge/methods.js';
 import { ToolError } from '../../src/errors.js';
 import { fixturePath } from '../../fixtures/models.mjs';
 import { bridgePython, isRunning, scratchDir } from '../helpers/cli.js';
@@ -79,6 +80,23 @@ describe('the Python bridge protocol', () => {
     expect(error.message).toMatch(/^the Python bridge sent nothing for 3 s while running "ping" \(request \d+, [\d.]+ s in\): it is hung or stopped, and was killed/);
     expect(await waitFor(() => !isRunning(own.pid))).toBe(true);
   }, 120_000);
+
+  it('keeps the cyclic GC off while it starts up, and on with the start-up heap frozen once a model is loaded', async () => {
+    const own = await BridgeClient.start({ python });
+    try {
+      const gc = async () => (await callBridge(own, 'diagnose', {})).gc;
+      expect(await gc()).toEqual({ enabled: false, frozen: 0 });
+      await callBridge(own, 'inspect', { model_dir: fixturePath('tiny-cls-relu') });
+      expect((await gc()).enabled).toBe(false);
+      await callBridge(own, 'export', { model_dir: fixturePath('tiny-cls-relu'), out_dir: join(scratchDir(), 'gc-export') });
+      const after = await gc();
+      expect(after.enabled).toBe(true);
+      // torch, transformers and the model: hundreds of thousands of objects never scanned again
+      expect(after.frozen).toBeGreaterThan(100_000);
+    } finally {
+      await own.close();
+    }
+  }, 180_000);
 
   it('keeps a request alive with heartbeats while it runs longer than the inactivity timeout', async () => {
     // 1.2 s timeout: the bridge beats every 0.3 s; loading and tracing the model is silent for longer

@@ -38,12 +38,25 @@ describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
     const calibration = report.int8!.calibration!;
     expect(calibration.against).toBe('PyTorch');
     expect(calibration.trials.every((t) => !t.stoppedEarly || !t.passed)).toBe(true);
+    // after the fastest (every MatMul dynamic) misses, the most precise; the ones between only when it passed
+    const [fastest, precise, ...between] = calibration.trials;
+    expect(fastest).toMatchObject({ base: 'dynamic', fallbackNodes: 0, passed: false });
+    expect(between.every((t) => t.fallbackNodes < precise!.fallbackNodes)).toBe(true);
+    if (!precise!.passed) expect(between).toEqual([]);
     for (const task of report.tasks) {
       expect(task.comparisons.int8!.measuredOn).toMatchObject({ graph: 'multihead_int8.onnx', maxAbsDiff: 0 });
       expect(task.comparisons['multihead-int8']!.samples).toBe(task.comparisons.int8!.samples);
       // the multihead INT8 graph's calibration rows are the INT8 search's logits, bit-identical on its first batches
       expect(task.comparisons['multihead-int8-calibration']!.measuredOn).toMatchObject({ graph: 'the INT8 search (its chosen graph)', maxAbsDiff: 0 });
       expect(task.comparisons['multihead-int8']!.measuredOn).toBeUndefined();
+      // and the FP32 multihead graph's calibration rows are the FP32 outputs of the search's error probe
+      const checked = report.tasks.length > 0 ? task.comparisons['multihead-int8-calibration']!.measuredOn!.checkedSamples : 0;
+      expect(task.comparisons['multihead-fp32']!.measuredOn).toEqual({
+        graph: "the INT8 search's error probe (the FP32 nodes, unchanged)",
+        checkedSamples: checked,
+        maxAbsDiff: 0,
+        standInSamples: calibration.samples - checked,
+      });
     }
     // and `verify`, which runs every file of the bundle on every stored sample, gets the same numbers
     const verified = await runCli(['verify', out, '--json']);

@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from rapidfit_bridge import heap
 from rapidfit_bridge.errors import BridgeError
 from rapidfit_bridge.model import LoadedModel, inspect_model, load_model
 from rapidfit_bridge.model_io import BATCH, INPUT_NAMES, OUTPUT_NAME, SEQUENCE, dynamic_axes, multihead_output
@@ -70,6 +71,7 @@ def _get_model(params: dict, progress: Progress | None = None) -> LoadedModel:
             progress("loading model weights")
         _loaded.clear()
         _loaded[key] = load_model(directory, params.get("task_name"))
+        heap.settle()
     return _loaded[key]
 
 
@@ -269,7 +271,7 @@ def diagnose(_params: dict, _progress: Progress | None = None) -> dict:
         libc.fflush(None)
     except (OSError, AttributeError):
         pass
-    return {"stdout_isolated": True, "threads": torch.get_num_threads()}
+    return {"stdout_isolated": True, "threads": torch.get_num_threads(), "gc": heap.state()}
 
 
 def check_tokenizer(params: dict, _progress: Progress | None = None) -> dict:

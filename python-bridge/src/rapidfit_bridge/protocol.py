@@ -22,7 +22,7 @@ import sys
 import threading
 import traceback
 
-from rapidfit_bridge import PROTOCOL_VERSION
+from rapidfit_bridge import PROTOCOL_VERSION, heap
 from rapidfit_bridge.errors import BridgeError
 
 _write_lock = threading.Lock()
@@ -68,6 +68,7 @@ def serve() -> None:
             out.write(line + "\n")
             out.flush()
 
+    heap.defer_collection()
     try:
         from rapidfit_bridge import handlers
     except Exception as exc:  # a broken venv shows up here (missing or corrupt packages)

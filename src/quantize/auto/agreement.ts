@@ -13,7 +13,7 @@ export async function collectLogits(file: string, outputs: Record<string, string
   return logits;
 }
 
-function copyLogits(tensor: { dims: readonly number[]; data: unknown }): LogitsBatch {
+export function copyLogits(tensor: { dims: readonly number[]; data: unknown }): LogitsBatch {
   return { rows: tensor.dims[0]!, labels: tensor.dims[1] ?? 1, data: Float32Array.from(tensor.data as Float32Array) };
 }
 

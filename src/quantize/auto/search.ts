@@ -102,6 +102,11 @@ export interface Int8Choice {
   note?: string;
   /** The chosen graph as built and measured (in workDir; the caller owns it), when a trial was chosen, and its logits on the calibration batches. */
   graph?: TrialGraph;
+  /**
+   * The FP32 graph's logits on the calibration batches, per task and batch, when the error probe ran
+   * (it keeps every FP32 node unchanged and ran the whole split).
+   */
+  fp32Logits?: OutputLogits;
 }
 
 /** A mix in words: "dynamic", "dynamic + 10 of 42 MatMuls at higher precision", "every MatMul at higher precision". */
@@ -125,9 +130,11 @@ function allowedFlips(share: number, total: number): number {
  *   3. every MatMul `per-token` (~1.25x);
  *   4. every MatMul at higher precision: 12-bit weight-only for the most damaging while the size goal
  *      allows, then 10-bit (~1x).
- * Each trial stops as soon as it disagrees on more texts than the gate allows, so failing trials are
- * cheap. If none reaches the target, the trial with the fewest fallbacks that reaches the gate itself
- * is kept, and the report says so. Judging the choice is the verification step's job, on other texts.
+ * When 1 misses, 4 is tried next: 2 and 3 are less precise on every MatMul, so they are tried only
+ * when 4 reaches the target (4 is kept if neither does). Each trial stops as soon as it disagrees on
+ * more texts than the gate allows, so failing trials are cheap. If none reaches the target, the trial
+ * with the fewest fallbacks that reaches the gate itself is kept, and the report says so. Judging the
+ * choice is the verification step's job, on other texts.
  */
 export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const progress = input.onProgress ?? (() => {});
@@ -199,10 +206,13 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   }
 
   let ranking: string[] | undefined;
+  let fp32Logits: OutputLogits | undefined;
   const rank = async () => {
     if (ranking) return ranking;
     progress("dynamic: measuring each MatMul's quantization error");
-    const nodeErrors = await measureQuantizationErrors(input.fp32, 'dynamic', input.options, input.batches, input.workDir);
+    const probed = await measureQuantizationErrors(input.fp32, 'dynamic', input.options, input.batches, input.workDir, input.outputs);
+    const nodeErrors = probed.errors;
+    fp32Logits = probed.logits;
     errors.dynamic = Object.fromEntries(nodeErrors);
     ranking = [...nodeErrors.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
     return ranking;
@@ -222,36 +232,47 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     ) as Record<string, MatMulMethod>;
   };
 
-  const stages: Array<() => Promise<Int8Trial | undefined>> = [
-    () => trial('dynamic', {}),
-    async () => {
-      const order = await rank();
-      const most = Math.max(1, Math.floor(order.length * MIX_SHARE));
-      let high = await trial('dynamic', fallbacks(order, most));
-      if (!high?.passed) return undefined;
-      let low = 0;
-      let highK = most;
-      while (highK - low > 1) {
-        const middle = Math.floor((low + highK) / 2);
-        const tried = await trial('dynamic', fallbacks(order, middle));
-        if (!tried) break;
-        if (tried.passed) [high, highK] = [tried, middle];
-        else low = middle;
-      }
-      return high;
-    },
-    () => trial('per-token', {}),
-    async () => {
-      const order = await rank();
-      return trial('dynamic', fallbacks(order, order.length));
-    },
-  ];
+  // the fewest most-damaging MatMuls at higher precision that pass, by bisection, if MIX_SHARE of them suffice
+  const fewestFallbackMix = async () => {
+    const order = await rank();
+    const most = Math.max(1, Math.floor(order.length * MIX_SHARE));
+    let high = await trial('dynamic', fallbacks(order, most));
+    if (!high?.passed) return undefined;
+    let low = 0;
+    let highK = most;
+    while (highK - low > 1) {
+      const middle = Math.floor((low + highK) / 2);
+      const tried = await trial('dynamic', fallbacks(order, middle));
+      if (!tried) break;
+      if (tried.passed) [high, highK] = [tried, middle];
+      else low = middle;
+    }
+    return high;
+  };
+  const mostPrecise = async () => {
+    const order = await rank();
+    return trial('dynamic', fallbacks(order, order.length));
+  };
+
   let chosenTrial: Int8Trial | undefined;
-  for (const stage of stages) {
-    const found = await stage();
-    if (found?.passed) {
-      chosenTrial = found;
-      break;
+  const fastest = await trial('dynamic', {});
+  if (fastest?.passed) {
+    chosenTrial = fastest;
+  } else {
+    // the most precise candidate next: the ones between are less precise on every MatMul (8-bit
+    // activations and weights, or 8-bit dynamic on most of them), so they are tried only when it
+    // reaches the target; otherwise they could pass only by errors that happen to fall the right way
+    // on the calibration texts' near-ties, which the judged split would not confirm
+    const precise = await mostPrecise();
+    if (precise?.passed) {
+      for (const stage of [fewestFallbackMix, () => trial('per-token', {})]) {
+        const found = await stage();
+        if (found?.passed) {
+          chosenTrial = found;
+          break;
+        }
+      }
+      chosenTrial ??= precise;
     }
   }
   let relaxed = false;
@@ -276,7 +297,19 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
         ? [`no candidate reaches both the agreement target and ${input.speedGoal}x FP32 speed; chose the fastest that passes (${chosen.speedup.toFixed(2)}x, ${describeMix(chosen.base, chosen.nodeMethods, matmuls)})`]
         : []),
     ];
-    return { chosen, candidates: [chosen], trials, errors, calibrationSamples, matmulCount: matmuls, against, targets: input.targets, graph, ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}) };
+    return {
+      chosen,
+      candidates: [chosen],
+      trials,
+      errors,
+      calibrationSamples,
+      matmulCount: matmuls,
+      against,
+      targets: input.targets,
+      graph,
+      ...(fp32Logits ? { fp32Logits } : {}),
+      ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}),
+    };
   }
   const bestGraph = graphs.get(best);
   return {
@@ -290,6 +323,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     targets: input.targets,
     note: `INT8: no candidate reached the INT8 gate on the calibration split (${trials.length} trial(s), budget ${input.budget}); wrote the most precise one tried (${describeMix(best.base, best.nodeMethods, matmuls)}), which the judged split decides`,
     ...(bestGraph ? { graph: bestGraph } : {}),
+    ...(fp32Logits ? { fp32Logits } : {}),
   };
 }
 
