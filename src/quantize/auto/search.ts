@@ -286,6 +286,7 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const best = chosenTrial ?? [...trials].sort((a, b) => b.fallbackNodes - a.fallbackNodes || Math.min(...Object.values(b.agreement)) - Math.min(...Object.values(a.agreement)))[0]!;
   for (const [trialDone, graph] of graphs) if (trialDone !== best) await removeGraph(graph);
   const against = input.reference ? 'PyTorch' : 'FP32 ONNX';
+  const measured = { trials, errors, calibrationSamples, matmulCount: matmuls, against, targets: input.targets, ...(fp32Logits ? { fp32Logits } : {}) };
   if (chosenTrial) {
     const chosen: Int8Candidate = { base: chosenTrial.base, fallback: FALLBACK, nodeMethods: chosenTrial.nodeMethods, agreement: chosenTrial.agreement, passed: true };
     const graph = graphs.get(chosenTrial)!;
@@ -297,33 +298,15 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
         ? [`no candidate reaches both the agreement target and ${input.speedGoal}x FP32 speed; chose the fastest that passes (${chosen.speedup.toFixed(2)}x, ${describeMix(chosen.base, chosen.nodeMethods, matmuls)})`]
         : []),
     ];
-    return {
-      chosen,
-      candidates: [chosen],
-      trials,
-      errors,
-      calibrationSamples,
-      matmulCount: matmuls,
-      against,
-      targets: input.targets,
-      graph,
-      ...(fp32Logits ? { fp32Logits } : {}),
-      ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}),
-    };
+    return { chosen, candidates: [chosen], ...measured, graph, ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}) };
   }
   const bestGraph = graphs.get(best);
   return {
     chosen: { base: best.base, fallback: FALLBACK, nodeMethods: best.nodeMethods, agreement: best.agreement, passed: false },
     candidates: [],
-    trials,
-    errors,
-    calibrationSamples,
-    matmulCount: matmuls,
-    against,
-    targets: input.targets,
+    ...measured,
     note: `INT8: no candidate reached the INT8 gate on the calibration split (${trials.length} trial(s), budget ${input.budget}); wrote the most precise one tried (${describeMix(best.base, best.nodeMethods, matmuls)}), which the judged split decides`,
     ...(bestGraph ? { graph: bestGraph } : {}),
-    ...(fp32Logits ? { fp32Logits } : {}),
   };
 }
 
