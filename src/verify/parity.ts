@@ -176,12 +176,18 @@ export interface CompareOptions {
   multihead?: MultiheadGraphs;
   /** Task graphs shown bit-identical to their multihead graph report its metrics (see below). */
   shareMultihead?: boolean;
-  /** variant -> logits its multihead graph would give on the first batches; used once it gives them bit for bit on the first two. */
+  /** variant -> logits its multihead graph would give on the first batches; used once it gives them bit for bit on measuredCheckBatches. */
   measured?: Record<string, MeasuredLogits>;
 }
 
-/** The first batches a multihead graph runs itself before measured logits stand in for it on the rest. */
-const MEASURED_CHECK_BATCHES = 2;
+/**
+ * The batches a multihead graph runs itself before measured logits stand in for it on the others: the
+ * first two and the last of the measured ones (batches are in token-count order, so the shortest and
+ * the longest texts: both ends of the sequence lengths, as for the task graphs).
+ */
+export function measuredCheckBatches(knownCount: number): number[] {
+  return [...new Set([0, 1, knownCount - 1])].filter((index) => index >= 0 && index < knownCount).sort((a, b) => a - b);
+}
 
 /**
  * Runs each task's ONNX graphs (onnxruntime-node) on the stored batches and compares them with the
@@ -194,9 +200,10 @@ const MEASURED_CHECK_BATCHES = 2;
  * every text, and say so in `measuredOn`. Otherwise it runs on every batch like any graph. One encoder
  * pass per variant instead of one per task and variant.
  *
- * With `measured` logits for a variant, its multihead graph runs the first two batches; when they are
- * bit-identical to the measured ones, the measured logits stand for the rest of those batches (the
- * metrics say so in `measuredOn`), and the graph runs the remaining batches.
+ * With `measured` logits for a variant, its multihead graph first runs measuredCheckBatches (the first
+ * two and the last of the measured batches); when all are bit-identical to the measured ones, the
+ * measured logits stand for the other measured batches (the metrics say so in `measuredOn`), and the
+ * graph runs the remaining batches. Otherwise it runs every batch.
  */
 export async function compareWithReference(
   batches: readonly StoredBatch[],
@@ -217,28 +224,31 @@ export async function compareWithReference(
     const kept: Record<string, LogitsBatch[]> = Object.fromEntries(outputs.map(([task]) => [task, []]));
     const known = measured?.[variant];
     const knownCount = known ? Math.min(batches.length, ...outputs.map(([task]) => known.logits[task]?.length ?? 0)) : 0;
-    const checkCount = Math.min(knownCount, MEASURED_CHECK_BATCHES);
-    let same = true;
+    const checked = measuredCheckBatches(knownCount);
+    // the check batches first: no measured logits are used before they all match bit for bit
+    const ran = new Map<number, Record<string, LogitsBatch>>();
+    let same = known !== undefined;
+    for (const index of checked) {
+      const actual = await session.runAll(tokenizedBatch(batches[index]!), outputs.map(([, output]) => output));
+      ran.set(index, actual);
+      same &&= outputs.every(([task, output]) => maxDifference(actual[output]!, known!.logits[task]![index]!) === 0);
+    }
+    if (known && !same) onProgress?.(`multihead: ${variant} differs from ${known.graph}; running it on every batch`);
+    const standIn = (index: number) => same && index < knownCount && !ran.has(index);
     for (const [index, batch] of batches.entries()) {
-      let actual: Record<string, LogitsBatch>;
-      if (same && index >= checkCount && index < knownCount) {
-        actual = Object.fromEntries(outputs.map(([task, output]) => [output, known!.logits[task]![index]!]));
-      } else {
-        actual = await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output));
-        if (same && index < checkCount) {
-          same = outputs.every(([task, output]) => maxDifference(actual[output]!, known!.logits[task]![index]!) === 0);
-          if (!same) onProgress?.(`multihead: ${variant} differs from ${known!.graph}; running it on every batch`);
-        }
-      }
+      const actual = standIn(index)
+        ? Object.fromEntries(outputs.map(([task, output]) => [output, known!.logits[task]![index]!]))
+        : (ran.get(index) ?? (await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output))));
       for (const [task, output] of outputs) {
         addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!, gold);
         if (shareMultihead) kept[task]!.push(actual[output]!);
       }
     }
-    if (known && same && knownCount > checkCount) {
-      const samples = (from: number, to: number) => batches.slice(from, to).reduce((sum, batch) => sum + batch.texts.length, 0);
+    const standInIndices = batches.map((_, index) => index).filter(standIn);
+    if (standInIndices.length > 0) {
+      const samples = (indices: number[]) => indices.reduce((sum, index) => sum + batches[index]!.texts.length, 0);
       const keys = new Set(batches.slice(0, knownCount).map((batch) => comparisonFor(multiheadComparison(variant as Variant), batch.split)));
-      const on = { graph: known.graph, checkedSamples: samples(0, checkCount), maxAbsDiff: 0, standInSamples: samples(checkCount, knownCount) };
+      const on = { graph: known!.graph, checkedSamples: samples(checked), maxAbsDiff: 0, standInSamples: samples(standInIndices) };
       for (const [task] of outputs) for (const key of keys) measuredOn.set(`${task}/${key}`, on);
     }
     if (shareMultihead) {

@@ -86,7 +86,7 @@ export function renderMarkdown(report: ParityReport): string {
       const rows = searched.filter((s) => s.on.graph === graph);
       const { checkedSamples, standInSamples } = rows[0]!.on;
       lines.push(
-        `Rows ${[...new Set(rows.map((s) => `"${comparisonTitle(s.comparison)}"`))].join(', ')} hold, on ${standInSamples ?? 'their'} calibration samples, the logits of ${graph}, which computes what the multihead graph does (checked: the multihead graph ran the ${checkedSamples} samples before those itself and gave bit-identical logits); it ran every other sample itself.`,
+        `Rows ${[...new Set(rows.map((s) => `"${comparisonTitle(s.comparison)}"`))].join(', ')} hold, on ${standInSamples ?? 'their'} calibration samples, the logits of ${graph}, which computes what the multihead graph does (checked: the multihead graph ran ${checkedSamples} other calibration samples itself, the shortest and the longest, and gave bit-identical logits); it ran every other sample itself.`,
         '',
       );
     }

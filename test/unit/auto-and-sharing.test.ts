@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredBatch } from '../../src/config/verification.js';
 import { describeMix } from '../../src/quantize/auto/search.js';
-import { equivalenceInputs } from '../../src/verify/parity.js';
+import { equivalenceInputs, measuredCheckBatches } from '../../src/verify/parity.js';
 
 const batch = (texts: number, width: number): StoredBatch => ({
   firstIndex: 0,
@@ -29,6 +29,18 @@ describe('equivalenceInputs: what a task graph is compared on, bit for bit, with
     expect(equivalenceInputs([batch(1, 128), batch(3, 7), batch(5, 10)]).map((input) => input.inputIds.length)).toEqual([1, 3]);
     expect(equivalenceInputs([batch(2, 7)]).map((input) => input.inputIds.length)).toEqual([2, 1]);
     expect(equivalenceInputs([])).toEqual([]);
+  });
+});
+
+describe('measuredCheckBatches: what a multihead graph runs itself before measured logits stand in', () => {
+  it('the first two and the last of the measured batches, each once', () => {
+    expect(measuredCheckBatches(11)).toEqual([0, 1, 10]);
+    expect(measuredCheckBatches(4)).toEqual([0, 1, 3]);
+    // three or fewer: every one runs, nothing is stood in for
+    expect(measuredCheckBatches(3)).toEqual([0, 1, 2]);
+    expect(measuredCheckBatches(2)).toEqual([0, 1]);
+    expect(measuredCheckBatches(1)).toEqual([0]);
+    expect(measuredCheckBatches(0)).toEqual([]);
   });
 });
 
