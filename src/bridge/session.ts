@@ -1,6 +1,6 @@
-import { BridgeClient } from './client.js';
+import { BridgeClient, type StartOptions } from './client.js';
 import { findPython, type PythonInterpreter } from './python.js';
-import { ensureBridgeEnvironment, lockHash, markVenvBroken, repairBridgeEnvironment, venvDirFor, venvPython, venvState, type BridgeEnvironment } from './venv.js';
+import { ensureBridgeEnvironment, installedEnvironment, markVenvBroken, repairBridgeEnvironment, type BridgeEnvironment } from './venv.js';
 import { ToolError } from '../errors.js';
 
 export interface BridgeSession {
@@ -9,28 +9,34 @@ export interface BridgeSession {
   client: BridgeClient;
 }
 
+export interface BridgeOptions {
+  python?: string;
+  verbose?: boolean;
+  /** Inactivity timeout of every bridge request, in seconds (0: none); see DEFAULT_BRIDGE_TIMEOUT_SECONDS. */
+  bridgeTimeoutSeconds?: number;
+}
+
+/** What BridgeClient.start takes to run `environment`'s interpreter with these options. */
+function startOptions(environment: BridgeEnvironment, options: BridgeOptions): StartOptions {
+  return {
+    python: environment.python,
+    verbose: options.verbose ?? false,
+    ...(options.bridgeTimeoutSeconds !== undefined ? { inactivityTimeoutMs: options.bridgeTimeoutSeconds * 1000 } : {}),
+  };
+}
+
 /**
  * Finds Python, makes sure the pinned venv exists, and starts the bridge. A venv whose packages no
  * longer import (ENV_BROKEN) is first repaired in place (pip installs what is missing from the lock,
  * seconds), and if it is still broken, or pip fails, rebuilt from scratch once (minutes).
  */
-export async function openBridge(options: {
-  python?: string;
-  verbose?: boolean;
-  /** Inactivity timeout of every bridge request, in seconds (0: none); see DEFAULT_BRIDGE_TIMEOUT_SECONDS. */
-  bridgeTimeoutSeconds?: number;
-  onProgress?: (line: string) => void;
-}): Promise<BridgeSession> {
+export async function openBridge(options: BridgeOptions & { onProgress?: (line: string) => void }): Promise<BridgeSession> {
   const interpreter = await findPython(options.python);
   for (let attempt = 0; ; attempt += 1) {
     const environment = await ensureBridgeEnvironment(interpreter, options.onProgress);
     options.onProgress?.(`starting the bridge (${environment.venvDir})`);
     try {
-      const client = await BridgeClient.start({
-        python: environment.python,
-        verbose: options.verbose ?? false,
-        ...(options.bridgeTimeoutSeconds !== undefined ? { inactivityTimeoutMs: options.bridgeTimeoutSeconds * 1000 } : {}),
-      });
+      const client = await BridgeClient.start(startOptions(environment, options));
       return { interpreter, environment, client };
     } catch (error) {
       if (attempt < 2 && error instanceof ToolError && error.details.code === 'ENV_BROKEN') {
@@ -60,26 +66,19 @@ export interface EarlyBridge {
  * repairing and reporting problems stay with openBridge: any problem here gives undefined, and the
  * pipeline's step starts the bridge the usual way.
  */
-export function startInstalledBridge(options: { python?: string; verbose?: boolean; bridgeTimeoutSeconds?: number }): EarlyBridge {
+export function startInstalledBridge(options: BridgeOptions): EarlyBridge {
   const abort = new AbortController();
   let markSpawned: () => void = () => undefined;
   const spawned = new Promise<void>((resolve) => (markSpawned = resolve));
   const session = (async (): Promise<BridgeSession | undefined> => {
     try {
       const interpreter = await findPython(options.python);
-      const hash = lockHash();
-      const venvDir = venvDirFor(interpreter, hash);
-      if (venvState(venvDir, hash) !== 'ready' || abort.signal.aborted) return undefined;
+      const environment = installedEnvironment(interpreter);
+      if (!environment || abort.signal.aborted) return undefined;
       // the process is spawned before start() first awaits
-      const starting = BridgeClient.start({
-        python: venvPython(venvDir),
-        verbose: options.verbose ?? false,
-        signal: abort.signal,
-        ...(options.bridgeTimeoutSeconds !== undefined ? { inactivityTimeoutMs: options.bridgeTimeoutSeconds * 1000 } : {}),
-      });
+      const starting = BridgeClient.start({ ...startOptions(environment, options), signal: abort.signal });
       markSpawned();
-      const client = await starting;
-      return { interpreter, environment: { venvDir, python: venvPython(venvDir), lockHash: hash, created: false }, client };
+      return { interpreter, environment, client: await starting };
     } catch {
       return undefined;
     } finally {

@@ -99,6 +99,13 @@ export function pipProgressLine(line: string): string | null {
   return null;
 }
 
+/** The pinned venv for this interpreter and lock when it is ready to use (nothing is installed or changed). */
+export function installedEnvironment(interpreter: PythonInterpreter, lockFile = LOCK_FILE): BridgeEnvironment | undefined {
+  const hash = lockHash(lockFile);
+  const venvDir = venvDirFor(interpreter, hash);
+  return venvState(venvDir, hash) === 'ready' ? { venvDir, python: venvPython(venvDir), lockHash: hash, created: false } : undefined;
+}
+
 /**
  * Ensures the pinned bridge venv exists: created on first use with `pip install --require-hashes`
  * from python-bridge/requirements.lock, in a cache dir keyed by the lock's sha256 and the Python
@@ -109,16 +116,14 @@ export async function ensureBridgeEnvironment(
   onProgress: (line: string) => void = () => {},
   lockFile = LOCK_FILE,
 ): Promise<BridgeEnvironment> {
+  const installed = installedEnvironment(interpreter, lockFile);
+  if (installed) return installed;
   const hash = lockHash(lockFile);
   const venvDir = venvDirFor(interpreter, hash);
-  if (venvState(venvDir, hash) === 'ready') {
-    return { venvDir, python: venvPython(venvDir), lockHash: hash, created: false };
-  }
   await mkdir(cacheRoot(), { recursive: true });
   return withInstallLock(venvDir, onProgress, async () => {
-    if (venvState(venvDir, hash) === 'ready') {
-      return { venvDir, python: venvPython(venvDir), lockHash: hash, created: false };
-    }
+    const finished = installedEnvironment(interpreter, lockFile);
+    if (finished) return finished;
     const started = performance.now();
     await rm(venvDir, { recursive: true, force: true });
     onProgress(`creating ${venvDir}`);

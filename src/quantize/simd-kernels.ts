@@ -155,30 +155,6 @@ function quantizeFunction(signed: boolean): WasmFunction {
   };
 }
 
-/** quantizeColumns(src, end, rowBytes, dst, scales, zeroPoints): per-column scale and zero point. */
-function quantizeColumnsFunction(signed: boolean): WasmFunction {
-  const [src, end, rowBytes, dst, scales, zeroPoints, column, value] = [0, 1, 2, 3, 4, 5, 6, 7];
-  return {
-    name: signed ? 'quantizeColumnsInt8' : 'quantizeColumnsUint8',
-    params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32, V128],
-    body: eachRowColumn(src, end, rowBytes, column, [
-      op.localGet(dst),
-      ...atColumn(src, column),
-      ...quantizeLanes(atColumn(scales, column), atColumn(zeroPoints, column)),
-      // 4 lanes: narrow twice (with themselves) and store the low 4 bytes
-      op.localTee(value),
-      op.localGet(value),
-      op.i16x8NarrowI32x4S(),
-      op.localTee(value),
-      op.localGet(value),
-      narrowToBytes(signed),
-      op.v128Store32Lane(0),
-      ...advance(dst, 4),
-    ]),
-  };
-}
-
 /** The 4 lanes of an i32x4 on the stack narrowed (saturating) to 4 bytes and stored at dst; dst advances by 4. */
 const storeFourBytes = (dst: number, scratch: number, signed: boolean): Bytes[] => [
   op.localSet(scratch),
@@ -192,6 +168,21 @@ const storeFourBytes = (dst: number, scratch: number, signed: boolean): Bytes[] 
   op.v128Store32Lane(0),
   ...advance(dst, 4),
 ];
+
+/** quantizeColumns(src, end, rowBytes, dst, scales, zeroPoints): per-column scale and zero point. */
+function quantizeColumnsFunction(signed: boolean): WasmFunction {
+  const [src, end, rowBytes, dst, scales, zeroPoints, column, value] = [0, 1, 2, 3, 4, 5, 6, 7];
+  return {
+    name: signed ? 'quantizeColumnsInt8' : 'quantizeColumnsUint8',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32, V128],
+    body: eachRowColumn(src, end, rowBytes, column, [
+      ...atColumn(src, column),
+      ...quantizeLanes(atColumn(scales, column), atColumn(zeroPoints, column)),
+      ...storeFourBytes(dst, value, signed),
+    ]),
+  };
+}
 
 /**
  * splitColumns(src, end, rowBytes, mainDst, levelDst, scales, residualScales, half, top): weight-only
