@@ -16,7 +16,12 @@ import { compareWithReference, runReference } from '../dist/verify/parity.js';
 import { embeddedSamples } from '../dist/verify/samples.js';
 import { SAMPLE_SEED } from '../dist/pipeline.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, fixtures: { type: 'string', default: 'minilm-fortunes,minilm-3task' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    fixtures: { type: 'string', default: 'minilm-fortunes,minilm-3task' },
+  },
+});
 const rounds = Number(values.rounds);
 const fixtures = values.fixtures.split(',');
 const root = join(import.meta.dirname, '..');
@@ -28,11 +33,17 @@ const python = session.environment.python;
 /** Wall time, peak RSS (largest process, GNU time's %M) and exit code of one command. */
 function timed(command, args) {
   const timeFile = join(work, 'time.txt');
-  const child = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %M', command, ...args], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 2 ** 20 });
+  const child = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %M', command, ...args], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    maxBuffer: 64 * 2 ** 20,
+  });
   const [seconds, kib] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
   return { seconds, rssMiB: kib / 1024, stdout: child.stdout.toString(), exitCode: child.status };
 }
-const size = (dir) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+const size = (dir) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
 const ours = (model, out) => timed(process.execPath, [join(root, 'dist', 'cli.js'), model, '-o', out, '--json']);
 const theirs = (model, out) => timed(python, [join(root, 'fixtures', 'rapidfit_export.py'), model, out]);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -57,7 +68,8 @@ try {
       }
       if (b.exitCode !== 0) throw new Error(`${fixture}: RapidFit's export failed (exit ${b.exitCode})`);
       // exit 3: every step ran and a gate failed (the candidate is kept in <out>.unverified): timed all the same, and said
-      if (a.exitCode !== 0 && a.exitCode !== 3) throw new Error(`${fixture}: rapidfit-export failed (exit ${a.exitCode})`);
+      if (a.exitCode !== 0 && a.exitCode !== 3)
+        throw new Error(`${fixture}: rapidfit-export failed (exit ${a.exitCode})`);
       const bundle = a.exitCode === 0 ? outOurs : `${outOurs}.unverified`;
       ratios.push(b.seconds / a.seconds);
       console.log(
@@ -70,17 +82,38 @@ try {
       const report = JSON.parse(readFileSync(join(bundle, 'parity-report.json'), 'utf8'));
       last = { bundle, outTheirs, report };
     }
-    console.log(`  time ratio RapidFit / rapidfit-export per round: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')} (median ${median(ratios).toFixed(2)}x)`);
-    console.log(`  rapidfit-export steps (last round, s; the report's timings): ${Object.entries(last.report.timings).map(([step, s]) => `${step} ${s}`).join(', ')}`);
-    console.log(`  output: rapidfit-export ${(size(last.bundle) / 2 ** 20).toFixed(0)} MiB (bundle), RapidFit ${(size(last.outTheirs) / 2 ** 20).toFixed(0)} MiB`);
+    console.log(
+      `  time ratio RapidFit / rapidfit-export per round: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')} (median ${median(ratios).toFixed(2)}x)`,
+    );
+    console.log(
+      `  rapidfit-export steps (last round, s; the report's timings): ${Object.entries(last.report.timings)
+        .map(([step, s]) => `${step} ${s}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  output: rapidfit-export ${(size(last.bundle) / 2 ** 20).toFixed(0)} MiB (bundle), RapidFit ${(size(last.outTheirs) / 2 ** 20).toFixed(0)} MiB`,
+    );
     const tasks = last.report.tasks.map((t) => t.task);
     const batches = await runReference({
-      bridge: session.client, modelDir: model, tasks, samples: embeddedSamples(SAMPLE_SEED), calibrationCount: 0, maxLength: 128, workDir: join(work, `${fixture}-reference`),
+      bridge: session.client,
+      modelDir: model,
+      tasks,
+      samples: embeddedSamples(SAMPLE_SEED),
+      calibrationCount: 0,
+      maxLength: 128,
+      workDir: join(work, `${fixture}-reference`),
     });
-    const graphs = Object.fromEntries(tasks.map((t) => [t, { ours: join(last.bundle, `${t}_int8.onnx`), rapidfit: join(last.outTheirs, `${t}_int8.onnx`) }]));
+    const graphs = Object.fromEntries(
+      tasks.map((t) => [
+        t,
+        { ours: join(last.bundle, `${t}_int8.onnx`), rapidfit: join(last.outTheirs, `${t}_int8.onnx`) },
+      ]),
+    );
     const metrics = await compareWithReference(batches, graphs);
     for (const task of tasks) {
-      console.log(`  ${task}: INT8 top-1 agreement with PyTorch (213 texts): rapidfit-export ${(metrics[task].ours.top1Agreement * 100).toFixed(1)}%, RapidFit ${(metrics[task].rapidfit.top1Agreement * 100).toFixed(1)}%`);
+      console.log(
+        `  ${task}: INT8 top-1 agreement with PyTorch (213 texts): rapidfit-export ${(metrics[task].ours.top1Agreement * 100).toFixed(1)}%, RapidFit ${(metrics[task].rapidfit.top1Agreement * 100).toFixed(1)}%`,
+      );
     }
   }
 } finally {

@@ -43,9 +43,15 @@ for (let round = 0; round < rounds; round += 1) {
 }
 const best = (values) => Math.min(...values);
 const size = statSync(join(work, 'shared-0', 'sentiment.onnx')).size;
-console.log(`bench/export: 3-task MiniLM (${(size / 1e6).toFixed(1)} MB per task graph), ${rounds} rounds, best of each`);
-console.log(`  shared trace + derive : ${best(results.shared).toFixed(2)} s   (all: ${results.shared.map((v) => v.toFixed(2)).join(', ')})`);
-console.log(`  per-task re-export    : ${best(results.perTask).toFixed(2)} s   (all: ${results.perTask.map((v) => v.toFixed(2)).join(', ')})`);
+console.log(
+  `bench/export: 3-task MiniLM (${(size / 1e6).toFixed(1)} MB per task graph), ${rounds} rounds, best of each`,
+);
+console.log(
+  `  shared trace + derive : ${best(results.shared).toFixed(2)} s   (all: ${results.shared.map((v) => v.toFixed(2)).join(', ')})`,
+);
+console.log(
+  `  per-task re-export    : ${best(results.perTask).toFixed(2)} s   (all: ${results.perTask.map((v) => v.toFixed(2)).join(', ')})`,
+);
 console.log(`  ratio per-task / shared: ${(best(results.perTask) / best(results.shared)).toFixed(2)}x`);
 await client.close();
 rmSync(work, { recursive: true, force: true });

@@ -56,7 +56,14 @@ for (let run = 1; run <= runs; run += 1) {
   await new Promise((resolve) => setTimeout(resolve, 200));
   globalThis.gc?.();
   const memory = process.memoryUsage();
-  const row = { run, seconds, fds: openFds(), ...bridgeChildren(), rssMiB: memory.rss / 2 ** 20, heapMiB: memory.heapUsed / 2 ** 20 };
+  const row = {
+    run,
+    seconds,
+    fds: openFds(),
+    ...bridgeChildren(),
+    rssMiB: memory.rss / 2 ** 20,
+    heapMiB: memory.heapUsed / 2 ** 20,
+  };
   rows.push(row);
   console.log(
     `run ${String(run).padStart(2)}: ${seconds.toFixed(1).padStart(5)} s  fds ${row.fds}  bridges alive ${row.alive}, unreaped ${row.zombie}  rss ${row.rssMiB.toFixed(0)} MiB  heap ${row.heapMiB.toFixed(0)} MiB`,
@@ -71,4 +78,6 @@ console.log(
     `bridges alive ${first.alive} -> ${last.alive}, rss ${first.rssMiB.toFixed(0)} -> ${last.rssMiB.toFixed(0)} MiB (peak ${peakRss.toFixed(0)}), ` +
     `heap ${first.heapMiB.toFixed(0)} -> ${last.heapMiB.toFixed(0)} MiB`,
 );
-console.log(`rss growth from run 2 to run ${runs}: ${(last.rssMiB - rows[Math.min(1, rows.length - 1)].rssMiB).toFixed(0)} MiB`);
+console.log(
+  `rss growth from run 2 to run ${runs}: ${(last.rssMiB - rows[Math.min(1, rows.length - 1)].rssMiB).toFixed(0)} MiB`,
+);

@@ -21,7 +21,13 @@ import { shuffled } from '../dist/verify/samples.js';
 
 const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({
-  options: { bundle: { type: 'string' }, texts: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, 'batch-size': { type: 'string', default: '32' }, 'no-python': { type: 'boolean', default: false } },
+  options: {
+    bundle: { type: 'string' },
+    texts: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '3' },
+    'batch-size': { type: 'string', default: '32' },
+    'no-python': { type: 'boolean', default: false },
+  },
 });
 const count = Number(values.texts);
 const rounds = Number(values.rounds);
@@ -37,9 +43,24 @@ try {
     bundle = join(work, 'bundle');
     process.stderr.write('exporting the 3-task MiniLM fixture...\n');
     // the demo's INT8 settings (README, "INT8 quantization": this model's near-tied samples need them)
-    execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), fixturePath('minilm-3task'), '-o', bundle, '--samples-limit', '16', '--per-channel', '--int8-top1', '0.85', '--no-progress'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'dist', 'cli.js'),
+        fixturePath('minilm-3task'),
+        '-o',
+        bundle,
+        '--samples-limit',
+        '16',
+        '--per-channel',
+        '--int8-top1',
+        '0.85',
+        '--no-progress',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   }
   const base = shuffled(EMBEDDED_SAMPLES, 7);
   const texts = Array.from({ length: count }, (_, index) => base[index % base.length]);
@@ -54,7 +75,16 @@ try {
   const pythonRun = (sort) =>
     JSON.parse(
       execFileSync(python, [join(root, 'bench', 'predict_python.py')], {
-        input: JSON.stringify({ bundle, texts, tasks, batch_size: batchSize, max_length: maxLength, rounds: 1, sort, variant: 'int8' }),
+        input: JSON.stringify({
+          bundle,
+          texts,
+          tasks,
+          batch_size: batchSize,
+          max_length: maxLength,
+          rounds: 1,
+          sort,
+          variant: 'int8',
+        }),
         maxBuffer: 1 << 28,
         env: { ...process.env, PYTHONWARNINGS: 'ignore' },
       }).toString(),
@@ -76,7 +106,9 @@ try {
     plain.push(pythonRun(false));
     pythonSorted = pythonRun(true);
     sorted.push(pythonSorted);
-    process.stderr.write(`round ${round + 1}/${rounds}: node ${node.at(-1).toFixed(2)} s, python ${plain.at(-1).seconds[0].toFixed(2)} s (input order), ${sorted.at(-1).seconds[0].toFixed(2)} s (sorted)\n`);
+    process.stderr.write(
+      `round ${round + 1}/${rounds}: node ${node.at(-1).toFixed(2)} s, python ${plain.at(-1).seconds[0].toFixed(2)} s (input order), ${sorted.at(-1).seconds[0].toFixed(2)} s (sorted)\n`,
+    );
   }
 
   // all tasks: multihead.onnx (one encoder pass per batch) vs N per-task sessions, alternating rounds
@@ -86,25 +118,40 @@ try {
   const perTaskSeconds = [];
   let perTaskPredictions;
   for (let round = 0; round < rounds; round += 1) {
-    for (const [side, seconds] of round % 2 === 0 ? [[model, multiheadSeconds], [perTask, perTaskSeconds]] : [[perTask, perTaskSeconds], [model, multiheadSeconds]]) {
+    for (const [side, seconds] of round % 2 === 0
+      ? [
+          [model, multiheadSeconds],
+          [perTask, perTaskSeconds],
+        ]
+      : [
+          [perTask, perTaskSeconds],
+          [model, multiheadSeconds],
+        ]) {
       const started = performance.now();
       const predictions = await side.predict(texts, { batchSize });
       seconds.push((performance.now() - started) / 1000);
       if (side === perTask) perTaskPredictions = predictions;
     }
-    process.stderr.write(`round ${round + 1}/${rounds}: multihead ${multiheadSeconds.at(-1).toFixed(2)} s, per-task ${perTaskSeconds.at(-1).toFixed(2)} s\n`);
+    process.stderr.write(
+      `round ${round + 1}/${rounds}: multihead ${multiheadSeconds.at(-1).toFixed(2)} s, per-task ${perTaskSeconds.at(-1).toFixed(2)} s\n`,
+    );
   }
   const multiheadGraphs = model.openGraphs().map((file) => file.split('/').at(-1));
   const perTaskGraphs = perTask.openGraphs().map((file) => file.split('/').at(-1));
   await perTask.close();
   await model.close();
   let sameMultihead = 0;
-  for (const [index, row] of nodePredictions.entries()) for (const task of tasks) if (row[task].label === perTaskPredictions[index][task].label) sameMultihead += 1;
+  for (const [index, row] of nodePredictions.entries())
+    for (const task of tasks) if (row[task].label === perTaskPredictions[index][task].label) sameMultihead += 1;
 
   const rate = (seconds) => count / seconds;
   const nodeRate = rate(median(node));
-  console.log(`bench/predict: ${count} texts, ${tasks.length} tasks (${tasks.join(', ')}), INT8, batch ${batchSize}, max_length ${maxLength}, median of ${rounds} rounds`);
-  console.log(`  Node predict (tokenizers + onnxruntime-node, length-sorted):     ${nodeRate.toFixed(0).padStart(5)} texts/s`);
+  console.log(
+    `bench/predict: ${count} texts, ${tasks.length} tasks (${tasks.join(', ')}), INT8, batch ${batchSize}, max_length ${maxLength}, median of ${rounds} rounds`,
+  );
+  console.log(
+    `  Node predict (tokenizers + onnxruntime-node, length-sorted):     ${nodeRate.toFixed(0).padStart(5)} texts/s`,
+  );
   if (!values['no-python']) {
     // same batches (length-sorted) on both sides: the labels must be the same
     let same = 0;
@@ -119,17 +166,29 @@ try {
     }
     const plainRate = rate(median(plain.map((r) => r.seconds[0])));
     const sortedRate = rate(median(sorted.map((r) => r.seconds[0])));
-    console.log(`  Python (transformers + onnxruntime, input order, as the guide):  ${plainRate.toFixed(0).padStart(5)} texts/s   Node/Python ${(nodeRate / plainRate).toFixed(2)}x`);
-    console.log(`  Python (same length-sorted batches as Node):                     ${sortedRate.toFixed(0).padStart(5)} texts/s   Node/Python ${(nodeRate / sortedRate).toFixed(2)}x`);
+    console.log(
+      `  Python (transformers + onnxruntime, input order, as the guide):  ${plainRate.toFixed(0).padStart(5)} texts/s   Node/Python ${(nodeRate / plainRate).toFixed(2)}x`,
+    );
+    console.log(
+      `  Python (same length-sorted batches as Node):                     ${sortedRate.toFixed(0).padStart(5)} texts/s   Node/Python ${(nodeRate / sortedRate).toFixed(2)}x`,
+    );
     const pythonTokenize = median(plain.map((r) => r.tokenize_seconds[0]));
-    console.log(`  tokenization alone: Node ${rate(median(nodeTokenize)).toFixed(0)} texts/s (one call), Python ${rate(pythonTokenize).toFixed(0)} texts/s (batches of ${batchSize}, padded, numpy)   ${(median(nodeTokenize) > 0 ? pythonTokenize / median(nodeTokenize) : 0).toFixed(2)}x`);
-    console.log(`  Node vs Python on the same batches: ${((same / (count * tasks.length)) * 100).toFixed(2)}% same labels, max |confidence diff| ${worst.toExponential(1)}`);
+    console.log(
+      `  tokenization alone: Node ${rate(median(nodeTokenize)).toFixed(0)} texts/s (one call), Python ${rate(pythonTokenize).toFixed(0)} texts/s (batches of ${batchSize}, padded, numpy)   ${(median(nodeTokenize) > 0 ? pythonTokenize / median(nodeTokenize) : 0).toFixed(2)}x`,
+    );
+    console.log(
+      `  Node vs Python on the same batches: ${((same / (count * tasks.length)) * 100).toFixed(2)}% same labels, max |confidence diff| ${worst.toExponential(1)}`,
+    );
   }
   const multiheadRate = rate(median(multiheadSeconds));
   const perTaskRate = rate(median(perTaskSeconds));
   const goal = tasks.length - 0.5;
-  console.log(`  all ${tasks.length} tasks, multihead.onnx (${multiheadGraphs.join(', ')}):  ${multiheadRate.toFixed(0).padStart(5)} texts/s`);
-  console.log(`  all ${tasks.length} tasks, one session per task (${perTaskGraphs.join(', ')}):  ${perTaskRate.toFixed(0).padStart(5)} texts/s   multihead/per-task ${(multiheadRate / perTaskRate).toFixed(2)}x (goal >= ${goal}x: ${multiheadRate / perTaskRate >= goal ? 'met' : 'missed'}); ${((sameMultihead / (count * tasks.length)) * 100).toFixed(2)}% same labels`);
+  console.log(
+    `  all ${tasks.length} tasks, multihead.onnx (${multiheadGraphs.join(', ')}):  ${multiheadRate.toFixed(0).padStart(5)} texts/s`,
+  );
+  console.log(
+    `  all ${tasks.length} tasks, one session per task (${perTaskGraphs.join(', ')}):  ${perTaskRate.toFixed(0).padStart(5)} texts/s   multihead/per-task ${(multiheadRate / perTaskRate).toFixed(2)}x (goal >= ${goal}x: ${multiheadRate / perTaskRate >= goal ? 'met' : 'missed'}); ${((sameMultihead / (count * tasks.length)) * 100).toFixed(2)}% same labels`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

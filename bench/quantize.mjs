@@ -20,18 +20,29 @@ const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 
 function measure(command, commandArgs) {
   try {
-    execFileSync('/usr/bin/time', ['-o', join(work, 'time.txt'), '-f', '%e %M', command, ...commandArgs], { stdio: 'ignore' });
+    execFileSync('/usr/bin/time', ['-o', join(work, 'time.txt'), '-f', '%e %M', command, ...commandArgs], {
+      stdio: 'ignore',
+    });
   } catch (error) {
     throw new Error(`${command} ${commandArgs.join(' ')} failed: ${error.message}`);
   }
-  const [seconds, kib] = execFileSync('cat', [join(work, 'time.txt')], { encoding: 'utf8' }).trim().split('\n').pop().split(' ').map(Number);
+  const [seconds, kib] = execFileSync('cat', [join(work, 'time.txt')], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()
+    .split(' ')
+    .map(Number);
   return { seconds, rssMiB: kib / 1024 };
 }
 
 async function fp32Graph(fixture, extra = []) {
   await buildFixtures([fixture]);
   const out = join(work, `${fixture}-bundle`);
-  execFileSync(process.execPath, [cli, fixturePath(fixture), '-o', out, '--quantize', 'none', '--samples-limit', '4', '--no-progress', ...extra], { stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [cli, fixturePath(fixture), '-o', out, '--quantize', 'none', '--samples-limit', '4', '--no-progress', ...extra],
+    { stdio: 'ignore' },
+  );
   return join(out, 'sentiment.onnx');
 }
 
@@ -44,29 +55,50 @@ function compare(label, input) {
       rows[who].push(
         who === 'ours'
           ? measure(process.execPath, [cli, 'quantize', input, '-o', out])
-          : measure(python, [join(import.meta.dirname, '..', 'fixtures', 'ort_quantize.py'), input, out, ...(large ? ['--external-data'] : [])]),
+          : measure(python, [
+              join(import.meta.dirname, '..', 'fixtures', 'ort_quantize.py'),
+              input,
+              out,
+              ...(large ? ['--external-data'] : []),
+            ]),
       );
       rmSync(out, { force: true });
       rmSync(out.replace(/\.onnx$/, '_weights.bin'), { force: true });
     }
   }
   const best = (list, key) => Math.min(...list.map((r) => r[key]));
-  const range = (list, key, digits) => `${Math.min(...list.map((r) => r[key])).toFixed(digits)}-${Math.max(...list.map((r) => r[key])).toFixed(digits)}`;
-  const fp32 = statSync(input).size + (existsSync(input.replace(/\.onnx$/, '_weights.bin')) ? statSync(input.replace(/\.onnx$/, '_weights.bin')).size : 0);
-  console.log(`bench/quantize ${label}: FP32 ${(fp32 / 2 ** 20).toFixed(0)} MiB, ${rounds} rounds (order alternates), range over rounds`);
+  const range = (list, key, digits) =>
+    `${Math.min(...list.map((r) => r[key])).toFixed(digits)}-${Math.max(...list.map((r) => r[key])).toFixed(digits)}`;
+  const fp32 =
+    statSync(input).size +
+    (existsSync(input.replace(/\.onnx$/, '_weights.bin'))
+      ? statSync(input.replace(/\.onnx$/, '_weights.bin')).size
+      : 0);
+  console.log(
+    `bench/quantize ${label}: FP32 ${(fp32 / 2 ** 20).toFixed(0)} MiB, ${rounds} rounds (order alternates), range over rounds`,
+  );
   console.log(`  rapidfit-export : ${range(rows.ours, 'seconds', 2)} s, peak RSS ${range(rows.ours, 'rssMiB', 0)} MiB`);
   console.log(`  ORT Python      : ${range(rows.ort, 'seconds', 2)} s, peak RSS ${range(rows.ort, 'rssMiB', 0)} MiB`);
   const ratios = rows.ours.map((ours, round) => (rows.ort[round].seconds / ours.seconds).toFixed(1));
-  console.log(`  speed-up per round ${ratios.join(', ')}x (best vs best ${(best(rows.ort, 'seconds') / best(rows.ours, 'seconds')).toFixed(1)}x); memory ${(best(rows.ours, 'rssMiB') / best(rows.ort, 'rssMiB')).toFixed(3)} of ORT's`);
+  console.log(
+    `  speed-up per round ${ratios.join(', ')}x (best vs best ${(best(rows.ort, 'seconds') / best(rows.ours, 'seconds')).toFixed(1)}x); memory ${(best(rows.ours, 'rssMiB') / best(rows.ort, 'rssMiB')).toFixed(3)} of ORT's`,
+  );
 }
 
 async function latency(fp32, int8) {
   console.log('bench/quantize latency in onnxruntime-node (median of 20 runs, sequence 128):');
   for (const batch of [1, 32]) {
-    const ids = new ort.Tensor('int64', BigInt64Array.from({ length: batch * 128 }, (_, i) => BigInt(1000 + (i % 5000))), [batch, 128]);
+    const ids = new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: batch * 128 }, (_, i) => BigInt(1000 + (i % 5000))),
+      [batch, 128],
+    );
     const mask = new ort.Tensor('int64', new BigInt64Array(batch * 128).fill(1n), [batch, 128]);
     const result = {};
-    for (const [name, file] of [['fp32', fp32], ['int8', int8]]) {
+    for (const [name, file] of [
+      ['fp32', fp32],
+      ['int8', int8],
+    ]) {
       const session = await ort.InferenceSession.create(file);
       await session.run({ input_ids: ids, attention_mask: mask });
       const times = [];
@@ -79,7 +111,9 @@ async function latency(fp32, int8) {
       result[name] = times[10];
       await session.release();
     }
-    console.log(`  batch ${String(batch).padStart(2)}: FP32 ${result.fp32.toFixed(1)} ms, INT8 ${result.int8.toFixed(1)} ms, ${(result.fp32 / result.int8).toFixed(2)}x faster`);
+    console.log(
+      `  batch ${String(batch).padStart(2)}: FP32 ${result.fp32.toFixed(1)} ms, INT8 ${result.int8.toFixed(1)} ms, ${(result.fp32 / result.int8).toFixed(2)}x faster`,
+    );
   }
 }
 
@@ -88,7 +122,9 @@ try {
   compare('MiniLM', minilm);
   const int8 = join(work, 'minilm-int8.onnx');
   execFileSync(process.execPath, [cli, 'quantize', minilm, '-o', int8], { stdio: 'ignore' });
-  console.log(`  size: INT8 ${(statSync(int8).size / 2 ** 20).toFixed(1)} MiB = ${((statSync(int8).size / statSync(minilm).size) * 100).toFixed(1)}% of FP32`);
+  console.log(
+    `  size: INT8 ${(statSync(int8).size / 2 ** 20).toFixed(1)} MiB = ${((statSync(int8).size / statSync(minilm).size) * 100).toFixed(1)}% of FP32`,
+  );
   await latency(minilm, int8);
   if (large) compare('>2 GB XLM-R-large-sized', await fp32Graph(LARGE_FIXTURE));
 } finally {

@@ -2,7 +2,13 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { installSignalHandlers, runAbortActions } from './cleanup.js';
-import { commandHelp, parseCommandArgs, refuseForeignOptions, type Command, type RawCommand } from './commands/command.js';
+import {
+  commandHelp,
+  parseCommandArgs,
+  refuseForeignOptions,
+  type Command,
+  type RawCommand,
+} from './commands/command.js';
 import { COMMANDS, DEFAULT_COMMAND } from './commands/index.js';
 import { ExitCode, formatToolError, InputError, ToolError, type ExitCodeValue } from './errors.js';
 // The dispatcher: global -h/-v, the command, exit codes. Each command (src/commands/) declares its
@@ -42,11 +48,15 @@ function pickCommand(argv: string[]): { command: Command | RawCommand; args: str
   if (group.length > 0) {
     if (second !== undefined && HELP_FLAGS.includes(second)) return 'help';
     const words = group.map((command) => command.name.slice(first!.length + 1)).join(', ');
-    throw new InputError(`${first}: ${second === undefined ? 'no command given' : `unknown command "${second}"`} (${first} commands: ${words}; see rapidfit-export --help)`);
+    throw new InputError(
+      `${first}: ${second === undefined ? 'no command given' : `unknown command "${second}"`} (${first} commands: ${words}; see rapidfit-export --help)`,
+    );
   }
   if (first !== undefined && /^[a-z][\w-]*$/i.test(first) && !existsSync(first)) {
     const names = COMMANDS.map((command) => command.name).join(', ');
-    throw new InputError(`unknown command "${first}", and no model directory of that name (commands: ${names}; see rapidfit-export --help)`);
+    throw new InputError(
+      `unknown command "${first}", and no model directory of that name (commands: ${names}; see rapidfit-export --help)`,
+    );
   }
   return { command: DEFAULT_COMMAND, args: argv };
 }
@@ -95,7 +105,10 @@ export async function main(argv: string[]): Promise<ExitCodeValue> {
       return error.exitCode;
     }
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, exitCode: 1, error: { message: String(error) } }, null, 2)}\n`);
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, exitCode: 1, error: { message: String(error) } }, null, 2)}\n`,
+      );
     process.stderr.write(`internal error (please report it): ${message}\n`);
     return ExitCode.internal;
   }

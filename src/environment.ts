@@ -12,7 +12,19 @@ export function toolVersion(): string {
 }
 
 /** ISA flags that change INT8 and FP32 kernels (and so their results) in onnxruntime. */
-const RELEVANT_FLAGS = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'amx_int8', 'amx_bf16'];
+const RELEVANT_FLAGS = [
+  'sse4_2',
+  'avx',
+  'avx2',
+  'fma',
+  'f16c',
+  'avx512f',
+  'avx512bw',
+  'avx512_vnni',
+  'avx_vnni',
+  'amx_int8',
+  'amx_bf16',
+];
 
 export function cpuFacts(): { model: string; cores: number; flags: string[] } {
   const model = cpus()[0]?.model ?? 'unknown';

@@ -8,7 +8,12 @@
  *     await bundle.close();
  */
 export { exportModel, type ExportModelOptions, type ExportResult, type GateSpec } from './api/export-model.js';
-export { quantizeModel, type QuantizeModelOptions, type QuantizeModelResult, type QuantizeOptions } from './api/quantize-model.js';
+export {
+  quantizeModel,
+  type QuantizeModelOptions,
+  type QuantizeModelResult,
+  type QuantizeOptions,
+} from './api/quantize-model.js';
 export { verifyBundle, type BundleVerification, type VerifyBundleOptions } from './api/verify-bundle.js';
 export {
   loadBundle,
@@ -20,5 +25,13 @@ export {
   type TextPredictions,
   type Variant,
 } from './predict/index.js';
-export { EnvironmentError, ExitCode, GateError, InputError, ToolError, type ErrorDetails, type ExitCodeValue } from './errors.js';
+export {
+  EnvironmentError,
+  ExitCode,
+  GateError,
+  InputError,
+  ToolError,
+  type ErrorDetails,
+  type ExitCodeValue,
+} from './errors.js';
 export type { Manifest } from './config/manifest.js';

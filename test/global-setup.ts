@@ -9,5 +9,7 @@ export default async function setup(): Promise<void> {
   await buildFixtures(FIXTURE_NAMES, (line) => {
     if (process.env.CI || process.env.RAPIDFIT_EXPORT_VERBOSE_SETUP) process.stderr.write(`[setup] ${line}\n`);
   });
-  process.stderr.write(`[setup] bridge venv and fixtures ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `[setup] bridge venv and fixtures ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 }

@@ -80,7 +80,10 @@ export function resolveExportOptions(modelDir: string, options: ExportModelOptio
       fp16: options.fp16 ?? false,
       int8: options.int8 ?? DEFAULTS.int8,
       int8Budget: options.int8Budget ?? DEFAULTS.int8Budget,
-      quantization: resolveQuantizeOptions({ ...(options.externalData ? { externalData: 'always' as const } : {}), ...options.quantization }),
+      quantization: resolveQuantizeOptions({
+        ...(options.externalData ? { externalData: 'always' as const } : {}),
+        ...options.quantization,
+      }),
       gates: (options.gates ?? []).map(gateSpec),
       junit: options.junit === undefined ? undefined : resolve(options.junit),
       samples: options.samples === undefined ? undefined : resolve(options.samples),

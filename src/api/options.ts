@@ -5,7 +5,10 @@ import { DEFAULT_QUANTIZE_OPTIONS, quantizeOptionsSchema, type QuantizeOptions }
 /** Validates a library caller's options: the first problems as one InputError ("field: problem"). */
 export function parseOptions<T>(schema: z.ZodType<T>, candidate: unknown, what: string): T {
   const parsed = schema.safeParse(candidate);
-  if (!parsed.success) throw new InputError(`${what}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new InputError(
+      `${what}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`).join('; ')}`,
+    );
   return parsed.data;
 }
 

@@ -22,7 +22,9 @@ export async function verifyBundle(dir: string, options: VerifyBundleOptions = {
   const { verifyBundle: checkBundle } = await import('../verify/bundle-check.js');
   const verification = await checkBundle(root, gatesFromManifest, options.onProgress);
   if (!verification.passed) {
-    const failures = verification.tasks.flatMap((task) => task.gates.filter((gate) => !gate.passed).map((gate) => describeFailure(task.task, gate)));
+    const failures = verification.tasks.flatMap((task) =>
+      task.gates.filter((gate) => !gate.passed).map((gate) => describeFailure(task.task, gate)),
+    );
     const error = new GateError(`parity gate failed: ${failures.join('; ')}`, { file: root });
     error.payload = verification;
     throw error;

@@ -141,7 +141,11 @@ export class BridgeClient {
     const ready = await new Promise<BridgeVersions>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new EnvironmentError(`the Python bridge did not start within ${(options.startupTimeoutMs ?? 180_000) / 1000} s`));
+        reject(
+          new EnvironmentError(
+            `the Python bridge did not start within ${(options.startupTimeoutMs ?? 180_000) / 1000} s`,
+          ),
+        );
       }, options.startupTimeoutMs ?? 180_000);
       const onLine = (line: string) => {
         const message = parseLine(line);
@@ -251,7 +255,11 @@ export class BridgeClient {
       if (timeoutMs !== undefined) {
         pending.timer = setTimeout(() => {
           this.settle(id, pending);
-          reject(new EnvironmentError(`the Python bridge did not answer "${method}" within ${timeoutMs / 1000} s`, { code: 'BRIDGE_TIMEOUT' }));
+          reject(
+            new EnvironmentError(`the Python bridge did not answer "${method}" within ${timeoutMs / 1000} s`, {
+              code: 'BRIDGE_TIMEOUT',
+            }),
+          );
           this.exited = true;
           this.child.kill('SIGKILL');
         }, timeoutMs);

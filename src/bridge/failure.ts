@@ -46,7 +46,12 @@ export function bridgeExitedError(
 }
 
 /** A request saw no answer, progress or heartbeat from the bridge for `seconds`: it was killed. */
-export function bridgeTimeoutError(seconds: number, activity: RequestActivity, stderrTail: string[], now = Date.now()): EnvironmentError {
+export function bridgeTimeoutError(
+  seconds: number,
+  activity: RequestActivity,
+  stderrTail: string[],
+  now = Date.now(),
+): EnvironmentError {
   return new EnvironmentError(
     `the Python bridge sent nothing for ${seconds} s ${describeActivity(activity, now)}: it is hung or stopped, and was killed${stderrBlock(stderrTail)}`,
     {

@@ -49,19 +49,44 @@ export const BRIDGE_METHODS = {
       mode: z.enum(['shared', 'per-task']).optional(),
       infer_shapes: z.boolean().optional(),
     }),
-    result: z.object({ files: z.record(z.string(), z.object({ file: path, output: z.string() })), seconds: z.number(), tasks: z.array(z.string()) }),
+    result: z.object({
+      files: z.record(z.string(), z.object({ file: path, output: z.string() })),
+      seconds: z.number(),
+      tasks: z.array(z.string()),
+    }),
   },
-  save_tokenizer: { params: z.object({ model_dir: path, out_dir: path, input_names: inputNames }), result: z.object({ files: z.array(z.string()) }) },
+  save_tokenizer: {
+    params: z.object({ model_dir: path, out_dir: path, input_names: inputNames }),
+    result: z.object({ files: z.array(z.string()) }),
+  },
   check_tokenizer: {
-    params: z.object({ model_dir: path, tokenizer_dir: path, texts: z.array(z.string()), max_length: z.number().int().optional(), input_names: inputNames }),
+    params: z.object({
+      model_dir: path,
+      tokenizer_dir: path,
+      texts: z.array(z.string()),
+      max_length: z.number().int().optional(),
+      input_names: inputNames,
+    }),
     result: z.object({ same: z.boolean(), detail: z.string() }),
   },
   tokenize: {
-    params: z.object({ model_dir: path, texts: z.array(z.string()), max_length: z.number().int().optional(), out_dir: path }),
+    params: z.object({
+      model_dir: path,
+      texts: z.array(z.string()),
+      max_length: z.number().int().optional(),
+      out_dir: path,
+    }),
     result: z.object({ input_ids: path, attention_mask: path, shape: z.array(z.number().int()) }),
   },
   predict: {
-    params: z.object({ model_dir: path, task_name: taskName, tasks: z.array(z.string()).optional(), input_ids: path, attention_mask: path, out_dir: path }),
+    params: z.object({
+      model_dir: path,
+      task_name: taskName,
+      tasks: z.array(z.string()).optional(),
+      input_ids: path,
+      attention_mask: path,
+      out_dir: path,
+    }),
     result: z.object({ files: z.record(z.string(), path) }),
   },
 } as const;
@@ -71,12 +96,25 @@ export type BridgeParams<M extends BridgeMethod> = z.input<(typeof BRIDGE_METHOD
 export type BridgeResult<M extends BridgeMethod> = z.output<(typeof BRIDGE_METHODS)[M]['result']>;
 
 /** One typed bridge call: the params checked before they are sent, the result checked when it comes back. */
-export async function callBridge<M extends BridgeMethod>(client: BridgeClient, method: M, params: BridgeParams<M>, options: RequestOptions = {}): Promise<BridgeResult<M>> {
+export async function callBridge<M extends BridgeMethod>(
+  client: BridgeClient,
+  method: M,
+  params: BridgeParams<M>,
+  options: RequestOptions = {},
+): Promise<BridgeResult<M>> {
   const schemas = BRIDGE_METHODS[method];
   const request = schemas.params.safeParse(params);
-  if (!request.success) throw new ToolError(ExitCode.internal, `bridge method "${method}": invalid request (${describeFirstIssue(request.error)})`);
+  if (!request.success)
+    throw new ToolError(
+      ExitCode.internal,
+      `bridge method "${method}": invalid request (${describeFirstIssue(request.error)})`,
+    );
   const raw = await client.request<unknown>(method, request.data as Record<string, unknown>, options);
   const result = schemas.result.safeParse(raw);
-  if (!result.success) throw new ToolError(ExitCode.internal, `bridge method "${method}": unexpected response (${describeFirstIssue(result.error)})`);
+  if (!result.success)
+    throw new ToolError(
+      ExitCode.internal,
+      `bridge method "${method}": unexpected response (${describeFirstIssue(result.error)})`,
+    );
   return result.data as BridgeResult<M>;
 }

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 export type NpyArray =
-  | { dtype: 'float32'; shape: number[]; data: Float32Array }
-  | { dtype: 'int64'; shape: number[]; data: BigInt64Array };
+  { dtype: 'float32'; shape: number[]; data: Float32Array } | { dtype: 'int64'; shape: number[]; data: BigInt64Array };
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

@@ -46,7 +46,9 @@ export async function findPython(explicit?: string): Promise<PythonInterpreter> 
     }
   }
   throw new EnvironmentError(
-    requested ? `cannot run Python interpreter "${requested}"` : 'no Python interpreter found (tried python3 and python)',
+    requested
+      ? `cannot run Python interpreter "${requested}"`
+      : 'no Python interpreter found (tried python3 and python)',
     {
       hint: `install Python ${MIN_VERSION.join('.')}+ or pass --python /path/to/python3 (or set RAPIDFIT_EXPORT_PYTHON)`,
     },

@@ -1,6 +1,12 @@
 import { BridgeClient, type StartOptions } from './client.js';
 import { findPython, type PythonInterpreter } from './python.js';
-import { ensureBridgeEnvironment, installedEnvironment, markVenvBroken, repairBridgeEnvironment, type BridgeEnvironment } from './venv.js';
+import {
+  ensureBridgeEnvironment,
+  installedEnvironment,
+  markVenvBroken,
+  repairBridgeEnvironment,
+  type BridgeEnvironment,
+} from './venv.js';
 import { ToolError } from '../errors.js';
 
 export interface BridgeSession {
@@ -30,7 +36,9 @@ function startOptions(environment: BridgeEnvironment, options: BridgeOptions): S
  * longer import (ENV_BROKEN) is first repaired in place (pip installs what is missing from the lock,
  * seconds), and if it is still broken, or pip fails, rebuilt from scratch once (minutes).
  */
-export async function openBridge(options: BridgeOptions & { onProgress?: (line: string) => void }): Promise<BridgeSession> {
+export async function openBridge(
+  options: BridgeOptions & { onProgress?: (line: string) => void },
+): Promise<BridgeSession> {
   const interpreter = await findPython(options.python);
   for (let attempt = 0; ; attempt += 1) {
     const environment = await ensureBridgeEnvironment(interpreter, options.onProgress);

@@ -57,7 +57,11 @@ export async function markVenvBroken(venvDir: string): Promise<void> {
 }
 
 /** A lock file beside the venv so that two runs never install into the same directory. */
-async function withInstallLock<T>(venvDir: string, onProgress: (line: string) => void, body: () => Promise<T>): Promise<T> {
+async function withInstallLock<T>(
+  venvDir: string,
+  onProgress: (line: string) => void,
+  body: () => Promise<T>,
+): Promise<T> {
   const lockPath = `${venvDir}.lock`;
   const deadline = Date.now() + 60 * 60 * 1000;
   for (;;) {
@@ -100,10 +104,15 @@ export function pipProgressLine(line: string): string | null {
 }
 
 /** The pinned venv for this interpreter and lock when it is ready to use (nothing is installed or changed). */
-export function installedEnvironment(interpreter: PythonInterpreter, lockFile = LOCK_FILE): BridgeEnvironment | undefined {
+export function installedEnvironment(
+  interpreter: PythonInterpreter,
+  lockFile = LOCK_FILE,
+): BridgeEnvironment | undefined {
   const hash = lockHash(lockFile);
   const venvDir = venvDirFor(interpreter, hash);
-  return venvState(venvDir, hash) === 'ready' ? { venvDir, python: venvPython(venvDir), lockHash: hash, created: false } : undefined;
+  return venvState(venvDir, hash) === 'ready'
+    ? { venvDir, python: venvPython(venvDir), lockHash: hash, created: false }
+    : undefined;
 }
 
 /**
@@ -148,18 +157,43 @@ export async function ensureBridgeEnvironment(
     const installSeconds = (performance.now() - started) / 1000;
     await writeFile(
       join(venvDir, READY_MARKER),
-      JSON.stringify({ lockHash: hash, python: interpreter.executable, createdAt: new Date().toISOString(), installSeconds }, null, 2),
+      JSON.stringify(
+        { lockHash: hash, python: interpreter.executable, createdAt: new Date().toISOString(), installSeconds },
+        null,
+        2,
+      ),
     );
     return { venvDir, python, lockHash: hash, created: true, installSeconds };
   });
 }
 
 /** `pip install --require-hashes -r <lock>` into a venv: installs what is missing, skips what is satisfied. */
-async function pipInstallLock(python: string, lockFile: string, onProgress: (line: string) => void): Promise<{ ok: boolean; tail: string }> {
+async function pipInstallLock(
+  python: string,
+  lockFile: string,
+  onProgress: (line: string) => void,
+): Promise<{ ok: boolean; tail: string }> {
   const pip = execa(
     python,
-    ['-m', 'pip', 'install', '--require-hashes', '--no-input', '--disable-pip-version-check', '--progress-bar', 'off', '-r', lockFile],
-    { all: true, buffer: { all: true }, timeout: 80 * 60_000, reject: false, env: { PIP_NO_WARN_SCRIPT_LOCATION: '1' } },
+    [
+      '-m',
+      'pip',
+      'install',
+      '--require-hashes',
+      '--no-input',
+      '--disable-pip-version-check',
+      '--progress-bar',
+      'off',
+      '-r',
+      lockFile,
+    ],
+    {
+      all: true,
+      buffer: { all: true },
+      timeout: 80 * 60_000,
+      reject: false,
+      env: { PIP_NO_WARN_SCRIPT_LOCATION: '1' },
+    },
   );
   pip.all?.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {

@@ -35,9 +35,12 @@ export async function checkOutputDir(outDir: string, inputDir: string, force: bo
     });
   }
   if (input.startsWith(out + sep)) {
-    throw new InputError('the output directory contains the input model directory; replacing it would delete the model', {
-      file: out,
-    });
+    throw new InputError(
+      'the output directory contains the input model directory; replacing it would delete the model',
+      {
+        file: out,
+      },
+    );
   }
   if (!existsSync(out)) {
     if (!existsSync(dirname(out))) {

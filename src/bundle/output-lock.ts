@@ -35,7 +35,8 @@ export async function acquireOutputLock(outDir: string): Promise<() => Promise<v
         await rm(lockPath, { force: true });
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw asEnvironmentError(error, lockPath, 'while creating the output lock');
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw asEnvironmentError(error, lockPath, 'while creating the output lock');
       const text = (await readFile(lockPath, 'utf8').catch(() => '')).trim();
       if (text === '' && attempt < 2) {
         // its owner has created it and not yet written its pid: look again
@@ -61,7 +62,8 @@ export async function acquireOutputLock(outDir: string): Promise<() => Promise<v
 /** For signal handlers: removes the lock only if this process holds it. */
 function releaseIfOurs(lockPath: string): void {
   try {
-    if (held.has(lockPath) && readFileSync(lockPath, 'utf8').trim() === String(process.pid)) rmSync(lockPath, { force: true });
+    if (held.has(lockPath) && readFileSync(lockPath, 'utf8').trim() === String(process.pid))
+      rmSync(lockPath, { force: true });
     held.delete(lockPath);
   } catch {
     // already gone

@@ -25,7 +25,11 @@ the interpreter, the lock file and its sha256, the venv and the versions of the 
     try {
       const versions = session.client.versions;
       const report = {
-        interpreter: { command: interpreter.command, executable: interpreter.executable, version: interpreter.version.join('.') },
+        interpreter: {
+          command: interpreter.command,
+          executable: interpreter.executable,
+          version: interpreter.version.join('.'),
+        },
         lockFile: LOCK_FILE,
         lockSha256: hash,
         cacheDir: cacheRoot(),

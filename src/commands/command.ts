@@ -16,13 +16,24 @@ export interface OptionSpec {
 }
 export type OptionTable = Readonly<Record<string, OptionSpec>>;
 
-type Value<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S extends { multiple: true } ? string[] : string;
+type Value<S extends OptionSpec> = S['type'] extends 'boolean'
+  ? boolean
+  : S extends { multiple: true }
+    ? string[]
+    : string;
 /** The parsed values of a table: options with a default are always set. */
-export type Values<T extends OptionTable> = { -readonly [K in keyof T]: T[K] extends { default: boolean } ? Value<T[K]> : Value<T[K]> | undefined };
+export type Values<T extends OptionTable> = {
+  -readonly [K in keyof T]: T[K] extends { default: boolean } ? Value<T[K]> : Value<T[K]> | undefined;
+};
 
 /** A boolean option, off by default. */
 export function flag(help?: string, section?: string) {
-  return { type: 'boolean', default: false, ...(help === undefined ? {} : { help }), ...(section === undefined ? {} : { section }) } as {
+  return {
+    type: 'boolean',
+    default: false,
+    ...(help === undefined ? {} : { help }),
+    ...(section === undefined ? {} : { section }),
+  } as {
     type: 'boolean';
     default: false;
     help?: string;
@@ -32,12 +43,24 @@ export function flag(help?: string, section?: string) {
 
 /** An option with a value. */
 export function valued(arg: string, help: string, more: { short?: string; section?: string } = {}) {
-  return { type: 'string', arg, help, ...more } as { type: 'string'; arg: string; help: string; short?: string; section?: string };
+  return { type: 'string', arg, help, ...more } as {
+    type: 'string';
+    arg: string;
+    help: string;
+    short?: string;
+    section?: string;
+  };
 }
 
 /** A repeatable option with a value. */
 export function repeated(arg: string, help: string, more: { section?: string } = {}) {
-  return { type: 'string', multiple: true, arg, help, ...more } as { type: 'string'; multiple: true; arg: string; help: string; section?: string };
+  return { type: 'string', multiple: true, arg, help, ...more } as {
+    type: 'string';
+    multiple: true;
+    arg: string;
+    help: string;
+    section?: string;
+  };
 }
 
 /**
@@ -48,7 +71,9 @@ export function negatable<const Name extends string>(name: Name, help: string, s
   return {
     [name]: { type: 'boolean', default: true },
     [`no-${name}`]: { type: 'boolean', default: false, help, ...(section === undefined ? {} : { section }) },
-  } as { [K in Name]: { type: 'boolean'; default: true } } & { [K in `no-${Name}`]: { type: 'boolean'; default: false; help: string; section?: string } };
+  } as { [K in Name]: { type: 'boolean'; default: true } } & {
+    [K in `no-${Name}`]: { type: 'boolean'; default: false; help: string; section?: string };
+  };
 }
 
 /** A switch declared with {@link negatable}: on unless --no-<name> was given. */
@@ -57,7 +82,9 @@ export function isOn(values: Record<string, unknown>, name: string): boolean {
 }
 
 /** Every command's `-h, --help`. */
-const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false, help: 'this help', section: 'Common' } } as const satisfies OptionTable;
+const HELP_OPTION = {
+  help: { type: 'boolean', short: 'h', default: false, help: 'this help', section: 'Common' },
+} as const satisfies OptionTable;
 
 export interface CommandInput<T extends OptionTable> {
   positionals: string[];
@@ -103,7 +130,12 @@ function parseArgsOptions(table: OptionTable): NonNullable<ParseArgsConfig['opti
   return Object.fromEntries(
     Object.entries<OptionSpec>({ ...table, ...HELP_OPTION }).map(([name, spec]) => [
       name,
-      { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}), ...(spec.default !== undefined ? { default: spec.default } : {}) },
+      {
+        type: spec.type,
+        ...(spec.short ? { short: spec.short } : {}),
+        ...(spec.multiple ? { multiple: true } : {}),
+        ...(spec.default !== undefined ? { default: spec.default } : {}),
+      },
     ]),
   );
 }
@@ -122,19 +154,30 @@ export function refuseForeignOptions(name: string, table: OptionTable, argv: str
 }
 
 /** Parses a command's argv against its table (plus -h/--help): option names, values and positional count. */
-export function parseCommandArgs<T extends OptionTable>(command: Command<T>, argv: string[]): CommandInput<T> & { help: boolean } {
+export function parseCommandArgs<T extends OptionTable>(
+  command: Command<T>,
+  argv: string[],
+): CommandInput<T> & { help: boolean } {
   refuseForeignOptions(command.name, command.options, argv);
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: parseArgsOptions(command.options), allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: parseArgsOptions(command.options),
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new InputError(`${command.name}: ${(error as Error).message.split('\n')[0]!} (${helpPointer(command.name)})`);
   }
   const { help, ...values } = parsed.values as Record<string, unknown>;
   if (!help && parsed.positionals.length > command.maxPositionals) {
-    throw new InputError(`${command.name}: unexpected argument "${parsed.positionals[command.maxPositionals]}" (${helpPointer(command.name)})`);
+    throw new InputError(
+      `${command.name}: unexpected argument "${parsed.positionals[command.maxPositionals]}" (${helpPointer(command.name)})`,
+    );
   }
-  if (!help && command.required && parsed.positionals.length === 0) throw new InputError(command.required.missing, { hint: command.required.hint });
+  if (!help && command.required && parsed.positionals.length === 0)
+    throw new InputError(command.required.missing, { hint: command.required.hint });
   return { positionals: parsed.positionals, values: values as Values<T>, help: help === true };
 }
 

@@ -3,32 +3,56 @@ import { DEFAULTS, describeZodError, exportOptionsSchema, type ExportOptions } f
 import { InputError } from '../errors.js';
 import { parseGateSpec, readGatesFile } from '../verify/gates.js';
 import { defineCommand, flag, isOn, negatable, print, repeated, valued, type Values } from './command.js';
-import { BRIDGE_OPTIONS, bridgeTimeoutSeconds, buildQuantizeOptions, INT8_BUDGET_OPTION, numberOption, OUTPUT_OPTIONS, QUANTIZE_OPTIONS, splitList } from './shared-options.js';
+import {
+  BRIDGE_OPTIONS,
+  bridgeTimeoutSeconds,
+  buildQuantizeOptions,
+  INT8_BUDGET_OPTION,
+  numberOption,
+  OUTPUT_OPTIONS,
+  QUANTIZE_OPTIONS,
+  splitList,
+} from './shared-options.js';
 // the pipeline (listr2, the bridge, onnxruntime-node) is imported when the command runs
 
 export const EXPORT_OPTIONS = {
-  out: valued('<dir>', 'bundle directory, replaced atomically (default: <model_dir>-onnx beside the model)', { short: 'o' }),
+  out: valued('<dir>', 'bundle directory, replaced atomically (default: <model_dir>-onnx beside the model)', {
+    short: 'o',
+  }),
   tasks: valued('<a,b>', 'export only these tasks (default: all)'),
   'task-name': valued('<name>', 'task name for a plain Hugging Face model (default: the directory name)'),
   opset: valued('<n>', `ONNX opset (default ${DEFAULTS.opset}; 14 to 23, 18+ with --exporter dynamo)`),
-  'max-length': valued('<n>', `tokenizer max_length recorded in configs and used for verification (default ${DEFAULTS.maxLength})`),
+  'max-length': valued(
+    '<n>',
+    `tokenizer max_length recorded in configs and used for verification (default ${DEFAULTS.maxLength})`,
+  ),
   exporter: valued('<name>', 'torchscript (default) or dynamo'),
   'fp32-tolerance': valued('<x>', `FP32 gate: max abs logit diff vs PyTorch (default ${DEFAULTS.fp32Tolerance})`),
   'int8-top1': valued('<x>', `INT8 gate: top-1 agreement with PyTorch (default ${DEFAULTS.int8Top1})`),
   quantize: valued('<mode>', 'int8 (default): also write <task>_int8.onnx; none: FP32 only'),
-  fp16: flag('also write <task>_fp16.onnx (and multihead_fp16.onnx): float16 weights and compute,\nfloat32 inputs and outputs, for GPU/WebGPU deploys; gated at max abs diff <= 1e-2, top-1 >= 0.999'),
+  fp16: flag(
+    'also write <task>_fp16.onnx (and multihead_fp16.onnx): float16 weights and compute,\nfloat32 inputs and outputs, for GPU/WebGPU deploys; gated at max abs diff <= 1e-2, top-1 >= 0.999',
+  ),
   int8: valued(
     '<method>',
     "auto (default): per model, the fastest INT8 mix that keeps PyTorch's predictions on\ncalibration texts (judged on other texts); or one method for every MatMul:\ndynamic (ORT's quantize_dynamic, bit-exact), per-token, weight-only,\nweight-only-10, weight-only-12",
   ),
   ...INT8_BUDGET_OPTION,
-  latency: flag('measure every variant at batch 1 and 32 for the report (~30 s on MiniLM;\non by default with --fp16); auto reports the batch-1 speed of its choice anyway'),
+  latency: flag(
+    'measure every variant at batch 1 and 32 for the report (~30 s on MiniLM;\non by default with --fp16); auto reports the batch-1 speed of its choice anyway',
+  ),
   'no-latency': flag('no latency measurement, even with --fp16'),
-  gate: repeated('<spec>', 'override a gate, globally or per task (repeatable):\n[task.]fp32|int8|fp16.max_abs|top1=<x>, e.g. --gate spam.int8.top1=0.95'),
+  gate: repeated(
+    '<spec>',
+    'override a gate, globally or per task (repeatable):\n[task.]fp32|int8|fp16.max_abs|top1=<x>, e.g. --gate spam.int8.top1=0.95',
+  ),
   'gates-file': valued('<f>', 'gates as JSON: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}}'),
   junit: valued('<file>', 'also write the gates as JUnit XML (one test case per task and gate)'),
   'samples-limit': valued('<n>', 'verify on the first n embedded samples only'),
-  samples: valued('<file>', 'more verification texts: .txt (one per line) or .jsonl with "text" and\noptional "labels": {"task": "label"} (gold labels give accuracy)'),
+  samples: valued(
+    '<file>',
+    'more verification texts: .txt (one per line) or .jsonl with "text" and\noptional "labels": {"task": "label"} (gold labels give accuracy)',
+  ),
   'external-data': flag('store weights in <task>_weights.bin (automatic past 2 GB)'),
   force: flag('replace an output directory that is not a previous bundle'),
   ...QUANTIZE_OPTIONS,
@@ -81,7 +105,8 @@ export function buildExportOptions(modelDir: string, values: ExportValues): Expo
     verbose: values.verbose,
   };
   const parsed = exportOptionsSchema.safeParse(candidate);
-  if (!parsed.success) throw new InputError(describeZodError(parsed.error, FLAG_NAMES), { hint: 'see rapidfit-export export --help' });
+  if (!parsed.success)
+    throw new InputError(describeZodError(parsed.error, FLAG_NAMES), { hint: 'see rapidfit-export export --help' });
   return parsed.data;
 }
 
@@ -95,7 +120,10 @@ verify both against PyTorch and write the bundle atomically. "export" may be lef
 rapidfit-export <model_dir> [options] is the same command.`,
   options: EXPORT_OPTIONS,
   maxPositionals: 1,
-  required: { missing: 'no model directory given', hint: 'rapidfit-export ./my_model (see rapidfit-export export --help)' },
+  required: {
+    missing: 'no model directory given',
+    hint: 'rapidfit-export ./my_model (see rapidfit-export export --help)',
+  },
   async run({ positionals: [modelDir = ''], values }) {
     const options = buildExportOptions(modelDir, values);
     const { startExport } = await import('../export-run.js');
@@ -106,7 +134,9 @@ rapidfit-export <model_dir> [options] is the same command.`,
         (p) =>
           `  ${p.task}: FP32 max abs diff ${p.fp32MaxAbsDiff === null ? 'n/a' : p.fp32MaxAbsDiff.toExponential(2)}` +
           (p.int8Top1Agreement === null ? '' : `, INT8 top-1 agreement ${(p.int8Top1Agreement * 100).toFixed(1)}%`) +
-          (p.fp16MaxAbsDiff === undefined ? '' : `, FP16 max abs diff ${p.fp16MaxAbsDiff === null ? 'n/a' : p.fp16MaxAbsDiff.toExponential(2)}`),
+          (p.fp16MaxAbsDiff === undefined
+            ? ''
+            : `, FP16 max abs diff ${p.fp16MaxAbsDiff === null ? 'n/a' : p.fp16MaxAbsDiff.toExponential(2)}`),
       ),
     ].join('\n');
     print(options.json, { ...result, exitCode: 0 }, summary);

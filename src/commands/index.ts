@@ -17,7 +17,14 @@ const predictCommand: RawCommand = {
 };
 
 /** Every command, in the order of the top-level help. */
-export const COMMANDS: ReadonlyArray<Command | RawCommand> = [exportCommand, inspectCommand, quantizeCommand, verifyCommand, predictCommand, bridgeDoctorCommand];
+export const COMMANDS: ReadonlyArray<Command | RawCommand> = [
+  exportCommand,
+  inspectCommand,
+  quantizeCommand,
+  verifyCommand,
+  predictCommand,
+  bridgeDoctorCommand,
+];
 
 /** What `rapidfit-export <model_dir>` runs. */
 export const DEFAULT_COMMAND: Command = exportCommand;

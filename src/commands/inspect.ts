@@ -20,7 +20,10 @@ export const inspectCommand = defineCommand({
 external, without Python. <model_dir>: print the model's tasks, labels, pooling, head shape,
 parameters and size, read by the Python bridge.`,
   options: {
-    'task-name': valued('<name>', '<model_dir>: task name for a plain Hugging Face model (default: the directory name)'),
+    'task-name': valued(
+      '<name>',
+      '<model_dir>: task name for a plain Hugging Face model (default: the directory name)',
+    ),
     ...BRIDGE_OPTIONS,
     ...OUTPUT_OPTIONS,
   },

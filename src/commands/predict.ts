@@ -43,7 +43,8 @@ const LONG_INPUT = 200;
 function positiveInteger(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(value) || value < 1) throw new InputError(`--${name} needs a positive integer, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isInteger(value) || value < 1)
+    throw new InputError(`--${name} needs a positive integer, got "${raw}"`);
   return value;
 }
 
@@ -80,7 +81,8 @@ export async function commandPredict(argv: string[]): Promise<ExitCodeValue> {
     return ExitCode.ok;
   }
   const [bundleDir, ...argumentTexts] = positionals;
-  if (!bundleDir) throw new InputError('predict needs a bundle directory: rapidfit-export predict ./my_model-onnx "some text"');
+  if (!bundleDir)
+    throw new InputError('predict needs a bundle directory: rapidfit-export predict ./my_model-onnx "some text"');
   const batchSize = positiveInteger('batch-size', values['batch-size']) ?? DEFAULT_BATCH_SIZE;
   const maxLength = positiveInteger('max-length', values['max-length']);
   const tasks = values.tasks
@@ -101,13 +103,22 @@ export async function commandPredict(argv: string[]): Promise<ExitCodeValue> {
     if (texts.length === 0) throw new InputError('no texts to predict: give them as arguments or with --file');
     const long = texts.length > LONG_INPUT && values.progress && !values['no-progress'];
     const started = performance.now();
-    const predictions = await bundle.predict(texts, { tasks: selected, batchSize, ...(maxLength ? { maxLength } : {}), onProgress: progressReporter(long) });
+    const predictions = await bundle.predict(texts, {
+      tasks: selected,
+      batchSize,
+      ...(maxLength ? { maxLength } : {}),
+      onProgress: progressReporter(long),
+    });
     const seconds = (performance.now() - started) / 1000;
-    if (values.json) process.stdout.write(`${texts.map((text, index) => jsonLine(text, predictions[index]!)).join('\n')}\n`);
+    if (values.json)
+      process.stdout.write(`${texts.map((text, index) => jsonLine(text, predictions[index]!)).join('\n')}\n`);
     else process.stdout.write(`${predictionTable(texts, predictions, selected)}\n`);
     if (long) {
       const variants = [...new Set(selected.map((task) => bundle.taskVariant(task)))].join('/');
-      const graphs = bundle.openGraphs().map((file) => basename(file)).join(', ');
+      const graphs = bundle
+        .openGraphs()
+        .map((file) => basename(file))
+        .join(', ');
       process.stderr.write(
         `predict: ${texts.length} texts x ${selected.length} task${selected.length > 1 ? 's' : ''} in ${seconds.toFixed(2)} s: ${Math.round(texts.length / seconds)} texts/s (${variants}, batch ${batchSize}; ${graphs})\n`,
       );

@@ -10,7 +10,13 @@ import type { QuantizeResult } from '../quantize/quantize-model.js';
 import type { TokenizedBatch } from '../verify/onnx-session.js';
 import { shuffled } from '../verify/samples.js';
 import { defineCommand, flag, print, valued } from './command.js';
-import { buildQuantizeOptions, INT8_BUDGET_OPTION, numberOption, OUTPUT_OPTIONS, QUANTIZE_OPTIONS } from './shared-options.js';
+import {
+  buildQuantizeOptions,
+  INT8_BUDGET_OPTION,
+  numberOption,
+  OUTPUT_OPTIONS,
+  QUANTIZE_OPTIONS,
+} from './shared-options.js';
 
 export interface QuantizeCommandInput {
   input: string;
@@ -46,9 +52,12 @@ function modeOf(input: QuantizeCommandInput): Int8Mode {
   }
   const mode = input.int8 as Int8Mode;
   if (mode === 'auto' && (!input.samples || !input.tokenizer)) {
-    throw new InputError('--int8 auto needs calibration texts: --samples <file> and --tokenizer <dir with tokenizer.json>', {
-      hint: `without texts these methods are available: ${INT8_MODES.filter((m) => m !== 'auto').join(', ')}`,
-    });
+    throw new InputError(
+      '--int8 auto needs calibration texts: --samples <file> and --tokenizer <dir with tokenizer.json>',
+      {
+        hint: `without texts these methods are available: ${INT8_MODES.filter((m) => m !== 'auto').join(', ')}`,
+      },
+    );
   }
   return mode;
 }
@@ -61,7 +70,10 @@ async function tokenizeTexts(tokenizerDir: string, texts: string[], maxLength: n
   for (let start = 0; start < sorted.length; start += BATCH) {
     const encoded = await tokenizer.encode(sorted.slice(start, start + BATCH), maxLength);
     const shape = [encoded.rows, encoded.width];
-    batches.push({ inputIds: { dtype: 'int64', shape, data: encoded.inputIds }, attentionMask: { dtype: 'int64', shape, data: encoded.attentionMask } });
+    batches.push({
+      inputIds: { dtype: 'int64', shape, data: encoded.inputIds },
+      attentionMask: { dtype: 'int64', shape, data: encoded.attentionMask },
+    });
   }
   return batches;
 }
@@ -78,7 +90,12 @@ function logitOutputs(source: OnnxFile): Record<string, string> {
 export async function runQuantizeCommand(input: QuantizeCommandInput): Promise<QuantizeCommandResult> {
   const mode = modeOf(input);
   // imported here, not at the top, so that `rapidfit-export --help` does not load the quantizer
-  const [{ readOnnx }, { quantizeModel }, { autoBaseOptions, calibrationTarget, fixedMethodOptions, INT8_SPEED_GOAL }, { toolVersion }] = await Promise.all([
+  const [
+    { readOnnx },
+    { quantizeModel },
+    { autoBaseOptions, calibrationTarget, fixedMethodOptions, INT8_SPEED_GOAL },
+    { toolVersion },
+  ] = await Promise.all([
     import('../onnx/model-file.js'),
     import('../quantize/quantize-model.js'),
     import('../pipeline/int8-step.js'),
@@ -97,7 +114,10 @@ export async function runQuantizeCommand(input: QuantizeCommandInput): Promise<Q
   const { chooseInt8, MAX_SIZE_SHARE } = await import('../quantize/auto/search.js');
   const { compareOutputs } = await import('../quantize/auto/agreement.js');
   const texts = shuffled(await readTextsFile(resolve(input.samples!)), CALIBRATION_SEED);
-  if (texts.length < 2) throw new InputError('auto needs at least two calibration texts (half tune the choice, half judge it)', { file: resolve(input.samples!) });
+  if (texts.length < 2)
+    throw new InputError('auto needs at least two calibration texts (half tune the choice, half judge it)', {
+      file: resolve(input.samples!),
+    });
   const half = Math.floor(texts.length / 2);
   const calibration = await tokenizeTexts(resolve(input.tokenizer!), texts.slice(0, half), input.maxLength);
   const judged = await tokenizeTexts(resolve(input.tokenizer!), texts.slice(half), input.maxLength);
@@ -118,7 +138,12 @@ export async function runQuantizeCommand(input: QuantizeCommandInput): Promise<Q
       maxSizeShare: MAX_SIZE_SHARE,
       onProgress: input.onProgress,
     });
-    const result = await quantizeModel(source, out, { ...base, matmul: choice.chosen.base, nodeMethods: choice.chosen.nodeMethods }, toolVersion());
+    const result = await quantizeModel(
+      source,
+      out,
+      { ...base, matmul: choice.chosen.base, nodeMethods: choice.chosen.nodeMethods },
+      toolVersion(),
+    );
     const judgedAgreement = await compareOutputs(source.file, out, outputs, judged);
     const summary: QuantizeCommandResult = {
       ...result,
@@ -160,7 +185,10 @@ quantize_dynamic semantics by default, in TypeScript: no Python.`,
     samples: valued('<file>', 'auto: calibration texts, .txt (one per line) or .jsonl (a "text" per line)'),
     tokenizer: valued('<dir>', "auto: the directory with the model's tokenizer.json"),
     'max-length': valued('<n>', `auto: tokenizer max_length for the texts (default ${DEFAULTS.maxLength})`),
-    'int8-top1': valued('<x>', `auto: top-1 agreement with the FP32 graph the judged half must reach (default ${DEFAULTS.int8Top1})`),
+    'int8-top1': valued(
+      '<x>',
+      `auto: top-1 agreement with the FP32 graph the judged half must reach (default ${DEFAULTS.int8Top1})`,
+    ),
     ...INT8_BUDGET_OPTION,
     'external-data': flag('store the weights in <out>_weights.bin (automatic past 2 GB)'),
     ...QUANTIZE_OPTIONS,
@@ -188,8 +216,16 @@ quantize_dynamic semantics by default, in TypeScript: no Python.`,
         .map(([name, n]) => `${n} ${name}`)
         .join(', ');
     const summary = `${result.file}: ${count(result.quantizedNodes)} quantized (${result.quantizedWeights} weights; MatMuls: ${count(result.methods)}) in ${result.seconds.toFixed(1)} s; ${(result.bytes / 1e6).toFixed(1)} MB${
-      Object.keys(result.unsupported).length > 0 ? `; left in float (not implemented): ${count(result.unsupported)}` : ''
-    }${result.judged ? `\n  judged half of the texts, top-1 agreement with FP32: ${Object.entries(result.judged).map(([name, v]) => `${name} ${(v * 100).toFixed(2)}%`).join(', ')}` : ''}${
+      Object.keys(result.unsupported).length > 0
+        ? `; left in float (not implemented): ${count(result.unsupported)}`
+        : ''
+    }${
+      result.judged
+        ? `\n  judged half of the texts, top-1 agreement with FP32: ${Object.entries(result.judged)
+            .map(([name, v]) => `${name} ${(v * 100).toFixed(2)}%`)
+            .join(', ')}`
+        : ''
+    }${
       result.speedupBatch1 ? `; ${result.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''
     }${result.note ? `\n  ${result.note}` : ''}`;
     print(values.json, { ...result, peakRssBytes: process.resourceUsage().maxRSS * 1024 }, summary);

@@ -1,6 +1,11 @@
 import { DEFAULTS, describeZodError, exportOptionsSchema } from '../config/options.js';
 import { InputError } from '../errors.js';
-import { DEFAULT_QUANTIZE_OPTIONS, ORT_DYNAMIC_OP_TYPES, quantizeOptionsSchema, type QuantizeOptions } from '../quantize/options.js';
+import {
+  DEFAULT_QUANTIZE_OPTIONS,
+  ORT_DYNAMIC_OP_TYPES,
+  quantizeOptionsSchema,
+  type QuantizeOptions,
+} from '../quantize/options.js';
 import { flag, negatable, valued, type Values } from './command.js';
 
 /** Options several commands take, declared once: each command spreads the ones it takes into its table. */
@@ -14,7 +19,11 @@ export const OUTPUT_OPTIONS = {
 
 /** The commands that start the Python bridge. */
 export const BRIDGE_OPTIONS = {
-  python: valued('<path>', 'interpreter to build the bridge venv from (default: $RAPIDFIT_EXPORT_PYTHON, else python3)', { section: COMMON }),
+  python: valued(
+    '<path>',
+    'interpreter to build the bridge venv from (default: $RAPIDFIT_EXPORT_PYTHON, else python3)',
+    { section: COMMON },
+  ),
   verbose: flag("forward the bridge's own log output (transformers, torch) to stderr", COMMON),
   // the default is DEFAULT_BRIDGE_TIMEOUT_SECONDS of src/bridge/client.ts, not imported: it would load execa for every
   // --help (test/integration/cli-options.test.ts checks that the two agree)
@@ -26,7 +35,9 @@ export const BRIDGE_OPTIONS = {
 };
 
 /** --int8 auto's search budget: export and quantize. */
-export const INT8_BUDGET_OPTION = { 'int8-budget': valued('<n>', `auto: most candidate graphs to try (default ${DEFAULTS.int8Budget})`) };
+export const INT8_BUDGET_OPTION = {
+  'int8-budget': valued('<n>', `auto: most candidate graphs to try (default ${DEFAULTS.int8Budget})`),
+};
 
 const QUANTIZE = 'Quantize options (how INT8 weights are made)';
 
@@ -35,7 +46,9 @@ export const QUANTIZE_OPTIONS = {
   'weight-type': valued('<t>', 'int8 (symmetric, default) or uint8 (asymmetric)', { section: QUANTIZE }),
   'per-channel': flag('one scale per output channel of each weight', QUANTIZE),
   'reduce-range': flag('7-bit weights (for CPUs without VNNI)', QUANTIZE),
-  'op-types': valued('<a,b>', `op types to quantize (default: ONNX Runtime's: ${ORT_DYNAMIC_OP_TYPES.join(',')})`, { section: QUANTIZE }),
+  'op-types': valued('<a,b>', `op types to quantize (default: ONNX Runtime's: ${ORT_DYNAMIC_OP_TYPES.join(',')})`, {
+    section: QUANTIZE,
+  }),
   'exclude-nodes': valued('<a,b>', 'node names to leave in float', { section: QUANTIZE }),
 };
 
@@ -59,7 +72,10 @@ export function numberOption(values: Readonly<Record<string, unknown>>, name: st
 }
 
 /** Library quantize options from the quantize group and --external-data. */
-export function buildQuantizeOptions(values: Values<typeof QUANTIZE_OPTIONS> & { 'external-data': boolean }, command: string): QuantizeOptions {
+export function buildQuantizeOptions(
+  values: Values<typeof QUANTIZE_OPTIONS> & { 'external-data': boolean },
+  command: string,
+): QuantizeOptions {
   const parsed = quantizeOptionsSchema.safeParse({
     weightType: values['weight-type'] ?? DEFAULT_QUANTIZE_OPTIONS.weightType,
     perChannel: values['per-channel'],
@@ -68,7 +84,8 @@ export function buildQuantizeOptions(values: Values<typeof QUANTIZE_OPTIONS> & {
     excludeNodes: splitList(values['exclude-nodes']) ?? [],
     externalData: values['external-data'] ? 'always' : 'auto',
   });
-  if (!parsed.success) throw new InputError(describeZodError(parsed.error), { hint: `see rapidfit-export ${command} --help` });
+  if (!parsed.success)
+    throw new InputError(describeZodError(parsed.error), { hint: `see rapidfit-export ${command} --help` });
   return parsed.data;
 }
 

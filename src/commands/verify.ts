@@ -32,14 +32,24 @@ bundle was built with (exit 3 naming the task, metric, value and limit).`,
     const lines = [`${dir}: ${verification.manifest.files.length} files match the manifest`];
     for (const task of verification.tasks) {
       for (const [kind, metrics] of Object.entries(task.comparisons)) {
-        const gates = task.gates.filter((gate) => gate.comparison === kind).map((gate) => `${gate.passed ? 'pass' : 'FAIL'} ${gate.metric} ${gate.op} ${formatNumber(gate.limit)}`);
-        lines.push(`  ${task.task} ${kind}: max abs diff ${formatNumber(metrics.maxAbsDiff)}, top-1 agreement ${(metrics.top1Agreement * 100).toFixed(2)}% (${metrics.samples} samples) ${gates.join('; ')}`);
+        const gates = task.gates
+          .filter((gate) => gate.comparison === kind)
+          .map((gate) => `${gate.passed ? 'pass' : 'FAIL'} ${gate.metric} ${gate.op} ${formatNumber(gate.limit)}`);
+        lines.push(
+          `  ${task.task} ${kind}: max abs diff ${formatNumber(metrics.maxAbsDiff)}, top-1 agreement ${(metrics.top1Agreement * 100).toFixed(2)}% (${metrics.samples} samples) ${gates.join('; ')}`,
+        );
       }
     }
     lines.push(verification.passed ? 'verified' : 'FAILED');
-    print(values.json, { ok: verification.passed, tasks: verification.tasks, files: verification.manifest.files.length }, lines.join('\n'));
+    print(
+      values.json,
+      { ok: verification.passed, tasks: verification.tasks, files: verification.manifest.files.length },
+      lines.join('\n'),
+    );
     if (!verification.passed) {
-      const failures = verification.tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)));
+      const failures = verification.tasks.flatMap((t) =>
+        t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)),
+      );
       throw new GateError(`parity gate failed: ${failures.join('; ')}`, { file: dir });
     }
   },

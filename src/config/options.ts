@@ -43,7 +43,11 @@ export const exportOptionsSchema = z
      * the bridge's 2-s heartbeat) before the bridge is declared hung and killed (exit 4); 0 = no limit.
      * Default DEFAULT_BRIDGE_TIMEOUT_SECONDS (src/bridge/client.ts).
      */
-    bridgeTimeoutSeconds: z.number().min(0, 'the bridge timeout must be 0 (none) or more seconds').max(86_400).optional(),
+    bridgeTimeoutSeconds: z
+      .number()
+      .min(0, 'the bridge timeout must be 0 (none) or more seconds')
+      .max(86_400)
+      .optional(),
   })
   .superRefine((options, context) => {
     if (options.exporter === 'dynamo' && options.opset < 18) {

@@ -27,7 +27,14 @@ export const metricsSchema = z.object({
    * `checkedSamples` texts; with `standInSamples`, only that many of the comparison's texts are
    * `graph`'s logits (the rest this graph ran itself).
    */
-  measuredOn: z.object({ graph: z.string(), checkedSamples: z.number().int(), maxAbsDiff: z.number(), standInSamples: z.number().int().optional() }).optional(),
+  measuredOn: z
+    .object({
+      graph: z.string(),
+      checkedSamples: z.number().int(),
+      maxAbsDiff: z.number(),
+      standInSamples: z.number().int().optional(),
+    })
+    .optional(),
 });
 
 export const gateResultSchema = z.object({
@@ -74,7 +81,14 @@ export const int8ReportSchema = z.object({
       agreement: z.record(z.string(), z.number()),
       speedupBatch1: z.number().optional(),
       trials: z.array(int8TrialSchema),
-      candidates: z.array(z.object({ base: z.string(), fallbackNodes: z.number().int(), speedupBatch1: z.number().optional(), passed: z.boolean() })),
+      candidates: z.array(
+        z.object({
+          base: z.string(),
+          fallbackNodes: z.number().int(),
+          speedupBatch1: z.number().optional(),
+          passed: z.boolean(),
+        }),
+      ),
     })
     .optional(),
   judgedSamples: z.number().int(),
@@ -88,7 +102,12 @@ export const parityReportSchema = z.object({
   createdAt: z.string(),
   tool: z.object({ name: z.string(), version: z.string() }),
   model: z.object({ dir: z.string(), format: z.string() }),
-  samples: z.object({ source: z.string(), seed: z.number().int(), count: z.number().int(), maxLength: z.number().int() }),
+  samples: z.object({
+    source: z.string(),
+    seed: z.number().int(),
+    count: z.number().int(),
+    maxLength: z.number().int(),
+  }),
   environment: z.record(z.string(), z.unknown()),
   tasks: z.array(
     z.object({

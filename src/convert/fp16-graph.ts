@@ -1,5 +1,13 @@
 import { InputError } from '../errors.js';
-import { toNumber, type AttributeProto, type GraphProto, type Int64, type NodeProto, type TensorProto, type ValueInfoProto } from '../onnx/proto.js';
+import {
+  toNumber,
+  type AttributeProto,
+  type GraphProto,
+  type Int64,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../onnx/proto.js';
 import { DataType } from '../onnx/tensor.js';
 import { toHalf } from './half.js';
 
@@ -49,14 +57,21 @@ function withElemType(value: ValueInfoProto, type: number, name = value.name): V
 }
 
 function cast(input: string, output: string, to: number): NodeProto {
-  return { input: [input], output: [output], name: `${output}_Cast`, op_type: 'Cast', attribute: [{ name: 'to', type: ATTRIBUTE_INT, i: to }] };
+  return {
+    input: [input],
+    output: [output],
+    name: `${output}_Cast`,
+    op_type: 'Cast',
+    attribute: [{ name: 'to', type: ATTRIBUTE_INT, i: to }],
+  };
 }
 
 /** A float32 tensor held in the graph itself (a Constant's value) as float16: small, converted in memory. */
 export function halfTensorInline(tensor: TensorProto): TensorProto {
-  const floats = tensor.float_data && tensor.float_data.length > 0
-    ? Float32Array.from(tensor.float_data)
-    : new Float32Array(Uint8Array.from(tensor.raw_data ?? new Uint8Array()).buffer);
+  const floats =
+    tensor.float_data && tensor.float_data.length > 0
+      ? Float32Array.from(tensor.float_data)
+      : new Float32Array(Uint8Array.from(tensor.raw_data ?? new Uint8Array()).buffer);
   const half = new Uint16Array(floats.length);
   toHalf(floats, half);
   const { float_data: _floats, raw_data: _raw, ...rest } = tensor;
@@ -64,12 +79,20 @@ export function halfTensorInline(tensor: TensorProto): TensorProto {
 }
 
 function floatTensorAttribute(node: NodeProto): AttributeProto | undefined {
-  return (node.attribute ?? []).find((a) => a.name === 'value' && a.type === ATTRIBUTE_TENSOR && (a.t as TensorProto | undefined)?.data_type === DataType.FLOAT);
+  return (node.attribute ?? []).find(
+    (a) =>
+      a.name === 'value' &&
+      a.type === ATTRIBUTE_TENSOR &&
+      (a.t as TensorProto | undefined)?.data_type === DataType.FLOAT,
+  );
 }
 
 /** A Constant that yields a float32 value from a scalar/list attribute (value_float, value_floats): kept as is. */
 function isFloatListConstant(node: NodeProto): boolean {
-  return node.op_type === 'Constant' && (node.attribute ?? []).some((a) => a.name === 'value_float' || a.name === 'value_floats');
+  return (
+    node.op_type === 'Constant' &&
+    (node.attribute ?? []).some((a) => a.name === 'value_float' || a.name === 'value_floats')
+  );
 }
 
 export interface Float16Graph {
@@ -94,29 +117,38 @@ export function float16Graph(graph: GraphProto, file: string, keep: ReadonlySet<
     throw new InputError('fp16: graphs with subgraphs (If, Loop, Scan) are not supported', { file });
   }
   const types = new Map<string, number>();
-  for (const value of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.value_info ?? [])]) types.set(value.name ?? '', elemType(value) ?? 0);
+  for (const value of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.value_info ?? [])])
+    types.set(value.name ?? '', elemType(value) ?? 0);
   for (const tensor of graph.initializer ?? []) types.set(tensor.name ?? '', tensor.data_type ?? 0);
   for (const node of nodes) {
     for (const output of node.output ?? []) {
       if (output && !types.has(output)) {
-        throw new InputError(`fp16: value "${output}" (output of ${node.op_type} "${node.name ?? ''}") has no type; the conversion needs ONNX shape inference's value_info`, {
-          file,
-          hint: 'run onnx.shape_inference.infer_shapes on the model first',
-        });
+        throw new InputError(
+          `fp16: value "${output}" (output of ${node.op_type} "${node.name ?? ''}") has no type; the conversion needs ONNX shape inference's value_info`,
+          {
+            file,
+            hint: 'run onnx.shape_inference.infer_shapes on the model first',
+          },
+        );
       }
     }
   }
   const initializerNames = new Set((graph.initializer ?? []).map((tensor) => tensor.name ?? ''));
   const listedAsInput = (graph.input ?? []).find((value) => initializerNames.has(value.name ?? ''));
   if (listedAsInput) {
-    throw new InputError(`fp16: initializer "${listedAsInput.name}" is also a graph input (IR < 4 layout), which this converter does not rewrite`, { file });
+    throw new InputError(
+      `fp16: initializer "${listedAsInput.name}" is also a graph input (IR < 4 layout), which this converter does not rewrite`,
+      { file },
+    );
   }
   const isFloat = (name: string) => types.get(name) === DataType.FLOAT;
   const blocked = (node: NodeProto) => keep.has(node.op_type ?? '') || isFloatListConstant(node);
 
   // float32 sources (initializers, Constant values) read by at least one float16 node become float16
   const initializers = new Map((graph.initializer ?? []).map((tensor) => [tensor.name ?? '', tensor]));
-  const constants = new Set(nodes.filter((node) => node.op_type === 'Constant' && floatTensorAttribute(node)).map((node) => node.output![0]!));
+  const constants = new Set(
+    nodes.filter((node) => node.op_type === 'Constant' && floatTensorAttribute(node)).map((node) => node.output![0]!),
+  );
   const readByHalf = new Set<string>();
   for (const node of nodes) if (!blocked(node)) for (const input of node.input ?? []) readByHalf.add(input);
   const keptFloat = new Set<string>([
@@ -184,18 +216,34 @@ export function float16Graph(graph: GraphProto, file: string, keep: ReadonlySet<
     }
     const keptConstant = node.op_type === 'Constant' && keptFloat.has(node.output![0]!);
     const attribute = (node.attribute ?? []).map((a) => {
-      if (node.op_type === 'Cast' && a.name === 'to' && toNumber(a.i as Int64) === DataType.FLOAT) return { ...a, i: DataType.FLOAT16 };
-      if (!keptConstant && a.type === ATTRIBUTE_TENSOR && (a.t as TensorProto | undefined)?.data_type === DataType.FLOAT) return { ...a, t: halfTensorInline(a.t as TensorProto) };
+      if (node.op_type === 'Cast' && a.name === 'to' && toNumber(a.i as Int64) === DataType.FLOAT)
+        return { ...a, i: DataType.FLOAT16 };
+      if (
+        !keptConstant &&
+        a.type === ATTRIBUTE_TENSOR &&
+        (a.t as TensorProto | undefined)?.data_type === DataType.FLOAT
+      )
+        return { ...a, t: halfTensorInline(a.t as TensorProto) };
       return a;
     });
     if (node.op_type === 'ConstantOfShape' && isHalf(node.output![0]!) && !attribute.some((a) => a.name === 'value')) {
-      attribute.push({ name: 'value', type: ATTRIBUTE_TENSOR, t: { dims: [1], data_type: DataType.FLOAT16, raw_data: new Uint8Array(2) } });
+      attribute.push({
+        name: 'value',
+        type: ATTRIBUTE_TENSOR,
+        t: { dims: [1], data_type: DataType.FLOAT16, raw_data: new Uint8Array(2) },
+      });
     }
     out.push({ ...node, input, output, ...(attribute.length > 0 ? { attribute } : {}) });
   }
   out.push(...tail);
 
-  const halfInitializers = new Set([...initializers.values()].filter((tensor) => tensor.data_type === DataType.FLOAT && !keptFloat.has(tensor.name ?? '')));
-  const values = (graph.value_info ?? []).map((value) => (isHalf(value.name ?? '') ? withElemType(value, DataType.FLOAT16) : value));
+  const halfInitializers = new Set(
+    [...initializers.values()].filter(
+      (tensor) => tensor.data_type === DataType.FLOAT && !keptFloat.has(tensor.name ?? ''),
+    ),
+  );
+  const values = (graph.value_info ?? []).map((value) =>
+    isHalf(value.name ?? '') ? withElemType(value, DataType.FLOAT16) : value,
+  );
   return { graph: { ...graph, node: out, value_info: [...values, ...valueInfo] }, halfInitializers, float32Nodes };
 }

@@ -1,7 +1,16 @@
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { readExternalBytes } from '../onnx/external-data.js';
-import { dataLocation, EXTERNAL_THRESHOLD, ExternalDataWriter, INLINE_LIMIT, stripExternal, writeModelFile, type ExternalDataMode, type OnnxFile } from '../onnx/model-file.js';
+import {
+  dataLocation,
+  EXTERNAL_THRESHOLD,
+  ExternalDataWriter,
+  INLINE_LIMIT,
+  stripExternal,
+  writeModelFile,
+  type ExternalDataMode,
+  type OnnxFile,
+} from '../onnx/model-file.js';
 import type { ModelProto, TensorProto } from '../onnx/proto.js';
 import { DataType, elementCount, EXTERNAL } from '../onnx/tensor.js';
 import { floatSource, readAllFloats, type FloatSource } from '../quantize/float-source.js';
@@ -56,10 +65,17 @@ export async function convertToFp16(input: OnnxFile, outFile: string, options: F
     throw new InputError('fp16: the graph has no float32 weights to convert', { file: input.file });
   }
   const initializers = input.model.graph!.initializer ?? [];
-  const estimate = initializers.reduce((sum, tensor) => sum + (converted.halfInitializers.has(tensor) ? elementCount(tensor) * 2 : storedBytes(tensor, input)), 0);
+  const estimate = initializers.reduce(
+    (sum, tensor) =>
+      sum + (converted.halfInitializers.has(tensor) ? elementCount(tensor) * 2 : storedBytes(tensor, input)),
+    0,
+  );
   const externalize = options.externalData === 'always' || (options.externalData === 'auto' && estimate > INLINE_LIMIT);
   if (!externalize && estimate > INLINE_LIMIT) {
-    throw new InputError(`fp16: the weights (${(estimate / 2 ** 30).toFixed(2)} GiB) do not fit in one protobuf; use external data`, { file: outFile });
+    throw new InputError(
+      `fp16: the weights (${(estimate / 2 ** 30).toFixed(2)} GiB) do not fit in one protobuf; use external data`,
+      { file: outFile },
+    );
   }
   const location = dataLocation(outFile);
   const writer = externalize ? new ExternalDataWriter(join(dirname(outFile), location), location) : undefined;
@@ -81,7 +97,11 @@ export async function convertToFp16(input: OnnxFile, outFile: string, options: F
       }
       const range = input.external.get(tensor);
       if (writer && storedBytes(tensor, input) >= EXTERNAL_THRESHOLD && (range || tensor.raw_data)) {
-        written.push({ ...stripExternal(tensor), data_location: EXTERNAL, external_data: await writer.append(range ?? tensor.raw_data!) });
+        written.push({
+          ...stripExternal(tensor),
+          data_location: EXTERNAL,
+          external_data: await writer.append(range ?? tensor.raw_data!),
+        });
       } else {
         written.push(range ? { ...stripExternal(tensor), raw_data: await readExternalBytes(range) } : tensor);
       }

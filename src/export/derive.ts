@@ -31,7 +31,8 @@ export async function deriveTaskGraphs(
   const source = await readOnnx(multitaskFile);
   const { model } = source;
   const graph = model.graph!;
-  if (!isTopologicallySorted(graph)) throw new Error(`${multitaskFile}: the exported graph is not topologically sorted`);
+  if (!isTopologicallySorted(graph))
+    throw new Error(`${multitaskFile}: the exported graph is not topologically sorted`);
   const derived: DerivedGraph[] = [];
   for (const [task, output] of Object.entries(outputs)) {
     const pruned = renameValue(pruneToOutputs(graph, [output]), output, OUTPUT_NAME);
@@ -40,7 +41,9 @@ export async function deriveTaskGraphs(
       graph: { ...pruned, name: task },
       metadata_props: Object.entries(metadata(task)).map(([key, value]) => ({ key, value })),
     };
-    const written = await writeOnnx(join(outDir, variantGraphFile(task, variant)), taskModel, source.external, { externalData });
+    const written = await writeOnnx(join(outDir, variantGraphFile(task, variant)), taskModel, source.external, {
+      externalData,
+    });
     derived.push({ task, ...written, nodes: pruned.node?.length ?? 0, initializers: pruned.initializer?.length ?? 0 });
   }
   return derived;

@@ -12,7 +12,11 @@ export function parseModelFacts(raw: unknown, weightsFile: string): ModelSpec {
     // name the file the bad value came from: the encoder's config.json, else the weights file (task_heads.pt)
     const sent = (raw ?? {}) as { weights_file?: unknown; tokenizer_dir?: unknown };
     const fromConfig = parsed.error.issues[0]?.path[0] === 'encoder' && typeof sent.tokenizer_dir === 'string';
-    const file = fromConfig ? join(sent.tokenizer_dir as string, 'config.json') : typeof sent.weights_file === 'string' ? sent.weights_file : weightsFile;
+    const file = fromConfig
+      ? join(sent.tokenizer_dir as string, 'config.json')
+      : typeof sent.weights_file === 'string'
+        ? sent.weights_file
+        : weightsFile;
     throw new InputError(`unexpected model contents at ${describeFirstIssue(parsed.error)}`, { file });
   }
   const problems = parsed.data.tasks.flatMap(checkTaskConsistency);
@@ -22,21 +26,32 @@ export function parseModelFacts(raw: unknown, weightsFile: string): ModelSpec {
   const names = parsed.data.tasks.map((task) => task.name);
   const invalid = names.filter((name) => !/^[A-Za-z0-9_-]+$/.test(name));
   if (invalid.length > 0) {
-    throw new InputError(`task names must be letters, digits, "_" or "-" to be used as file names: ${invalid.join(', ')}`, {
-      file: parsed.data.weights_file,
-    });
+    throw new InputError(
+      `task names must be letters, digits, "_" or "-" to be used as file names: ${invalid.join(', ')}`,
+      {
+        file: parsed.data.weights_file,
+      },
+    );
   }
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);
   if (repeated.length > 0) {
-    throw new InputError(`task names must be unique (each names its own files): ${[...new Set(repeated)].join(', ')} appear twice`, {
-      file: parsed.data.weights_file,
-    });
+    throw new InputError(
+      `task names must be unique (each names its own files): ${[...new Set(repeated)].join(', ')} appear twice`,
+      {
+        file: parsed.data.weights_file,
+      },
+    );
   }
   return toModelSpec(parsed.data);
 }
 
 export async function inspectModel(bridge: BridgeClient, modelDir: string, taskName?: string): Promise<ModelSpec> {
-  const raw = await callBridge(bridge, 'inspect', { model_dir: modelDir, task_name: taskName }, { timeoutMs: 5 * 60_000 });
+  const raw = await callBridge(
+    bridge,
+    'inspect',
+    { model_dir: modelDir, task_name: taskName },
+    { timeoutMs: 5 * 60_000 },
+  );
   return parseModelFacts(raw, modelDir);
 }
 

@@ -16,7 +16,9 @@ export function multiheadMetadata(configs: readonly TaskConfig[], toolVersion: s
   const first = configs[0]!;
   return {
     'rapidfit.tasks': JSON.stringify(configs.map((config) => config.task)),
-    'rapidfit.outputs': JSON.stringify(Object.fromEntries(configs.map((config) => [config.task, multiheadOutput(config.task)]))),
+    'rapidfit.outputs': JSON.stringify(
+      Object.fromEntries(configs.map((config) => [config.task, multiheadOutput(config.task)])),
+    ),
     'rapidfit.id2label': JSON.stringify(Object.fromEntries(configs.map((config) => [config.task, config.id2label]))),
     'rapidfit.max_length': String(first.max_length),
     'rapidfit.pooling': String(first.pooling ?? 'none'),
@@ -40,9 +42,11 @@ export async function writeMultiheadGraph(
 ): Promise<WrittenOnnx> {
   const source = await readOnnx(multitaskFile);
   const graph = source.model.graph!;
-  if (!isTopologicallySorted(graph)) throw new Error(`${multitaskFile}: the exported graph is not topologically sorted`);
+  if (!isTopologicallySorted(graph))
+    throw new Error(`${multitaskFile}: the exported graph is not topologically sorted`);
   let multihead = pruneToOutputs(graph, Object.values(outputs));
-  for (const [task, output] of Object.entries(outputs)) multihead = renameValue(multihead, output, multiheadOutput(task));
+  for (const [task, output] of Object.entries(outputs))
+    multihead = renameValue(multihead, output, multiheadOutput(task));
   const model: ModelProto = {
     ...source.model,
     graph: { ...multihead, name: 'multihead' },

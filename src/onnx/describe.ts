@@ -18,7 +18,11 @@ export function valueShape(value: ValueInfoProto): Array<string | number> {
 
 function describeValue(value: ValueInfoProto): { name: string; type: string; shape: Array<string | number> } {
   const elemType = (value.type as TypeView | undefined)?.tensor_type?.elem_type;
-  return { name: value.name ?? '', type: TYPE_NAMES[elemType ?? 0] ?? `type ${elemType ?? '?'}`, shape: valueShape(value) };
+  return {
+    name: value.name ?? '',
+    type: TYPE_NAMES[elemType ?? 0] ?? `type ${elemType ?? '?'}`,
+    shape: valueShape(value),
+  };
 }
 
 export interface OnnxSummary {
@@ -55,7 +59,9 @@ export function summarizeOnnx(onnx: OnnxFile): OnnxSummary {
   return {
     file: onnx.file,
     irVersion: toNumber(model.ir_version),
-    opsets: Object.fromEntries((model.opset_import ?? []).map((opset) => [opset.domain || 'ai.onnx', toNumber(opset.version)])),
+    opsets: Object.fromEntries(
+      (model.opset_import ?? []).map((opset) => [opset.domain || 'ai.onnx', toNumber(opset.version)]),
+    ),
     producer: `${model.producer_name ?? ''} ${model.producer_version ?? ''}`.trim(),
     inputs: (graph.input ?? []).map(describeValue),
     outputs: (graph.output ?? []).map(describeValue),
@@ -72,20 +78,29 @@ export function summarizeOnnx(onnx: OnnxFile): OnnxSummary {
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export function describeOnnx(summary: OnnxSummary): string {
-  const io = (values: OnnxSummary['inputs']) => values.map((v) => `${v.name}: ${v.type}[${v.shape.join(', ')}]`).join('; ');
+  const io = (values: OnnxSummary['inputs']) =>
+    values.map((v) => `${v.name}: ${v.type}[${v.shape.join(', ')}]`).join('; ');
   const lines = [
     `file         ${summary.file} (${mb(summary.protobufBytes)} protobuf)`,
-    `ir / opsets  IR ${summary.irVersion}; ${Object.entries(summary.opsets).map(([d, v]) => `${d} ${v}`).join(', ')}`,
+    `ir / opsets  IR ${summary.irVersion}; ${Object.entries(summary.opsets)
+      .map(([d, v]) => `${d} ${v}`)
+      .join(', ')}`,
     `producer     ${summary.producer || 'unknown'}`,
     `inputs       ${io(summary.inputs)}`,
     `outputs      ${io(summary.outputs)}`,
-    `nodes        ${summary.nodes}: ${Object.entries(summary.opTypes).map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    `nodes        ${summary.nodes}: ${Object.entries(summary.opTypes)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')}`,
     `initializers ${summary.initializers}; inline ${mb(summary.inlineBytes)}${Object.entries(summary.externalBytes)
       .map(([file, bytes]) => `; external ${basename(file)} ${mb(bytes)}`)
       .join('')}`,
   ];
   if (Object.keys(summary.metadata).length > 0) {
-    lines.push(`metadata     ${Object.entries(summary.metadata).map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`).join('; ')}`);
+    lines.push(
+      `metadata     ${Object.entries(summary.metadata)
+        .map(([k, v]) => `${k}=${v.length > 60 ? `${v.slice(0, 57)}...` : v}`)
+        .join('; ')}`,
+    );
   }
   return lines.join('\n');
 }

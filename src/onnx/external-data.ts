@@ -54,9 +54,11 @@ export function resolveExternal(tensor: TensorProto, modelDir: string, modelFile
   };
   const { location } = info;
   if (!location) fail('external data has no location');
-  if (isAbsolute(location) || /^[A-Za-z]:[\\/]/.test(location)) fail(`external data location "${location}" is absolute`);
+  if (isAbsolute(location) || /^[A-Za-z]:[\\/]/.test(location))
+    fail(`external data location "${location}" is absolute`);
   if (location.split(/[\\/]/).includes('..')) fail(`external data location "${location}" contains ".."`);
-  if (!Number.isSafeInteger(info.offset) || info.offset < 0) fail(`external data offset "${String(info.offset)}" is invalid`);
+  if (!Number.isSafeInteger(info.offset) || info.offset < 0)
+    fail(`external data offset "${String(info.offset)}" is invalid`);
   if (info.length !== undefined && (!Number.isSafeInteger(info.length) || info.length < 0)) {
     fail(`external data length "${String(info.length)}" is invalid`);
   }
@@ -84,9 +86,14 @@ export function resolveExternal(tensor: TensorProto, modelDir: string, modelFile
 }
 
 /** Validates every external tensor of a model and refuses duplicate or overlapping ranges. */
-export function resolveAllExternal(graph: GraphProto | undefined, modelDir: string, modelFile: string): Map<TensorProto, ExternalRange> {
+export function resolveAllExternal(
+  graph: GraphProto | undefined,
+  modelDir: string,
+  modelFile: string,
+): Map<TensorProto, ExternalRange> {
   const resolved = new Map<TensorProto, ExternalRange>();
-  for (const tensor of graphTensors(graph).filter(isExternal)) resolved.set(tensor, resolveExternal(tensor, modelDir, modelFile));
+  for (const tensor of graphTensors(graph).filter(isExternal))
+    resolved.set(tensor, resolveExternal(tensor, modelDir, modelFile));
   const ranges = [...resolved.values()];
   const byFile = new Map<string, ExternalRange[]>();
   for (const range of ranges) byFile.set(range.file, [...(byFile.get(range.file) ?? []), range]);
@@ -96,7 +103,8 @@ export function resolveAllExternal(graph: GraphProto | undefined, modelDir: stri
       const previous = sorted[index - 1]!;
       const current = sorted[index]!;
       if (current.offset < previous.offset + previous.length && current.length > 0 && previous.length > 0) {
-        const kind = current.offset === previous.offset && current.length === previous.length ? 'duplicate' : 'overlapping';
+        const kind =
+          current.offset === previous.offset && current.length === previous.length ? 'duplicate' : 'overlapping';
         throw new InputError(
           `tensors "${previous.tensor}" and "${current.tensor}" have ${kind} external data ranges in "${current.location}"`,
           { file: modelFile, code: 'UNSAFE_EXTERNAL_DATA' },
@@ -127,13 +135,19 @@ export async function readExternalBytes(range: ExternalRange): Promise<Uint8Arra
 /** Writes `chunk` to a stream, waiting for 'drain' when its buffer is full (bounded memory). */
 /** Writes a chunk and resolves once it has been handed to the file, so the caller may reuse the buffer. */
 export async function writeChunk(stream: Writable, chunk: Uint8Array): Promise<void> {
-  await new Promise<void>((resolveWrite, rejectWrite) => stream.write(chunk, (error) => (error ? rejectWrite(error) : resolveWrite())));
+  await new Promise<void>((resolveWrite, rejectWrite) =>
+    stream.write(chunk, (error) => (error ? rejectWrite(error) : resolveWrite())),
+  );
 }
 
 /** Streams a byte range of a file into `stream` in 1 MiB chunks. */
 export async function copyRange(range: ExternalRange, stream: Writable): Promise<void> {
   if (range.length === 0) return;
-  const input = createReadStream(range.file, { start: range.offset, end: range.offset + range.length - 1, highWaterMark: 1 << 20 });
+  const input = createReadStream(range.file, {
+    start: range.offset,
+    end: range.offset + range.length - 1,
+    highWaterMark: 1 << 20,
+  });
   for await (const chunk of input) await writeChunk(stream, chunk as Buffer);
 }
 

@@ -39,7 +39,10 @@ export async function readOnnx(file: string): Promise<OnnxFile> {
   });
   if (!info.isFile()) throw new InputError('not a file', { file });
   if (info.size > PROTOBUF_LIMIT) {
-    throw new InputError('the file is larger than protobuf allows (2 GB); large models keep their weights in external data', { file });
+    throw new InputError(
+      'the file is larger than protobuf allows (2 GB); large models keep their weights in external data',
+      { file },
+    );
   }
   const bytes = await readFile(file);
   let model: ModelProto;
@@ -53,7 +56,9 @@ export async function readOnnx(file: string): Promise<OnnxFile> {
   try {
     wire = checkWire(bytes);
   } catch (error) {
-    throw new InputError(`not an ONNX model: the protobuf is truncated or corrupt (${(error as Error).message})`, { file });
+    throw new InputError(`not an ONNX model: the protobuf is truncated or corrupt (${(error as Error).message})`, {
+      file,
+    });
   }
   const unknown = wire.unknown;
   if (unknown.length > 0) {
@@ -62,12 +67,19 @@ export async function readOnnx(file: string): Promise<OnnxFile> {
       `field ${first.fieldNumber} (wire type ${first.wireType}) of onnx.${first.type} at ${first.path} is not in the ONNX schema ` +
         `this tool knows (onnx 1.23, IR 14)${unknown.length > 1 ? ` (+${unknown.length - 1} more)` : ''}; refusing to rewrite ` +
         'the model because that data would be lost',
-      { file, code: 'UNKNOWN_FIELD', hint: 'upgrade rapidfit-export, or re-save the model with an onnx version this tool supports' },
+      {
+        file,
+        code: 'UNKNOWN_FIELD',
+        hint: 'upgrade rapidfit-export, or re-save the model with an onnx version this tool supports',
+      },
     );
   }
   if (wire.invalidStrings.length > 0) {
     // protobufjs would decode it with U+FFFD and a rewrite would silently change it: the file is corrupt
-    throw new InputError(`not a valid ONNX model: the string at ${wire.invalidStrings[0]!.path} is not UTF-8 (the file is corrupt)`, { file });
+    throw new InputError(
+      `not a valid ONNX model: the string at ${wire.invalidStrings[0]!.path} is not UTF-8 (the file is corrupt)`,
+      { file },
+    );
   }
   const dir = dirname(file);
   const external = resolveAllExternal(model.graph, dir, file);
@@ -125,8 +137,16 @@ export class ExternalDataWriter {
     this.done = finished(this.stream);
   }
 
-  async append(data: Uint8Array | ExternalRange | AsyncIterable<Uint8Array>, byteLength?: number): Promise<StringStringEntryProto[]> {
-    const length = data instanceof Uint8Array ? data.length : 'length' in data && typeof data.length === 'number' ? data.length : byteLength;
+  async append(
+    data: Uint8Array | ExternalRange | AsyncIterable<Uint8Array>,
+    byteLength?: number,
+  ): Promise<StringStringEntryProto[]> {
+    const length =
+      data instanceof Uint8Array
+        ? data.length
+        : 'length' in data && typeof data.length === 'number'
+          ? data.length
+          : byteLength;
     if (length === undefined) throw new Error('append: the length of a streamed tensor must be given');
     const align = length >= LARGE_TENSOR ? ALIGN_LARGE : ALIGN_SMALL;
     const padding = (align - (this.offset % align)) % align;
@@ -194,9 +214,12 @@ export async function writeOnnx(
   const total = weightBytes(model, sources);
   const externalize = options.externalData === 'always' || (options.externalData === 'auto' && total > INLINE_LIMIT);
   if (!externalize && total > INLINE_LIMIT) {
-    throw new InputError(`the model's weights (${(total / 2 ** 30).toFixed(2)} GiB) do not fit in one protobuf; use external data`, {
-      file,
-    });
+    throw new InputError(
+      `the model's weights (${(total / 2 ** 30).toFixed(2)} GiB) do not fit in one protobuf; use external data`,
+      {
+        file,
+      },
+    );
   }
   const threshold = options.threshold ?? EXTERNAL_THRESHOLD;
   const replaced = new Map<TensorProto, TensorProto>();

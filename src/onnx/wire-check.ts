@@ -48,7 +48,11 @@ export function findUnknownFields(bytes: Uint8Array, typeName = 'onnx.ModelProto
  * The same walk, also listing `string` fields that are not valid UTF-8. Throws protobufjs's RangeError
  * when a length runs past its message (a truncated or corrupt file).
  */
-export function checkWire(bytes: Uint8Array, typeName = 'onnx.ModelProto', limit = 20): { unknown: UnknownField[]; invalidStrings: InvalidString[] } {
+export function checkWire(
+  bytes: Uint8Array,
+  typeName = 'onnx.ModelProto',
+  limit = 20,
+): { unknown: UnknownField[]; invalidStrings: InvalidString[] } {
   const found: UnknownField[] = [];
   const invalidStrings: InvalidString[] = [];
   const walk = (buffer: Uint8Array, type: protobuf.Type, path: string) => {

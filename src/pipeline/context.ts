@@ -17,7 +17,13 @@ export interface ExportResult {
   verified: boolean;
   tasks: string[];
   files: Manifest['files'];
-  parity: Array<{ task: string; fp32MaxAbsDiff: number | null; int8Top1Agreement: number | null; fp16MaxAbsDiff?: number | null; passed: boolean }>;
+  parity: Array<{
+    task: string;
+    fp32MaxAbsDiff: number | null;
+    int8Top1Agreement: number | null;
+    fp16MaxAbsDiff?: number | null;
+    passed: boolean;
+  }>;
   timings: Record<string, number>;
   /** One line about the INT8 choice (speed goal missed, or no candidate passed the calibration split). */
   int8Note?: string;
@@ -79,6 +85,9 @@ export interface Step {
 /** task -> variant -> graph file, as the comparison and latency code take them. */
 export function graphFiles(graphs: Record<string, VariantGraphs>): Record<string, Record<string, string>> {
   return Object.fromEntries(
-    Object.entries(graphs).map(([task, variants]) => [task, Object.fromEntries(Object.entries(variants).map(([variant, graph]) => [variant, graph.file]))]),
+    Object.entries(graphs).map(([task, variants]) => [
+      task,
+      Object.fromEntries(Object.entries(variants).map(([variant, graph]) => [variant, graph.file])),
+    ]),
   );
 }

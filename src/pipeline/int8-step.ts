@@ -66,7 +66,13 @@ export const SMALL_TABLE_SHARE = 0.01;
 
 /** What `auto` starts from: the user's options with per-channel int8 weights, per-column embedding tables, small tables float. */
 export function autoBaseOptions(options: QuantizeOptions): QuantizeOptions {
-  return { ...options, perChannel: true, weightType: 'int8', gather: 'per-column', gatherFloatShare: SMALL_TABLE_SHARE };
+  return {
+    ...options,
+    perChannel: true,
+    weightType: 'int8',
+    gather: 'per-column',
+    gatherFloatShare: SMALL_TABLE_SHARE,
+  };
 }
 
 /**
@@ -75,7 +81,11 @@ export function autoBaseOptions(options: QuantizeOptions): QuantizeOptions {
  * small tables float.
  */
 export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: QuantizeOptions): QuantizeOptions {
-  return { ...options, matmul: mode as MatMulMethod, ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const, gatherFloatShare: SMALL_TABLE_SHARE }) };
+  return {
+    ...options,
+    matmul: mode as MatMulMethod,
+    ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const, gatherFloatShare: SMALL_TABLE_SHARE }),
+  };
 }
 
 async function writeInt8(fp32: OnnxFile, out: string, options: QuantizeOptions, version: string): Promise<Int8Graph> {
@@ -84,7 +94,11 @@ async function writeInt8(fp32: OnnxFile, out: string, options: QuantizeOptions, 
 }
 
 function int8Graph(written: WrittenOnnx): Int8Graph {
-  return { file: written.file, bytes: written.protobufBytes + written.dataBytes, ...(written.dataFile ? { dataFile: basename(written.dataFile) } : {}) };
+  return {
+    file: written.file,
+    bytes: written.protobufBytes + written.dataBytes,
+    ...(written.dataFile ? { dataFile: basename(written.dataFile) } : {}),
+  };
 }
 
 /**
@@ -107,7 +121,12 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
       gates: input.gates,
       batches: calibrationBatches.map(tokenizedBatch),
       // agreement with PyTorch, as the gate judges it: no FP32 pass needed
-      reference: Object.fromEntries(Object.keys(input.outputs).map((task) => [task, calibrationBatches.map((batch) => referenceLogits(batch, task))])),
+      reference: Object.fromEntries(
+        Object.keys(input.outputs).map((task) => [
+          task,
+          calibrationBatches.map((batch) => referenceLogits(batch, task)),
+        ]),
+      ),
       options: base,
       workDir: input.workDir,
       budget: input.budget,
@@ -124,25 +143,60 @@ export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult>
   let trace = choice?.graph?.file;
   if (!trace && (choice || input.multiheadMetadata)) {
     input.onProgress('quantizing the shared trace');
-    trace = (await writeInt8(await readOnnx(input.multitaskFile), join(input.workDir, 'int8-trace.onnx'), options, input.version)).file;
+    trace = (
+      await writeInt8(
+        await readOnnx(input.multitaskFile),
+        join(input.workDir, 'int8-trace.onnx'),
+        options,
+        input.version,
+      )
+    ).file;
   }
   const graphs: Record<string, Int8Graph> = {};
   if (choice) {
     input.onProgress('writing one INT8 graph per task');
-    for (const derived of await deriveTaskGraphs(trace!, input.outputs, input.stagingDir, input.taskMetadata, input.externalData, 'int8')) graphs[derived.task] = int8Graph(derived);
+    for (const derived of await deriveTaskGraphs(
+      trace!,
+      input.outputs,
+      input.stagingDir,
+      input.taskMetadata,
+      input.externalData,
+      'int8',
+    ))
+      graphs[derived.task] = int8Graph(derived);
   } else {
     // a fixed method quantizes each task's FP32 graph, so that `dynamic` writes exactly what ORT's
     // quantize_dynamic writes for that file (cut from the trace, 4 internal value names would differ)
     for (const [task, file] of Object.entries(input.fp32)) {
       input.onProgress(`writing ${variantGraphFile(task, 'int8')}`);
-      graphs[task] = await writeInt8(await readOnnx(file), join(input.stagingDir, variantGraphFile(task, 'int8')), options, input.version);
+      graphs[task] = await writeInt8(
+        await readOnnx(file),
+        join(input.stagingDir, variantGraphFile(task, 'int8')),
+        options,
+        input.version,
+      );
     }
   }
   let multihead: Int8Graph | undefined;
   if (input.multiheadMetadata) {
     input.onProgress(`writing ${multiheadFile('int8')}`);
-    multihead = int8Graph(await writeMultiheadGraph(trace!, input.outputs, input.stagingDir, input.multiheadMetadata, input.externalData, 'int8'));
+    multihead = int8Graph(
+      await writeMultiheadGraph(
+        trace!,
+        input.outputs,
+        input.stagingDir,
+        input.multiheadMetadata,
+        input.externalData,
+        'int8',
+      ),
+    );
   }
   const calibrationLogits = multihead && trace === choice?.graph?.file ? choice?.graph?.logits : undefined;
-  return { graphs, ...(multihead ? { multihead } : {}), options, ...(choice ? { choice } : {}), ...(calibrationLogits ? { calibrationLogits } : {}) };
+  return {
+    graphs,
+    ...(multihead ? { multihead } : {}),
+    options,
+    ...(choice ? { choice } : {}),
+    ...(calibrationLogits ? { calibrationLogits } : {}),
+  };
 }

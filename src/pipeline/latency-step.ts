@@ -28,7 +28,8 @@ export async function measureTaskLatency(
       onProgress(`${task}: latency at batch ${batch}, ${LATENCY_SEQUENCE} tokens`);
       const row: TaskLatency = { batch, sequence: LATENCY_SEQUENCE, fp32Ms: 0 };
       for (const variant of VARIANTS) {
-        if (files[variant]) row[`${variant}Ms`] = (await measureLatency(files[variant], batch, LATENCY_SEQUENCE, runs)).ms;
+        if (files[variant])
+          row[`${variant}Ms`] = (await measureLatency(files[variant], batch, LATENCY_SEQUENCE, runs)).ms;
       }
       out[task].push(row);
     }

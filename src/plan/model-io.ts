@@ -36,8 +36,12 @@ export function multiheadOutput(task: string): string {
 
 /** dynamic_axes as <task>_config.json records them (string axis keys), for the inputs and `output`. */
 export function dynamicAxes(output: string = OUTPUT_NAME): Record<string, Record<string, string>> {
-  const axes = (io: TensorIO) => Object.fromEntries(Object.entries(io.dynamicAxes).map(([axis, name]) => [String(axis), name]));
-  return { ...Object.fromEntries(MODEL_IO.inputs.map((input) => [input.name, axes(input)])), [output]: axes(MODEL_IO.output) };
+  const axes = (io: TensorIO) =>
+    Object.fromEntries(Object.entries(io.dynamicAxes).map(([axis, name]) => [String(axis), name]));
+  return {
+    ...Object.fromEntries(MODEL_IO.inputs.map((input) => [input.name, axes(input)])),
+    [output]: axes(MODEL_IO.output),
+  };
 }
 
 /** A tokenized batch's tensors by graph input name (the one place that pairs the two namings). */

@@ -7,7 +7,14 @@ import type { LogitsBatch } from '../verify/metrics.js';
 import { ClassifierSession, type TokenizedBatch } from '../verify/onnx-session.js';
 import { lengthSortedBatches } from './batches.js';
 import { topPredictions, type Prediction } from './softmax.js';
-import { parseVariant, readBundleMultihead, readBundleTasks, type BundleMultihead, type BundleTask, type Variant } from './task-files.js';
+import {
+  parseVariant,
+  readBundleMultihead,
+  readBundleTasks,
+  type BundleMultihead,
+  type BundleTask,
+  type Variant,
+} from './task-files.js';
 
 export type { Prediction } from './softmax.js';
 export type { Variant } from './task-files.js';
@@ -63,15 +70,22 @@ const TOKENIZE_CHUNK = 1024;
  */
 export async function loadBundle(dir: string, options: LoadBundleOptions = {}): Promise<LoadedBundle> {
   const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new InputError('the bundle directory does not exist', { file: root });
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new InputError('the bundle directory does not exist', { file: root });
   const variant = parseVariant(options.variant ?? 'int8');
   const manifest = await checkBundleFiles(root);
   if (!manifest.verified) {
-    throw new InputError('the bundle did not pass verification (manifest.json says "verified": false; see parity-report.md): predict runs only verified bundles', { file: root });
+    throw new InputError(
+      'the bundle did not pass verification (manifest.json says "verified": false; see parity-report.md): predict runs only verified bundles',
+      { file: root },
+    );
   }
   const tokenizerDir = join(root, 'tokenizer');
   if (!existsSync(join(tokenizerDir, 'tokenizer.json'))) {
-    throw new InputError('the bundle has no tokenizer (tokenizer/tokenizer.json), so predict cannot tokenize texts: re-export the model', { file: root });
+    throw new InputError(
+      'the bundle has no tokenizer (tokenizer/tokenizer.json), so predict cannot tokenize texts: re-export the model',
+      { file: root },
+    );
   }
   const tokenizer = TextTokenizer.load(tokenizerDir);
   const tasks = readBundleTasks(root, manifest);
@@ -148,10 +162,17 @@ class BundlePredictor implements LoadedBundle {
   }
 
   /** Each task's logits of one batch from one graph run. */
-  private async runGraph(run: GraphRun, session: ClassifierSession, batch: TokenizedBatch): Promise<Array<[BundleTask, LogitsBatch]>> {
+  private async runGraph(
+    run: GraphRun,
+    session: ClassifierSession,
+    batch: TokenizedBatch,
+  ): Promise<Array<[BundleTask, LogitsBatch]>> {
     const [task, output] = run.outputs[0]!;
     if (output === undefined) return [[task, await session.run(batch)]];
-    const logits = await session.runAll(batch, run.outputs.map(([, output]) => output!));
+    const logits = await session.runAll(
+      batch,
+      run.outputs.map(([, output]) => output!),
+    );
     return run.outputs.map(([task, output]) => [task, logits[output!]!]);
   }
 
@@ -169,7 +190,8 @@ class BundlePredictor implements LoadedBundle {
     if (this.closed) throw new Error('the bundle is closed');
     const tasks = this.selectTasks(options.tasks);
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`batch size must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new InputError(`batch size must be a positive integer, got ${batchSize}`);
     if (options.maxLength !== undefined && (!Number.isInteger(options.maxLength) || options.maxLength < 1)) {
       throw new InputError(`max length must be a positive integer, got ${options.maxLength}`);
     }
@@ -180,7 +202,9 @@ class BundlePredictor implements LoadedBundle {
     for (const task of tasks) {
       const maxLength = options.maxLength ?? task.maxLength;
       if (modelMaxLength !== undefined && maxLength > modelMaxLength) {
-        throw new InputError(`max length ${maxLength} is above the model's ${modelMaxLength} tokens (model_max_length of tokenizer/tokenizer_config.json)`);
+        throw new InputError(
+          `max length ${maxLength} is above the model's ${modelMaxLength} tokens (model_max_length of tokenizer/tokenizer_config.json)`,
+        );
       }
       groups.set(maxLength, [...(groups.get(maxLength) ?? []), task]);
     }
@@ -193,7 +217,10 @@ class BundlePredictor implements LoadedBundle {
       }
       const runs = this.graphRuns(groupTasks);
       const sessions = await Promise.all(runs.map((run) => this.session(run.file)));
-      for (const indices of lengthSortedBatches(tokens.map((ids) => ids.length), batchSize)) {
+      for (const indices of lengthSortedBatches(
+        tokens.map((ids) => ids.length),
+        batchSize,
+      )) {
         const padded = this.tokenizer.pad(indices.map((index) => tokens[index]!));
         const shape = [padded.rows, padded.width];
         const batch: TokenizedBatch = {
@@ -202,7 +229,11 @@ class BundlePredictor implements LoadedBundle {
         };
         for (const [position, run] of runs.entries()) {
           for (const [task, logits] of await this.runGraph(run, sessions[position]!, batch)) {
-            if (logits.labels !== task.labels.length) throw new InputError(`the graph of task "${task.name}" gives ${logits.labels} logits, its config has ${task.labels.length} labels`, { file: run.file });
+            if (logits.labels !== task.labels.length)
+              throw new InputError(
+                `the graph of task "${task.name}" gives ${logits.labels} logits, its config has ${task.labels.length} labels`,
+                { file: run.file },
+              );
             topPredictions(logits.data, logits.rows, task.labels).forEach((prediction, row) => {
               results[indices[row]!]![task.name] = prediction;
             });

@@ -48,7 +48,12 @@ function pad(cell: string, width: number): string {
 }
 
 /** The readable table: one row per text, one column per task with "label (confidence)". */
-export function predictionTable(texts: readonly string[], predictions: readonly TextPredictions[], tasks: readonly string[], textWidth = 50): string {
+export function predictionTable(
+  texts: readonly string[],
+  predictions: readonly TextPredictions[],
+  tasks: readonly string[],
+  textWidth = 50,
+): string {
   const header = ['#', 'text', ...tasks];
   const rows = texts.map((text, index) => [
     String(index + 1),
@@ -58,7 +63,13 @@ export function predictionTable(texts: readonly string[], predictions: readonly 
       return prediction ? `${prediction.label} (${prediction.confidence.toFixed(3)})` : '';
     }),
   ]);
-  const widths = header.map((cell, column) => Math.max(displayWidth(cell), ...rows.map((row) => displayWidth(row[column]!))));
-  const line = (cells: string[]) => cells.map((cell, column) => pad(cell, widths[column]!)).join('  ').trimEnd();
+  const widths = header.map((cell, column) =>
+    Math.max(displayWidth(cell), ...rows.map((row) => displayWidth(row[column]!))),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => pad(cell, widths[column]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }

@@ -42,18 +42,23 @@ export function parseTextsFile(file: string, bytes: Uint8Array): string[] {
     } catch {
       throw new InputError(`line ${index + 1} is not JSON`, { file });
     }
-    const text = entry && typeof entry === 'object' && !Array.isArray(entry) ? (entry as { text?: unknown }).text : undefined;
+    const text =
+      entry && typeof entry === 'object' && !Array.isArray(entry) ? (entry as { text?: unknown }).text : undefined;
     if (typeof text !== 'string') throw new InputError(`line ${index + 1} has no "text" string`, { file });
     texts.push(text);
   });
-  if (texts.length === 0) throw new InputError(`the file has no texts (it is empty${jsonl ? '' : ' or has only blank lines'})`, { file });
+  if (texts.length === 0)
+    throw new InputError(`the file has no texts (it is empty${jsonl ? '' : ' or has only blank lines'})`, { file });
   return texts;
 }
 
 export async function readTextsFile(path: string): Promise<string[]> {
   const file = resolve(path);
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new InputError(error.code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${error.code ?? error.message})`, { file });
+    throw new InputError(
+      error.code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${error.code ?? error.message})`,
+      { file },
+    );
   });
   return parseTextsFile(file, bytes);
 }

@@ -7,7 +7,8 @@ export interface Prediction {
 /** Per row of logits [rows, labels]: the arg-max label and its softmax probability (first one on ties, like argmax). */
 export function topPredictions(logits: Float32Array, rows: number, labels: readonly string[]): Prediction[] {
   const width = labels.length;
-  if (logits.length !== rows * width) throw new Error(`logits have ${logits.length} values, expected ${rows} x ${width}`);
+  if (logits.length !== rows * width)
+    throw new Error(`logits have ${logits.length} values, expected ${rows} x ${width}`);
   return Array.from({ length: rows }, (_, row) => {
     const values = logits.subarray(row * width, (row + 1) * width);
     let best = 0;

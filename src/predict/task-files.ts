@@ -50,7 +50,8 @@ export function readBundleTasks(dir: string, manifest: Manifest): BundleTask[] {
       throw new InputError(`the task config does not parse: ${(error as Error).message.split('\n')[0]}`, { file });
     }
     const parsed = taskConfigSchema.safeParse(content);
-    if (!parsed.success) throw new InputError(`the task config is malformed (${describeFirstIssue(parsed.error)})`, { file });
+    if (!parsed.success)
+      throw new InputError(`the task config is malformed (${describeFirstIssue(parsed.error)})`, { file });
     const config = parsed.data;
     const labels = Array.from({ length: config.num_labels }, (_, id) => {
       const label = config.id2label[String(id)];

@@ -33,7 +33,8 @@ export interface ChunkOptions {
 
 /** Float view of bytes[start * 4, (start + count) * 4): zero-copy when aligned, else copied (into `slot` if given). */
 function floatsOf(bytes: Uint8Array, start: number, count: number, slot?: Float32Array): Float32Array {
-  if ((bytes.byteOffset + start * 4) % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset + start * 4, count);
+  if ((bytes.byteOffset + start * 4) % 4 === 0)
+    return new Float32Array(bytes.buffer, bytes.byteOffset + start * 4, count);
   const target = slot ? slot.subarray(0, count) : new Float32Array(count);
   new Uint8Array(target.buffer, target.byteOffset, count * 4).set(bytes.subarray(start * 4, (start + count) * 4));
   return target;
@@ -46,15 +47,19 @@ function floatsOf(bytes: Uint8Array, start: number, count: number, slot?: Float3
 export function floatSource(tensor: TensorProto, external: Map<TensorProto, ExternalRange>, file: string): FloatSource {
   const name = tensor.name ?? '(unnamed)';
   if (tensor.data_type !== DataType.FLOAT) {
-    throw new InputError(`tensor "${name}": data type ${tensor.data_type ?? 'unset'} is not float32; only float32 weights are quantized`, {
-      file,
-      code: 'UNSUPPORTED_TYPE',
-    });
+    throw new InputError(
+      `tensor "${name}": data type ${tensor.data_type ?? 'unset'} is not float32; only float32 weights are quantized`,
+      {
+        file,
+        code: 'UNSUPPORTED_TYPE',
+      },
+    );
   }
   const dims = (tensor.dims ?? []).map(toNumber);
   const count = elementCount(tensor);
   const range = external.get(tensor);
-  const inlineFloats = tensor.float_data && tensor.float_data.length > 0 ? Float32Array.from(tensor.float_data) : undefined;
+  const inlineFloats =
+    tensor.float_data && tensor.float_data.length > 0 ? Float32Array.from(tensor.float_data) : undefined;
   const raw = tensor.raw_data && tensor.raw_data.length > 0 ? tensor.raw_data : undefined;
   const available = range ? range.length : raw ? raw.length : inlineFloats ? inlineFloats.length * 4 : 0;
   if (available !== count * 4) {
@@ -64,7 +69,8 @@ export function floatSource(tensor: TensorProto, external: Map<TensorProto, Exte
     );
   }
   async function* chunks({ maxElements = CHUNK_ELEMENTS, slots }: ChunkOptions = {}): AsyncIterable<FloatChunk> {
-    if (slots && slots.some((slot) => slot.length < maxElements)) throw new Error('chunks: read slots are smaller than a chunk');
+    if (slots && slots.some((slot) => slot.length < maxElements))
+      throw new Error('chunks: read slots are smaller than a chunk');
     if (inlineFloats) {
       for (let offset = 0; offset < count; offset += maxElements) {
         yield { offset, values: inlineFloats.subarray(offset, Math.min(count, offset + maxElements)) };

@@ -14,7 +14,10 @@ function transpose2d(values: Float32Array, rows: number, cols: number): Float32A
  * Gemm (alpha = beta = 1, transA = 0) -> MatMul (+ Add), like ONNXModel.replace_gemm_with_matmul; a
  * transposed constant weight becomes a new initializer `<w>_Transposed`. Returns the new node list.
  */
-export async function replaceGemmWithMatMul(nodes: NodeProto[], quantizer: GraphQuantizer): Promise<{ nodes: NodeProto[]; rewritten: number }> {
+export async function replaceGemmWithMatMul(
+  nodes: NodeProto[],
+  quantizer: GraphQuantizer,
+): Promise<{ nodes: NodeProto[]; rewritten: number }> {
   const out: NodeProto[] = [];
   const transposed = new Map<string, string>();
   let rewritten = 0;
@@ -38,7 +41,8 @@ export async function replaceGemmWithMatMul(nodes: NodeProto[], quantizer: Graph
         if (!transposed.has(b)) {
           const candidate = quantizer.uniqueName(`${b}_Transposed`, ['', '_quantized', '_scale', '_zero_point']);
           const source = quantizer.source(b);
-          if (source.dims.length !== 2) throw new InputError(`tensor "${b}": a Gemm weight must be 2-D`, { file: quantizer.file });
+          if (source.dims.length !== 2)
+            throw new InputError(`tensor "${b}": a Gemm weight must be 2-D`, { file: quantizer.file });
           const values = transpose2d(await readAllFloats(source), source.dims[0]!, source.dims[1]!);
           const tensor: TensorProto = {
             name: candidate,
@@ -56,10 +60,16 @@ export async function replaceGemmWithMatMul(nodes: NodeProto[], quantizer: Graph
       }
     }
     const output = node.output?.[0] ?? '';
-    const matmul = makeNode('MatMul', [a, inputB], [output + (c ? '_MatMul' : '')], node.name ? `${node.name}_MatMul` : '');
+    const matmul = makeNode(
+      'MatMul',
+      [a, inputB],
+      [output + (c ? '_MatMul' : '')],
+      node.name ? `${node.name}_MatMul` : '',
+    );
     quantizer.originalOp.set(matmul, 'Gemm');
     out.push(matmul);
-    if (c) out.push(makeNode('Add', [`${output}_MatMul`, c], [...(node.output ?? [])], node.name ? `${node.name}_Add` : ''));
+    if (c)
+      out.push(makeNode('Add', [`${output}_MatMul`, c], [...(node.output ?? [])], node.name ? `${node.name}_Add` : ''));
     rewritten += 1;
   }
   return { nodes: out, rewritten };

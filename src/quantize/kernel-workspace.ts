@@ -34,7 +34,17 @@ export class KernelWorkspace {
   private nextWrite = 0;
 
   constructor(readonly chunkElements: number) {
-    const sizes = [64, ...Array<number>(4).fill(MAX_COLUMNS * 4), chunkElements * 4, chunkElements, chunkElements * 4, chunkElements * 4, chunkElements, chunkElements, chunkElements];
+    const sizes = [
+      64,
+      ...Array<number>(4).fill(MAX_COLUMNS * 4),
+      chunkElements * 4,
+      chunkElements,
+      chunkElements * 4,
+      chunkElements * 4,
+      chunkElements,
+      chunkElements,
+      chunkElements,
+    ];
     const offsets: number[] = [];
     let total = 0;
     for (const size of sizes) {
@@ -72,7 +82,11 @@ export class KernelWorkspace {
   }
 
   /** Runs `kernel` over values in pieces of at most `pieceElements`, copying values in when they are not in kernel memory. */
-  private eachPiece(values: Float32Array, pieceElements: number, kernel: (address: number, start: number, end: number) => void): void {
+  private eachPiece(
+    values: Float32Array,
+    pieceElements: number,
+    kernel: (address: number, start: number, end: number) => void,
+  ): void {
     if (this.inMemory(values)) {
       kernel(values.byteOffset, 0, values.length);
       return;
@@ -90,7 +104,9 @@ export class KernelWorkspace {
     if (whole > 0) {
       this.acc.fill(extremes.min, 0, 4).fill(extremes.max, 4, 8);
       this.nanMask.fill(0);
-      this.eachPiece(values.subarray(0, whole), this.flatPiece, (address, start, end) => this.kernels.minMax(address, address + (end - start) * 4, this.acc.byteOffset));
+      this.eachPiece(values.subarray(0, whole), this.flatPiece, (address, start, end) =>
+        this.kernels.minMax(address, address + (end - start) * 4, this.acc.byteOffset),
+      );
       const acc = this.acc;
       const nan = this.nanMask.some((mask) => mask !== 0);
       extremes.min = nan ? NaN : Math.min(acc[0]!, acc[1]!, acc[2]!, acc[3]!);
@@ -108,7 +124,8 @@ export class KernelWorkspace {
   }
 
   private rowPiece(columns: number): number {
-    if (!KernelWorkspace.suitsColumns(columns) || columns > this.chunkElements) throw new Error(`column kernels: ${columns} columns are not supported`);
+    if (!KernelWorkspace.suitsColumns(columns) || columns > this.chunkElements)
+      throw new Error(`column kernels: ${columns} columns are not supported`);
     return Math.floor(this.chunkElements / columns) * columns;
   }
 
@@ -116,12 +133,19 @@ export class KernelWorkspace {
   updateColumnExtremes(rows: Float32Array, mins: Float32Array, maxs: Float32Array): void {
     const columns = mins.length;
     const piece = this.rowPiece(columns);
-    if (rows.length % columns !== 0) throw new Error(`updateColumnExtremes: ${rows.length} values are not whole rows of ${columns}`);
+    if (rows.length % columns !== 0)
+      throw new Error(`updateColumnExtremes: ${rows.length} values are not whole rows of ${columns}`);
     const [minArea, maxArea] = this.columnArrays as [Float32Array, Float32Array];
     minArea.set(mins);
     maxArea.set(maxs);
     this.eachPiece(rows, piece, (address, start, end) =>
-      this.kernels.minMaxColumns(address, address + (end - start) * 4, columns * 4, minArea.byteOffset, maxArea.byteOffset),
+      this.kernels.minMaxColumns(
+        address,
+        address + (end - start) * 4,
+        columns * 4,
+        minArea.byteOffset,
+        maxArea.byteOffset,
+      ),
     );
     mins.set(minArea.subarray(0, columns));
     maxs.set(maxArea.subarray(0, columns));
@@ -129,7 +153,10 @@ export class KernelWorkspace {
 
   private output(out: Uint8Array, start: number, end: number): { address: number; copy: () => void } {
     if (this.inMemory(out)) return { address: out.byteOffset + start, copy: () => undefined };
-    return { address: this.scratchOut.byteOffset, copy: () => out.set(this.scratchOut.subarray(0, end - start), start) };
+    return {
+      address: this.scratchOut.byteOffset,
+      copy: () => out.set(this.scratchOut.subarray(0, end - start), start),
+    };
   }
 
   /** quantizeRun over all of `values` into `out` (same length) with one scale and zero point. */
@@ -151,7 +178,8 @@ export class KernelWorkspace {
   private perColumn(kernel: string, rows: Float32Array, scales: Float32Array, second: Float32Array) {
     const columns = scales.length;
     const piece = this.rowPiece(columns);
-    if (rows.length % columns !== 0) throw new Error(`${kernel}: ${rows.length} values are not whole rows of ${columns}`);
+    if (rows.length % columns !== 0)
+      throw new Error(`${kernel}: ${rows.length} values are not whole rows of ${columns}`);
     const [, , scaleArea, secondArea] = this.columnArrays as [Float32Array, Float32Array, Float32Array, Float32Array];
     scaleArea.set(scales);
     secondArea.set(second);
@@ -159,12 +187,30 @@ export class KernelWorkspace {
   }
 
   /** Quantizes whole rows with one scale and zero point per column (the channel is the last axis). */
-  quantizeColumns(rows: Float32Array, scales: Float32Array, zeroPoints: Float32Array, type: QuantType, out: Uint8Array): void {
-    const { columns, piece, scaleArea, secondArea: zeroPointArea } = this.perColumn('quantizeColumns', rows, scales, zeroPoints);
+  quantizeColumns(
+    rows: Float32Array,
+    scales: Float32Array,
+    zeroPoints: Float32Array,
+    type: QuantType,
+    out: Uint8Array,
+  ): void {
+    const {
+      columns,
+      piece,
+      scaleArea,
+      secondArea: zeroPointArea,
+    } = this.perColumn('quantizeColumns', rows, scales, zeroPoints);
     const kernel = type === 'int8' ? this.kernels.quantizeColumnsInt8 : this.kernels.quantizeColumnsUint8;
     this.eachPiece(rows, piece, (address, start, end) => {
       const target = this.output(out, start, end);
-      kernel(address, address + (end - start) * 4, columns * 4, target.address, scaleArea.byteOffset, zeroPointArea.byteOffset);
+      kernel(
+        address,
+        address + (end - start) * 4,
+        columns * 4,
+        target.address,
+        scaleArea.byteOffset,
+        zeroPointArea.byteOffset,
+      );
       target.copy();
     });
   }
@@ -173,11 +219,34 @@ export class KernelWorkspace {
    * Weight-only with a residual (splitWeight), whole rows with one scale and residual scale per column:
    * main = clip(nearest(v / s), -127, 127) as int8, levels = clip(floor((v - main*s) / r) + half, 0, top).
    */
-  splitColumns(rows: Float32Array, scales: Float32Array, residualScales: Float32Array, half: number, top: number, main: Uint8Array, levels: Uint8Array): void {
-    const { columns, piece, scaleArea, secondArea: residualArea } = this.perColumn('splitColumns', rows, scales, residualScales);
+  splitColumns(
+    rows: Float32Array,
+    scales: Float32Array,
+    residualScales: Float32Array,
+    half: number,
+    top: number,
+    main: Uint8Array,
+    levels: Uint8Array,
+  ): void {
+    const {
+      columns,
+      piece,
+      scaleArea,
+      secondArea: residualArea,
+    } = this.perColumn('splitColumns', rows, scales, residualScales);
     // outputs go through the scratch areas piece by piece, so the input must not be one piece in kernel memory
     this.eachPiece(this.inMemory(rows) ? rows.slice() : rows, piece, (address, start, end) => {
-      this.kernels.splitColumns(address, address + (end - start) * 4, columns * 4, this.scratchOut.byteOffset, this.scratchOut2.byteOffset, scaleArea.byteOffset, residualArea.byteOffset, half, top);
+      this.kernels.splitColumns(
+        address,
+        address + (end - start) * 4,
+        columns * 4,
+        this.scratchOut.byteOffset,
+        this.scratchOut2.byteOffset,
+        scaleArea.byteOffset,
+        residualArea.byteOffset,
+        half,
+        top,
+      );
       main.set(this.scratchOut.subarray(0, end - start), start);
       levels.set(this.scratchOut2.subarray(0, end - start), start);
     });

@@ -43,7 +43,13 @@ export interface ScaleZeroPoint {
 }
 
 /** compute_scale_zp(rmin, rmax, qmin, qmax, symmetric), with rmin/rmax the float32 min and max of the data. */
-export function computeScaleZeroPoint(dataMin: number, dataMax: number, qmin: number, qmax: number, symmetric: boolean): ScaleZeroPoint {
+export function computeScaleZeroPoint(
+  dataMin: number,
+  dataMax: number,
+  qmin: number,
+  qmax: number,
+  symmetric: boolean,
+): ScaleZeroPoint {
   let rmin = Math.min(dataMin, 0);
   let rmax = Math.max(dataMax, 0);
   if (symmetric) {

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
 /** The op types ONNX Runtime's quantize_dynamic quantizes by default (its IntegerOps registry). */
-export const ORT_DYNAMIC_OP_TYPES = ['Conv', 'MatMul', 'Attention', 'LSTM', 'Gather', 'Transpose', 'EmbedLayerNormalization'] as const;
+export const ORT_DYNAMIC_OP_TYPES = [
+  'Conv',
+  'MatMul',
+  'Attention',
+  'LSTM',
+  'Gather',
+  'Transpose',
+  'EmbedLayerNormalization',
+] as const;
 
 /**
  * How one MatMul with a constant weight is rewritten:
@@ -13,7 +21,14 @@ export const ORT_DYNAMIC_OP_TYPES = ['Conv', 'MatMul', 'Attention', 'LSTM', 'Gat
  *   in 1.25 / 1.5 bytes per weight), rebuilt in float when the session loads;
  * - float: left as it is.
  */
-export const MATMUL_METHODS = ['dynamic', 'per-token', 'weight-only', 'weight-only-10', 'weight-only-12', 'float'] as const;
+export const MATMUL_METHODS = [
+  'dynamic',
+  'per-token',
+  'weight-only',
+  'weight-only-10',
+  'weight-only-12',
+  'float',
+] as const;
 export type MatMulMethod = (typeof MATMUL_METHODS)[number];
 
 export const quantizeOptionsSchema = z.object({

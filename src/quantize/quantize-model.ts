@@ -36,12 +36,17 @@ export interface QuantizeResult {
 
 function refuseUnsuitable(input: OnnxFile, quantizer: GraphQuantizer): void {
   if (quantizer.opset < 11) {
-    throw new InputError(`opset ${quantizer.opset} is too old for dynamic quantization (DynamicQuantizeLinear needs opset 11+)`, {
-      file: input.file,
-      hint: 'export with --opset 17',
-    });
+    throw new InputError(
+      `opset ${quantizer.opset} is too old for dynamic quantization (DynamicQuantizeLinear needs opset 11+)`,
+      {
+        file: input.file,
+        hint: 'export with --opset 17',
+      },
+    );
   }
-  const quantizedOps = (input.model.graph!.node ?? []).filter((node) => ALREADY_QUANTIZED.has(node.op_type ?? '')).map((node) => node.op_type);
+  const quantizedOps = (input.model.graph!.node ?? [])
+    .filter((node) => ALREADY_QUANTIZED.has(node.op_type ?? ''))
+    .map((node) => node.op_type);
   if (quantizedOps.length > 0) {
     throw new InputError(`the model is already quantized (it has ${[...new Set(quantizedOps)].join(', ')} nodes)`, {
       file: input.file,
@@ -58,7 +63,12 @@ function refuseUnsuitable(input: OnnxFile, quantizer: GraphQuantizer): void {
  * by its entry in OPERATOR_REWRITERS. Weights are read and written tensor by tensor, in chunks; with
  * external data the output streams into "<out stem>_weights.bin".
  */
-export async function quantizeModel(input: OnnxFile, outFile: string, options: QuantizeOptions, producerVersion: string): Promise<QuantizeResult> {
+export async function quantizeModel(
+  input: OnnxFile,
+  outFile: string,
+  options: QuantizeOptions,
+  producerVersion: string,
+): Promise<QuantizeResult> {
   const quantizer = new GraphQuantizer(input, options, outFile);
   refuseUnsuitable(input, quantizer);
   const graph = input.model.graph!;
@@ -72,7 +82,8 @@ export async function quantizeModel(input: OnnxFile, outFile: string, options: Q
       quantizer.emit(rewrittenNodes);
       continue;
     }
-    if (quantizer.shouldQuantize(node) && !OPERATOR_REWRITERS[op] && !PASS_THROUGH.has(op)) unsupported[op] = (unsupported[op] ?? 0) + 1;
+    if (quantizer.shouldQuantize(node) && !OPERATOR_REWRITERS[op] && !PASS_THROUGH.has(op))
+      unsupported[op] = (unsupported[op] ?? 0) + 1;
     const dequantized = (node.input ?? []).map((name) => quantizer.dequantize(name)).filter((dq) => dq !== undefined);
     quantizer.emit([...dequantized, node]);
   }
@@ -82,11 +93,14 @@ export async function quantizeModel(input: OnnxFile, outFile: string, options: Q
   }
   if (Object.keys(quantizer.quantizedNodes).length === 0) {
     await quantizer.discardOutput();
-    throw new InputError('nothing to quantize: no MatMul with a constant float weight, Gemm, or Gather over a float table', {
-      file: input.file,
-      code: 'NOTHING_TO_QUANTIZE',
-      hint: 'check --op-types and --exclude-nodes',
-    });
+    throw new InputError(
+      'nothing to quantize: no MatMul with a constant float weight, Gemm, or Gather over a float table',
+      {
+        file: input.file,
+        code: 'NOTHING_TO_QUANTIZE',
+        hint: 'check --op-types and --exclude-nodes',
+      },
+    );
   }
   const initializer = await quantizer.keptInitializers((graph.output ?? []).map((v) => v.name ?? ''));
   const dataBytes = quantizer.writer ? await quantizer.writer.close() : 0;

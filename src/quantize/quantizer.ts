@@ -2,7 +2,13 @@ import { dirname, join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { ExternalRange } from '../onnx/external-data.js';
 import { readExternalBytes } from '../onnx/external-data.js';
-import { dataLocation, ExternalDataWriter, EXTERNAL_THRESHOLD, stripExternal, type OnnxFile } from '../onnx/model-file.js';
+import {
+  dataLocation,
+  ExternalDataWriter,
+  EXTERNAL_THRESHOLD,
+  stripExternal,
+  type OnnxFile,
+} from '../onnx/model-file.js';
 import { nodeInputs } from '../onnx/graph.js';
 import { toNumber, type AttributeProto, type NodeProto, type TensorProto } from '../onnx/proto.js';
 import { DataType, elementCount, EXTERNAL } from '../onnx/tensor.js';
@@ -25,7 +31,13 @@ export interface QuantizedValue {
   axis?: number;
 }
 
-export function makeNode(opType: string, input: string[], output: string[], name: string, attribute: AttributeProto[] = []): NodeProto {
+export function makeNode(
+  opType: string,
+  input: string[],
+  output: string[],
+  name: string,
+  attribute: AttributeProto[] = [],
+): NodeProto {
   return { input, output, ...(name ? { name } : {}), op_type: opType, ...(attribute.length > 0 ? { attribute } : {}) };
 }
 
@@ -94,7 +106,9 @@ export class GraphQuantizer {
     this.opset = toNumber((input.model.opset_import ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version);
     this.initializers = new Map((graph.initializer ?? []).map((tensor) => [tensor.name ?? '', tensor]));
     this.external = new Map(input.external);
-    this.floatElements = (graph.initializer ?? []).filter((t) => t.data_type === DataType.FLOAT).reduce((sum, t) => sum + elementCount(t), 0);
+    this.floatElements = (graph.initializer ?? [])
+      .filter((t) => t.data_type === DataType.FLOAT)
+      .reduce((sum, t) => sum + elementCount(t), 0);
     this.names = new Set<string>([
       ...this.initializers.keys(),
       ...(graph.input ?? []).map((v) => v.name ?? ''),
@@ -102,8 +116,11 @@ export class GraphQuantizer {
       ...(graph.value_info ?? []).map((v) => v.name ?? ''),
       ...(graph.node ?? []).flatMap((node) => [...(node.input ?? []), ...(node.output ?? [])]),
     ]);
-    this.generated = new Set((graph.input ?? []).map((v) => v.name ?? '').filter((name) => !this.initializers.has(name)));
-    const writeExternal = options.externalData === 'always' || (options.externalData === 'auto' && this.external.size > 0);
+    this.generated = new Set(
+      (graph.input ?? []).map((v) => v.name ?? '').filter((name) => !this.initializers.has(name)),
+    );
+    const writeExternal =
+      options.externalData === 'always' || (options.externalData === 'auto' && this.external.size > 0);
     const location = dataLocation(outFile);
     if (writeExternal) this.writer = new ExternalDataWriter(join(dirname(outFile), location), location);
   }
@@ -158,13 +175,23 @@ export class GraphQuantizer {
   private async storeQuantized(name: string, weight: QuantizedWeight): Promise<TensorProto> {
     const base: TensorProto = { name, dims: weight.dims, data_type: ONNX_TYPE[weight.type] };
     if (this.writer && weight.byteLength >= EXTERNAL_THRESHOLD) {
-      return { ...base, data_location: EXTERNAL, external_data: await this.writer.append(weight.data(), weight.byteLength) };
+      return {
+        ...base,
+        data_location: EXTERNAL,
+        external_data: await this.writer.append(weight.data(), weight.byteLength),
+      };
     }
     return { ...base, raw_data: await collect(weight.data(), weight.byteLength) };
   }
 
   /** quantize_initializer of ORT's quantizer: `<name>_quantized`, `_scale`, `_zero_point`, once per weight. */
-  async quantizeInitializer(name: string, type: QuantType, reduceRange: boolean, channelAxis?: number, symmetric?: boolean): Promise<QuantizedValue> {
+  async quantizeInitializer(
+    name: string,
+    type: QuantType,
+    reduceRange: boolean,
+    channelAxis?: number,
+    symmetric?: boolean,
+  ): Promise<QuantizedValue> {
     const known = this.valueMap.get(name);
     if (known) return known;
     const weight = await quantizeWeight(
@@ -217,8 +244,16 @@ export class GraphQuantizer {
     for (const tensor of [...this.initializers.values(), ...this.newInitializers]) {
       if (!used.has(tensor.name ?? '')) continue;
       const range = this.external.get(tensor);
-      if (this.writer && (range || (tensor.raw_data?.length ?? 0) >= EXTERNAL_THRESHOLD) && tensor.data_location !== EXTERNAL) {
-        kept.push({ ...stripExternal(tensor), data_location: EXTERNAL, external_data: await this.writer.append(range ?? tensor.raw_data!) });
+      if (
+        this.writer &&
+        (range || (tensor.raw_data?.length ?? 0) >= EXTERNAL_THRESHOLD) &&
+        tensor.data_location !== EXTERNAL
+      ) {
+        kept.push({
+          ...stripExternal(tensor),
+          data_location: EXTERNAL,
+          external_data: await this.writer.append(range ?? tensor.raw_data!),
+        });
       } else if (range) {
         kept.push({ ...stripExternal(tensor), raw_data: await readExternalBytes(range) });
       } else kept.push(tensor);

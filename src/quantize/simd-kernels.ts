@@ -23,7 +23,12 @@ const whileBelow = (pointer: number, limit: number, body: Bytes[]): Bytes[] => [
   op.end(),
 ];
 
-const advance = (pointer: number, bytes: number): Bytes[] => [op.localGet(pointer), op.i32Const(bytes), op.i32Add(), op.localSet(pointer)];
+const advance = (pointer: number, bytes: number): Bytes[] => [
+  op.localGet(pointer),
+  op.i32Const(bytes),
+  op.i32Add(),
+  op.localSet(pointer),
+];
 
 /** For each row of rowBytes in [src, end): for each 16-byte column step (column = byte offset in the row): body. */
 const eachRowColumn = (src: number, end: number, rowBytes: number, column: number, body: Bytes[]): Bytes[] =>
@@ -38,7 +43,12 @@ const eachRowColumn = (src: number, end: number, rowBytes: number, column: numbe
   ]);
 
 /** The v128 at base + column. */
-const atColumn = (base: number, column: number): Bytes[] => [op.localGet(base), op.localGet(column), op.i32Add(), op.v128Load(0)];
+const atColumn = (base: number, column: number): Bytes[] => [
+  op.localGet(base),
+  op.localGet(column),
+  op.i32Add(),
+  op.v128Load(0),
+];
 
 /**
  * minMax(src, end, acc): acc holds 4 lane minima, 4 lane maxima and a NaN mask, updated in place.
@@ -119,14 +129,25 @@ function minMaxColumnsFunction(): WasmFunction {
 }
 
 /** The per-lane formula on the stack's v128: trunc(nearest(value / scale) + zeroPoint). */
-const quantizeLanes = (scale: Bytes[], zeroPoint: Bytes[]): Bytes[] => [...scale, op.f32x4Div(), op.f32x4Nearest(), ...zeroPoint, op.f32x4Add(), op.i32x4TruncSatF32x4S()];
+const quantizeLanes = (scale: Bytes[], zeroPoint: Bytes[]): Bytes[] => [
+  ...scale,
+  op.f32x4Div(),
+  op.f32x4Nearest(),
+  ...zeroPoint,
+  op.f32x4Add(),
+  op.i32x4TruncSatF32x4S(),
+];
 
 const narrowToBytes = (signed: boolean): Bytes => (signed ? op.i8x16NarrowI16x8S() : op.i8x16NarrowI16x8U());
 
 /** quantize(src, end, dst, scale, zeroPoint): 16 values to 16 bytes per step. */
 function quantizeFunction(signed: boolean): WasmFunction {
   const [src, end, dst, scale, zeroPoint, scales, zeroPoints] = [0, 1, 2, 3, 4, 5, 6];
-  const lanes = (offset: number): Bytes[] => [op.localGet(src), op.v128Load(offset), ...quantizeLanes([op.localGet(scales)], [op.localGet(zeroPoints)])];
+  const lanes = (offset: number): Bytes[] => [
+    op.localGet(src),
+    op.v128Load(offset),
+    ...quantizeLanes([op.localGet(scales)], [op.localGet(zeroPoints)]),
+  ];
   return {
     name: signed ? 'quantizeInt8' : 'quantizeUint8',
     params: [I32, I32, I32, F32, F32],
@@ -191,10 +212,31 @@ function quantizeColumnsFunction(signed: boolean): WasmFunction {
  */
 function splitColumnsFunction(): WasmFunction {
   // zero is a v128 local never set (locals start at zero)
-  const [src, end, rowBytes, mainDst, levelDst, scales, residualScales, half, top, column, value, q, scratch, halves, tops, low, high, zero] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+  const [
+    src,
+    end,
+    rowBytes,
+    mainDst,
+    levelDst,
+    scales,
+    residualScales,
+    half,
+    top,
+    column,
+    value,
+    q,
+    scratch,
+    halves,
+    tops,
+    low,
+    high,
+    zero,
+  ] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const splat = (from: number | Bytes[], to: number): Bytes[] => [
+    ...(typeof from === 'number' ? [op.localGet(from)] : from),
+    op.f32x4Splat(),
+    op.localSet(to),
   ];
-  const splat = (from: number | Bytes[], to: number): Bytes[] => [...(typeof from === 'number' ? [op.localGet(from)] : from), op.f32x4Splat(), op.localSet(to)];
   return {
     name: 'splitColumns',
     params: [I32, I32, I32, I32, I32, I32, I32, F32, F32],
@@ -244,9 +286,33 @@ export interface KernelExports {
   minMaxColumns(src: number, end: number, rowBytes: number, mins: number, maxs: number): void;
   quantizeInt8(src: number, end: number, dst: number, scale: number, zeroPoint: number): void;
   quantizeUint8(src: number, end: number, dst: number, scale: number, zeroPoint: number): void;
-  quantizeColumnsInt8(src: number, end: number, rowBytes: number, dst: number, scales: number, zeroPoints: number): void;
-  quantizeColumnsUint8(src: number, end: number, rowBytes: number, dst: number, scales: number, zeroPoints: number): void;
-  splitColumns(src: number, end: number, rowBytes: number, mainDst: number, levelDst: number, scales: number, residualScales: number, half: number, top: number): void;
+  quantizeColumnsInt8(
+    src: number,
+    end: number,
+    rowBytes: number,
+    dst: number,
+    scales: number,
+    zeroPoints: number,
+  ): void;
+  quantizeColumnsUint8(
+    src: number,
+    end: number,
+    rowBytes: number,
+    dst: number,
+    scales: number,
+    zeroPoints: number,
+  ): void;
+  splitColumns(
+    src: number,
+    end: number,
+    rowBytes: number,
+    mainDst: number,
+    levelDst: number,
+    scales: number,
+    residualScales: number,
+    half: number,
+    top: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -255,7 +321,15 @@ let compiled: WebAssembly.Module | undefined;
 export function kernelModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(
     assembleModule(
-      [minMaxFunction(), minMaxColumnsFunction(), quantizeFunction(true), quantizeFunction(false), quantizeColumnsFunction(true), quantizeColumnsFunction(false), splitColumnsFunction()],
+      [
+        minMaxFunction(),
+        minMaxColumnsFunction(),
+        quantizeFunction(true),
+        quantizeFunction(false),
+        quantizeColumnsFunction(true),
+        quantizeColumnsFunction(false),
+        splitColumnsFunction(),
+      ],
       1,
     ),
   );

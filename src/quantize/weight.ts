@@ -37,7 +37,8 @@ function layout(dims: number[], axis: number | undefined): Layout {
   if (axis === undefined) return { channels: 1, inner: 1 };
   const rank = dims.length;
   const normalized = axis < 0 ? axis + rank : axis;
-  if (normalized < 0 || normalized >= rank) throw new Error(`per-channel axis ${axis} is out of range for rank ${rank}`);
+  if (normalized < 0 || normalized >= rank)
+    throw new Error(`per-channel axis ${axis} is out of range for rank ${rank}`);
   const inner = dims.slice(normalized + 1).reduce((product, dim) => product * dim, 1);
   return { channels: dims[normalized]!, inner, axis: normalized };
 }
@@ -57,7 +58,8 @@ function* segments(offset: number, length: number, { channels, inner }: Layout):
   let index = 0;
   if (inner === 1 && KernelWorkspace.suitsColumns(channels)) {
     const firstRow = Math.min(length, (channels - (offset % channels)) % channels);
-    for (; index < firstRow; index += 1) yield { start: index, end: index + 1, rows: false, channel: (offset + index) % channels };
+    for (; index < firstRow; index += 1)
+      yield { start: index, end: index + 1, rows: false, channel: (offset + index) % channels };
     const wholeRows = firstRow + Math.floor((length - firstRow) / channels) * channels;
     if (wholeRows > firstRow) yield { start: firstRow, end: wholeRows, rows: true };
     index = wholeRows;
@@ -72,17 +74,25 @@ function* segments(offset: number, length: number, { channels, inner }: Layout):
 
 function refuseNonFinite(source: FloatSource, { offset, values }: FloatChunk, file: string): never {
   const index = values.findIndex((value) => !Number.isFinite(value));
-  throw new InputError(`tensor "${source.name}": contains NaN or Inf at element ${offset + index}; it cannot be quantized`, {
-    file,
-    code: 'MALFORMED_TENSOR',
-  });
+  throw new InputError(
+    `tensor "${source.name}": contains NaN or Inf at element ${offset + index}; it cannot be quantized`,
+    {
+      file,
+      code: 'MALFORMED_TENSOR',
+    },
+  );
 }
 
 /**
  * Quantizes one float32 weight the way onnxruntime's quantize_initializer_impl /
  * quantize_weight_per_channel_impl do, streaming: one pass for min/max, one pass for values.
  */
-export async function quantizeWeight(source: FloatSource, params: WeightParams, file: string, workspace: KernelWorkspace): Promise<QuantizedWeight> {
+export async function quantizeWeight(
+  source: FloatSource,
+  params: WeightParams,
+  file: string,
+  workspace: KernelWorkspace,
+): Promise<QuantizedWeight> {
   const shape = layout(source.dims, params.channelAxis);
   const { channels } = shape;
   const mins = new Float32Array(channels).fill(Infinity);
@@ -105,7 +115,12 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
     }
     // untouched channels still hold +Inf/-Inf; a NaN, -Inf minimum or +Inf maximum came from the data
     for (let channel = 0; channel < channels; channel += 1) {
-      if (mins[channel] === -Infinity || maxs[channel] === Infinity || Number.isNaN(mins[channel]) || Number.isNaN(maxs[channel])) {
+      if (
+        mins[channel] === -Infinity ||
+        maxs[channel] === Infinity ||
+        Number.isNaN(mins[channel]) ||
+        Number.isNaN(maxs[channel])
+      ) {
         refuseNonFinite(source, chunk, file);
       }
     }
@@ -130,7 +145,8 @@ export async function quantizeWeight(source: FloatSource, params: WeightParams, 
         const part = values.subarray(segment.start, segment.end);
         const target = out.subarray(segment.start, segment.end);
         if (segment.rows) workspace.quantizeColumns(part, columnScales, columnZeroPoints, params.type, target);
-        else workspace.quantizeValues(part, scales[segment.channel]!, zeroPoints[segment.channel]!, params.type, target);
+        else
+          workspace.quantizeValues(part, scales[segment.channel]!, zeroPoints[segment.channel]!, params.type, target);
       }
       yield out;
     }

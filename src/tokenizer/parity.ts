@@ -34,7 +34,11 @@ function firstDifference(expected: readonly number[], actual: readonly number[])
  * differ from the Python tokenizer's: first the tokens themselves (padding stripped), then the padded
  * rows (pad id, padding side, batch width).
  */
-export async function findTokenMismatch(tokenizer: TextTokenizer, batches: readonly ReferenceTokens[], maxLength: number): Promise<TokenMismatch | undefined> {
+export async function findTokenMismatch(
+  tokenizer: TextTokenizer,
+  batches: readonly ReferenceTokens[],
+  maxLength: number,
+): Promise<TokenMismatch | undefined> {
   for (const batch of batches) {
     const first = batch.firstIndex ?? 0;
     const tokens = await tokenizer.tokenize(batch.texts, maxLength);
@@ -47,7 +51,9 @@ export async function findTokenMismatch(tokenizer: TextTokenizer, batches: reado
     const padded = tokenizer.pad(tokens);
     for (const [row, text] of batch.texts.entries()) {
       const actuals = byInputName(padded);
-      for (const [name, expected] of Object.entries(byInputName({ inputIds: batch.inputIds[row] ?? [], attentionMask: batch.attentionMask[row] ?? [] }))) {
+      for (const [name, expected] of Object.entries(
+        byInputName({ inputIds: batch.inputIds[row] ?? [], attentionMask: batch.attentionMask[row] ?? [] }),
+      )) {
         const actual = actuals[name as keyof typeof actuals];
         const detail = firstDifference(expected, batchRow(actual, padded.width, row));
         if (detail) return { index: first + row, text, detail: `padded ${name} differ: ${detail}` };

@@ -29,7 +29,8 @@ function readJson(file: string): Record<string, unknown> {
 /** A special token is either a string or an AddedToken object ({"content": ...}). */
 function tokenContent(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content;
   return undefined;
 }
 
@@ -47,6 +48,11 @@ export function readTokenizerSettings(dir: string): TokenizerSettings {
     padToken: tokenContent(config.pad_token) ?? tokenContent(specialTokens.pad_token),
     paddingSide: side(config.padding_side, 'padding_side', configFile),
     truncationSide: side(config.truncation_side, 'truncation_side', configFile),
-    modelMaxLength: typeof config.model_max_length === 'number' && Number.isInteger(config.model_max_length) && config.model_max_length < 1e9 ? config.model_max_length : undefined,
+    modelMaxLength:
+      typeof config.model_max_length === 'number' &&
+      Number.isInteger(config.model_max_length) &&
+      config.model_max_length < 1e9
+        ? config.model_max_length
+        : undefined,
   };
 }

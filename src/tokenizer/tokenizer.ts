@@ -28,7 +28,11 @@ export class TextTokenizer {
 
   static load(dir: string): TextTokenizer {
     const file = join(dir, TOKENIZER_FILE);
-    if (!existsSync(file)) throw new InputError(`no ${TOKENIZER_FILE}, so the tokenizer cannot run in Node (a bundle keeps it in tokenizer/: re-export the model)`, { file: dir });
+    if (!existsSync(file))
+      throw new InputError(
+        `no ${TOKENIZER_FILE}, so the tokenizer cannot run in Node (a bundle keeps it in tokenizer/: re-export the model)`,
+        { file: dir },
+      );
     let tokenizer: Tokenizer;
     try {
       tokenizer = Tokenizer.fromFile(file);
@@ -36,9 +40,13 @@ export class TextTokenizer {
       throw new InputError(`the tokenizer cannot be loaded: ${(error as Error).message.split('\n')[0]}`, { file });
     }
     const settings = readTokenizerSettings(dir);
-    if (settings.padToken === undefined) throw new InputError('the tokenizer has no pad token, so batches cannot be padded', { file: join(dir, 'tokenizer_config.json') });
+    if (settings.padToken === undefined)
+      throw new InputError('the tokenizer has no pad token, so batches cannot be padded', {
+        file: join(dir, 'tokenizer_config.json'),
+      });
     const padId = tokenizer.tokenToId(settings.padToken);
-    if (padId === null || padId === undefined) throw new InputError(`the pad token ${JSON.stringify(settings.padToken)} is not in the vocabulary`, { file });
+    if (padId === null || padId === undefined)
+      throw new InputError(`the pad token ${JSON.stringify(settings.padToken)} is not in the vocabulary`, { file });
     // the file may carry a fixed padding length from training; padding is done per batch here
     tokenizer.disablePadding();
     return new TextTokenizer(dir, tokenizer, settings, padId);
@@ -48,7 +56,10 @@ export class TextTokenizer {
   private async specialTokenCount(): Promise<number> {
     this.tokenizer.disableTruncation();
     this.truncation = undefined;
-    const [withSpecial, without] = await Promise.all([this.tokenizer.encode('', null, { addSpecialTokens: true }), this.tokenizer.encode('', null, { addSpecialTokens: false })]);
+    const [withSpecial, without] = await Promise.all([
+      this.tokenizer.encode('', null, { addSpecialTokens: true }),
+      this.tokenizer.encode('', null, { addSpecialTokens: false }),
+    ]);
     return withSpecial.getIds().length - without.getIds().length;
   }
 
@@ -63,13 +74,22 @@ export class TextTokenizer {
   }
 
   private async tokenizeNow(texts: readonly string[], maxLength: number): Promise<number[][]> {
-    if (!Number.isInteger(maxLength) || maxLength < 1) throw new InputError(`max length must be a positive integer, got ${maxLength}`);
+    if (!Number.isInteger(maxLength) || maxLength < 1)
+      throw new InputError(`max length must be a positive integer, got ${maxLength}`);
     if (this.truncation !== maxLength) {
       // below the special tokens' count, transformers does not truncate at all and Node's binding does:
       // refused rather than tokenized differently
       const special = (this.specialTokens ??= await this.specialTokenCount());
-      if (maxLength < special) throw new InputError(`max length ${maxLength} is shorter than the ${special} special tokens the tokenizer adds to every text`, { file: this.dir });
-      this.tokenizer.setTruncation(maxLength, { strategy: 'LongestFirst' as TruncationStrategy, direction: this.settings.truncationSide, stride: 0 });
+      if (maxLength < special)
+        throw new InputError(
+          `max length ${maxLength} is shorter than the ${special} special tokens the tokenizer adds to every text`,
+          { file: this.dir },
+        );
+      this.tokenizer.setTruncation(maxLength, {
+        strategy: 'LongestFirst' as TruncationStrategy,
+        direction: this.settings.truncationSide,
+        stride: 0,
+      });
       this.truncation = maxLength;
     }
     if (texts.length === 0) return [];

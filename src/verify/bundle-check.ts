@@ -37,34 +37,55 @@ export async function checkBundleFiles(dir: string): Promise<Manifest> {
   for (const file of manifest.files) {
     const path = join(dir, ...file.path.split('/'));
     if (!existsSync(path)) problems.push(`${file.path} is missing`);
-    else if (statSync(path).size !== file.size) problems.push(`${file.path} has ${statSync(path).size} bytes, the manifest says ${file.size}`);
-    else if ((await sha256File(path)) !== file.sha256) problems.push(`${file.path} was altered (sha256 differs from the manifest)`);
+    else if (statSync(path).size !== file.size)
+      problems.push(`${file.path} has ${statSync(path).size} bytes, the manifest says ${file.size}`);
+    else if ((await sha256File(path)) !== file.sha256)
+      problems.push(`${file.path} was altered (sha256 differs from the manifest)`);
   }
   for (const path of await listFiles(dir)) {
-    const relative = path.slice(dir.length + 1).split(/[\\/]/).join('/');
+    const relative = path
+      .slice(dir.length + 1)
+      .split(/[\\/]/)
+      .join('/');
     if (relative !== MANIFEST_FILE && !listed.has(relative)) problems.push(`${relative} is not in the manifest`);
   }
   if (problems.length > 0) {
-    throw new InputError(`the bundle does not match its manifest: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`, {
-      file: dir,
-      code: 'BUNDLE_MISMATCH',
-    });
+    throw new InputError(
+      `the bundle does not match its manifest: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`,
+      {
+        file: dir,
+        code: 'BUNDLE_MISMATCH',
+      },
+    );
   }
   return manifest;
 }
 
 /** The bundle's tokenizer/ run in Node must give the stored (Python) input_ids and attention_mask of every sample. */
-async function checkTokenizerParity(dir: string, verification: Verification, onProgress?: (line: string) => void): Promise<void> {
+async function checkTokenizerParity(
+  dir: string,
+  verification: Verification,
+  onProgress?: (line: string) => void,
+): Promise<void> {
   const tokenizerDir = join(dir, TOKENIZER_DIR);
-  const mismatch = await findTokenMismatch(TextTokenizer.load(tokenizerDir), verification.batches, verification.maxLength);
+  const mismatch = await findTokenMismatch(
+    TextTokenizer.load(tokenizerDir),
+    verification.batches,
+    verification.maxLength,
+  );
   if (mismatch) {
-    throw new InputError(`the tokenizer gives different tokens in Node than in Python for sample ${describeText(mismatch.index, mismatch.text)}: ${mismatch.detail}`, {
-      file: tokenizerDir,
-      code: 'TOKENIZER_MISMATCH',
-    });
+    throw new InputError(
+      `the tokenizer gives different tokens in Node than in Python for sample ${describeText(mismatch.index, mismatch.text)}: ${mismatch.detail}`,
+      {
+        file: tokenizerDir,
+        code: 'TOKENIZER_MISMATCH',
+      },
+    );
   }
   const count = verification.batches.reduce((total, batch) => total + batch.texts.length, 0);
-  onProgress?.(`tokenizer: ${count} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`);
+  onProgress?.(
+    `tokenizer: ${count} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`,
+  );
 }
 
 /** The manifest's multihead graphs, which must cover exactly the bundle's tasks. */
@@ -73,9 +94,12 @@ function multiheadGraphs(dir: string, manifest: Manifest): MultiheadGraphs | und
   if (!multihead) return undefined;
   const tasks = manifest.tasks.map((entry) => entry.name).sort();
   if (JSON.stringify(Object.keys(multihead.outputs).sort()) !== JSON.stringify(tasks)) {
-    throw new InputError(`manifest.json: the multihead graph's outputs (${Object.keys(multihead.outputs).join(', ')}) are not the bundle's tasks (${tasks.join(', ')})`, {
-      file: join(dir, MANIFEST_FILE),
-    });
+    throw new InputError(
+      `manifest.json: the multihead graph's outputs (${Object.keys(multihead.outputs).join(', ')}) are not the bundle's tasks (${tasks.join(', ')})`,
+      {
+        file: join(dir, MANIFEST_FILE),
+      },
+    );
   }
   return { files: variantGraphPaths(dir, multihead) as Record<string, string>, outputs: multihead.outputs };
 }
@@ -103,18 +127,20 @@ export async function verifyBundle(
   const batches = parsed.data.batches;
   await checkTokenizerParity(dir, parsed.data, onProgress);
   const graphs = Object.fromEntries(
-    manifest.tasks.map((entry) => [
-      entry.name,
-      variantGraphPaths(dir, entry) as Record<string, string>,
-    ]),
+    manifest.tasks.map((entry) => [entry.name, variantGraphPaths(dir, entry) as Record<string, string>]),
   );
   for (const entry of manifest.tasks) {
     // own keys only: a task named "constructor" must not find Object's
     if (batches.some((batch) => !Object.hasOwn(batch.reference, entry.name))) {
-      throw new InputError(`${VERIFICATION_FILE} has no reference logits for task "${entry.name}"`, { file: verificationFile });
+      throw new InputError(`${VERIFICATION_FILE} has no reference logits for task "${entry.name}"`, {
+        file: verificationFile,
+      });
     }
   }
-  const metrics = await compareWithReference(batches, graphs, { ...(onProgress ? { onProgress } : {}), multihead: multiheadGraphs(dir, manifest) });
+  const metrics = await compareWithReference(batches, graphs, {
+    ...(onProgress ? { onProgress } : {}),
+    multihead: multiheadGraphs(dir, manifest),
+  });
   const tasks: BundleVerification['tasks'] = manifest.tasks.map((entry) => {
     const comparisons = metrics[entry.name] ?? {};
     const gates = evaluateGates(withMultiheadGates(gatesFor(entry.name, manifest)), comparisons);

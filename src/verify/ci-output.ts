@@ -7,7 +7,10 @@ function xml(text: string): string {
 }
 
 /** JUnit XML: one test case per task and gate, so CI systems show which gate failed. */
-export function renderJunit(tasks: Array<{ task: string; gates: GateResult[] }>, suite = 'rapidfit-export parity'): string {
+export function renderJunit(
+  tasks: Array<{ task: string; gates: GateResult[] }>,
+  suite = 'rapidfit-export parity',
+): string {
   const cases = tasks.flatMap((task) =>
     task.gates.map((gate) => {
       const name = `${gate.comparison} ${gate.metric} ${gate.op} ${formatNumber(gate.limit)}`;

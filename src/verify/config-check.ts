@@ -11,10 +11,17 @@ import { valueShape } from '../onnx/describe.js';
  * label2id inverse and complete, label count equal to the head's outputs, max_length and pooling as
  * exported, and the graph's inputs, output and dynamic axes as documented. Returns the problems found.
  */
-export async function checkTaskFiles(spec: ModelSpec, task: string, configFile: string, graphFile: string, maxLength: number): Promise<string[]> {
+export async function checkTaskFiles(
+  spec: ModelSpec,
+  task: string,
+  configFile: string,
+  graphFile: string,
+  maxLength: number,
+): Promise<string[]> {
   const problems: string[] = [];
   const parsed = taskConfigSchema.safeParse(JSON.parse(await readFile(configFile, 'utf8')));
-  if (!parsed.success) return [`${task}_config.json: ${parsed.error.issues[0]!.message} at ${parsed.error.issues[0]!.path.join('.')}`];
+  if (!parsed.success)
+    return [`${task}_config.json: ${parsed.error.issues[0]!.message} at ${parsed.error.issues[0]!.path.join('.')}`];
   const config = parsed.data;
   const taskSpec = spec.tasks.find((t) => t.name === task)!;
   problems.push(
@@ -27,17 +34,23 @@ export async function checkTaskFiles(spec: ModelSpec, task: string, configFile: 
       parameter_count: null,
     }),
   );
-  if (config.max_length !== maxLength) problems.push(`${task}_config.json: max_length ${config.max_length}, exported with ${maxLength}`);
-  if (config.pooling !== spec.pooling) problems.push(`${task}_config.json: pooling ${String(config.pooling)}, the model uses ${String(spec.pooling)}`);
+  if (config.max_length !== maxLength)
+    problems.push(`${task}_config.json: max_length ${config.max_length}, exported with ${maxLength}`);
+  if (config.pooling !== spec.pooling)
+    problems.push(`${task}_config.json: pooling ${String(config.pooling)}, the model uses ${String(spec.pooling)}`);
   const graph = (await readOnnx(graphFile)).model.graph!;
   const inputs = (graph.input ?? []).map((v) => v.name);
-  if (JSON.stringify(inputs) !== JSON.stringify(INPUT_NAMES)) problems.push(`${task}.onnx: inputs ${inputs.join(', ')}, expected ${INPUT_NAMES.join(', ')}`);
+  if (JSON.stringify(inputs) !== JSON.stringify(INPUT_NAMES))
+    problems.push(`${task}.onnx: inputs ${inputs.join(', ')}, expected ${INPUT_NAMES.join(', ')}`);
   const outputs = graph.output ?? [];
-  if (outputs.length !== 1 || outputs[0]!.name !== OUTPUT_NAME) problems.push(`${task}.onnx: outputs ${outputs.map((o) => o.name).join(', ')}, expected ${OUTPUT_NAME}`);
+  if (outputs.length !== 1 || outputs[0]!.name !== OUTPUT_NAME)
+    problems.push(`${task}.onnx: outputs ${outputs.map((o) => o.name).join(', ')}, expected ${OUTPUT_NAME}`);
   for (const input of graph.input ?? []) {
     const shape = valueShape(input);
     if (shape.length !== 2 || typeof shape[0] !== 'string' || typeof shape[1] !== 'string') {
-      problems.push(`${task}.onnx: input ${input.name} has shape [${shape.join(', ')}], expected dynamic [batch, sequence]`);
+      problems.push(
+        `${task}.onnx: input ${input.name} has shape [${shape.join(', ')}], expected dynamic [batch, sequence]`,
+      );
     }
   }
   const outShape = outputs[0] ? valueShape(outputs[0]) : [];

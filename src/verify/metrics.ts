@@ -92,7 +92,13 @@ export class LogitsComparison {
 
   constructor(private readonly keepWorst = 5) {}
 
-  add(reference: LogitsBatch, candidate: LogitsBatch, texts: string[], firstIndex: number, gold?: Array<number | undefined>): void {
+  add(
+    reference: LogitsBatch,
+    candidate: LogitsBatch,
+    texts: string[],
+    firstIndex: number,
+    gold?: Array<number | undefined>,
+  ): void {
     if (reference.rows !== candidate.rows || reference.labels !== candidate.labels) {
       throw new Error(
         `logits shapes differ: reference [${reference.rows}, ${reference.labels}], candidate [${candidate.rows}, ${candidate.labels}]`,
@@ -122,11 +128,13 @@ export class LogitsComparison {
         normCand += c * c;
       }
       if (!finite) this.nonFinite += 1;
-      const cosine = normRef === 0 || normCand === 0 ? (normRef === normCand ? 1 : 0) : dot / Math.sqrt(normRef * normCand);
+      const cosine =
+        normRef === 0 || normCand === 0 ? (normRef === normCand ? 1 : 0) : dot / Math.sqrt(normRef * normCand);
       this.minCos = Math.min(this.minCos, finite ? cosine : 0);
       const pr = softmax(reference.data, start, width);
       const pc = softmax(candidate.data, start, width);
-      for (let col = 0; col < width; col += 1) this.maxSoftmax = Math.max(this.maxSoftmax, Math.abs(pr[col]! - pc[col]!));
+      for (let col = 0; col < width; col += 1)
+        this.maxSoftmax = Math.max(this.maxSoftmax, Math.abs(pr[col]! - pc[col]!));
       const top = argmax(reference.data, start, width);
       const candidateTop = argmax(candidate.data, start, width);
       if (top === candidateTop && finite) this.agree += 1;
@@ -162,11 +170,17 @@ export class LogitsComparison {
       minCosine: this.minCos,
       maxSoftmaxDiff: this.maxSoftmax,
       top1Agreement: this.samples === 0 ? 0 : this.agree / this.samples,
-      ...(this.confident > 0 ? { confidentAgreement: this.confidentAgree / this.confident, confidentSamples: this.confident } : {}),
+      ...(this.confident > 0
+        ? { confidentAgreement: this.confidentAgree / this.confident, confidentSamples: this.confident }
+        : {}),
       nonFinite: this.nonFinite,
       worst: [...this.perExample],
       ...(this.labelled > 0
-        ? { labelled: this.labelled, accuracy: this.correct / this.labelled, referenceAccuracy: this.referenceCorrect / this.labelled }
+        ? {
+            labelled: this.labelled,
+            accuracy: this.correct / this.labelled,
+            referenceAccuracy: this.referenceCorrect / this.labelled,
+          }
         : {}),
     };
   }

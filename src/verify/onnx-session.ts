@@ -53,10 +53,14 @@ export class ClassifierSession {
   }
 
   /** Several outputs of one run (a multihead graph: one per task), by output name. */
-  async runAll(batch: TokenizedBatch, names: readonly string[] = this.session.outputNames): Promise<Record<string, LogitsBatch>> {
+  async runAll(
+    batch: TokenizedBatch,
+    names: readonly string[] = this.session.outputNames,
+  ): Promise<Record<string, LogitsBatch>> {
     const feeds = inputFeeds(this.session.inputNames, batch);
     const missing = names.filter((name) => !this.session.outputNames.includes(name));
-    if (missing.length > 0) throw new Error(`${this.file}: no output ${missing.join(', ')} (it has ${this.session.outputNames.join(', ')})`);
+    if (missing.length > 0)
+      throw new Error(`${this.file}: no output ${missing.join(', ')} (it has ${this.session.outputNames.join(', ')})`);
     const results = await this.session.run(feeds, [...names]);
     return Object.fromEntries(
       names.map((name) => {

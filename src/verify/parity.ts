@@ -71,7 +71,8 @@ export async function runReference(input: ReferenceInput): Promise<StoredBatch[]
     };
     for (const task of input.tasks) {
       const logits = await readNpy(reference.files[task]!);
-      if (logits.dtype !== 'float32' || logits.shape.length !== 2) throw new Error('reference logits must be float32 [rows, labels]');
+      if (logits.dtype !== 'float32' || logits.shape.length !== 2)
+        throw new Error('reference logits must be float32 [rows, labels]');
       record.reference[task] = rows(logits.data, logits.shape);
     }
     stored.push(record);
@@ -81,7 +82,11 @@ export async function runReference(input: ReferenceInput): Promise<StoredBatch[]
 
 export function tokenizedBatch(batch: TokenRows): TokenizedBatch {
   const shape = [batch.inputIds.length, batch.inputIds[0]?.length ?? 0];
-  const toTensor = (values: number[][]) => ({ dtype: 'int64' as const, shape, data: BigInt64Array.from(values.flat().map(BigInt)) });
+  const toTensor = (values: number[][]) => ({
+    dtype: 'int64' as const,
+    shape,
+    data: BigInt64Array.from(values.flat().map(BigInt)),
+  });
   return { inputIds: toTensor(batch.inputIds), attentionMask: toTensor(batch.attentionMask) };
 }
 
@@ -119,9 +124,7 @@ function addBatch(
   const key = comparisonFor(kind, batch.split);
   if (!comparisons.has(key)) comparisons.set(key, new LogitsComparison());
   const labels = gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((g) => g?.[task]);
-  comparisons
-    .get(key)!
-    .add(referenceLogits(batch, task), actual, batch.texts, batch.firstIndex, labels);
+  comparisons.get(key)!.add(referenceLogits(batch, task), actual, batch.texts, batch.firstIndex, labels);
 }
 
 function maxDifference(a: LogitsBatch, b: LogitsBatch): number {
@@ -214,7 +217,10 @@ export async function compareWithReference(
   const comparisons = new Map<string, Map<string, LogitsComparison>>();
   const of = (task: string) => comparisons.get(task) ?? comparisons.set(task, new Map()).get(task)!;
   // variant -> task -> the multihead graph's logits, batch by batch, and on the equivalence inputs (kept only to share)
-  const multiheadLogits = new Map<string, { file: string; tasks: Record<string, LogitsBatch[]>; checks: Record<string, LogitsBatch[]> }>();
+  const multiheadLogits = new Map<
+    string,
+    { file: string; tasks: Record<string, LogitsBatch[]>; checks: Record<string, LogitsBatch[]> }
+  >();
   const checkInputs = shareMultihead ? equivalenceInputs(batches) : [];
   const measuredOn = new Map<string, NonNullable<ComparisonMetrics['measuredOn']>>();
 
@@ -223,13 +229,18 @@ export async function compareWithReference(
     const outputs = Object.entries(multihead!.outputs);
     const kept: Record<string, LogitsBatch[]> = Object.fromEntries(outputs.map(([task]) => [task, []]));
     const known = measured?.[variant];
-    const knownCount = known ? Math.min(batches.length, ...outputs.map(([task]) => known.logits[task]?.length ?? 0)) : 0;
+    const knownCount = known
+      ? Math.min(batches.length, ...outputs.map(([task]) => known.logits[task]?.length ?? 0))
+      : 0;
     const checked = measuredCheckBatches(knownCount);
     // the check batches first: no measured logits are used before they all match bit for bit
     const ran = new Map<number, Record<string, LogitsBatch>>();
     let same = known !== undefined;
     for (const index of checked) {
-      const actual = await session.runAll(tokenizedBatch(batches[index]!), outputs.map(([, output]) => output));
+      const actual = await session.runAll(
+        tokenizedBatch(batches[index]!),
+        outputs.map(([, output]) => output),
+      );
       ran.set(index, actual);
       same &&= outputs.every(([task, output]) => maxDifference(actual[output]!, known!.logits[task]![index]!) === 0);
     }
@@ -238,7 +249,11 @@ export async function compareWithReference(
     for (const [index, batch] of batches.entries()) {
       const actual = standIn(index)
         ? Object.fromEntries(outputs.map(([task, output]) => [output, known!.logits[task]![index]!]))
-        : (ran.get(index) ?? (await session.runAll(tokenizedBatch(batch), outputs.map(([, output]) => output))));
+        : (ran.get(index) ??
+          (await session.runAll(
+            tokenizedBatch(batch),
+            outputs.map(([, output]) => output),
+          )));
       for (const [task, output] of outputs) {
         addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!, gold);
         if (shareMultihead) kept[task]!.push(actual[output]!);
@@ -247,14 +262,26 @@ export async function compareWithReference(
     const standInIndices = batches.map((_, index) => index).filter(standIn);
     if (standInIndices.length > 0) {
       const samples = (indices: number[]) => indices.reduce((sum, index) => sum + batches[index]!.texts.length, 0);
-      const keys = new Set(batches.slice(0, knownCount).map((batch) => comparisonFor(multiheadComparison(variant as Variant), batch.split)));
-      const on = { graph: known!.graph, checkedSamples: samples(checked), maxAbsDiff: 0, standInSamples: samples(standInIndices) };
+      const keys = new Set(
+        batches
+          .slice(0, knownCount)
+          .map((batch) => comparisonFor(multiheadComparison(variant as Variant), batch.split)),
+      );
+      const on = {
+        graph: known!.graph,
+        checkedSamples: samples(checked),
+        maxAbsDiff: 0,
+        standInSamples: samples(standInIndices),
+      };
       for (const [task] of outputs) for (const key of keys) measuredOn.set(`${task}/${key}`, on);
     }
     if (shareMultihead) {
       const checks: Record<string, LogitsBatch[]> = Object.fromEntries(outputs.map(([task]) => [task, []]));
       for (const input of checkInputs) {
-        const actual = await session.runAll(tokenizedBatch(input), outputs.map(([, output]) => output));
+        const actual = await session.runAll(
+          tokenizedBatch(input),
+          outputs.map(([, output]) => output),
+        );
         for (const [task, output] of outputs) checks[task]!.push(actual[output]!);
       }
       multiheadLogits.set(variant, { file, tasks: kept, checks });
@@ -266,10 +293,18 @@ export async function compareWithReference(
     if (shared && sharedTask) {
       onProgress?.(`${task}: ${kind} on ${checkInputs.length} batches, against the multihead graph`);
       let difference = 0;
-      for (const [index, input] of checkInputs.entries()) difference = Math.max(difference, maxDifference(await session.run(tokenizedBatch(input)), shared.checks[task]![index]!));
+      for (const [index, input] of checkInputs.entries())
+        difference = Math.max(
+          difference,
+          maxDifference(await session.run(tokenizedBatch(input)), shared.checks[task]![index]!),
+        );
       if (difference === 0) {
         batches.forEach((batch, index) => addBatch(of(task), kind, batch, task, sharedTask[index]!, gold));
-        measuredOn.set(`${task}/${kind}`, { graph: basename(shared.file), checkedSamples: checkInputs.reduce((sum, input) => sum + input.inputIds.length, 0), maxAbsDiff: 0 });
+        measuredOn.set(`${task}/${kind}`, {
+          graph: basename(shared.file),
+          checkedSamples: checkInputs.reduce((sum, input) => sum + input.inputIds.length, 0),
+          maxAbsDiff: 0,
+        });
         return;
       }
       onProgress?.(`${task}: ${kind} differs from the multihead graph (max ${difference}); running it on every batch`);
@@ -280,14 +315,24 @@ export async function compareWithReference(
   };
 
   // variant by variant: its multihead graph first (what the task graphs are checked against), then each task's
-  const kinds = [...new Set([...Object.values(graphs).flatMap((files) => Object.keys(files)), ...Object.keys(multihead?.files ?? {})])];
+  const kinds = [
+    ...new Set([
+      ...Object.values(graphs).flatMap((files) => Object.keys(files)),
+      ...Object.keys(multihead?.files ?? {}),
+    ]),
+  ];
   for (const kind of kinds) {
     const multiheadFile = multihead?.files[kind];
     const runs = [
-      ...(multiheadFile ? [{ file: multiheadFile, run: (session: ClassifierSession) => runMultihead(kind, multiheadFile, session) }] : []),
+      ...(multiheadFile
+        ? [{ file: multiheadFile, run: (session: ClassifierSession) => runMultihead(kind, multiheadFile, session) }]
+        : []),
       ...Object.entries(graphs)
         .filter(([, files]) => files[kind] !== undefined)
-        .map(([task, files]) => ({ file: files[kind]!, run: (session: ClassifierSession) => runTaskGraph(task, kind, session) })),
+        .map(([task, files]) => ({
+          file: files[kind]!,
+          run: (session: ClassifierSession) => runTaskGraph(task, kind, session),
+        })),
     ];
     // one session at a time: onnxruntime-node creates sessions on the main thread, so opening several
     // at once overlaps nothing (measured), and the task graphs need only the multihead graph's logits
@@ -301,7 +346,8 @@ export async function compareWithReference(
     }
   }
   // per-task graphs' comparisons first, then the multihead graph's (the order reports list them in)
-  const ordered = (byKind: Map<string, LogitsComparison>) => [...byKind].sort(([a], [b]) => Number(a.startsWith('multihead-')) - Number(b.startsWith('multihead-')));
+  const ordered = (byKind: Map<string, LogitsComparison>) =>
+    [...byKind].sort(([a], [b]) => Number(a.startsWith('multihead-')) - Number(b.startsWith('multihead-')));
   return Object.fromEntries(
     [...comparisons].map(([task, byKind]) => [
       task,

@@ -8,7 +8,11 @@ const COLUMNS: Array<[string, (m: ParityReport['tasks'][number]['comparisons'][s
   ['min cosine', (m) => m.minCosine.toFixed(6)],
   ['max softmax diff', (m) => formatNumber(m.maxSoftmaxDiff)],
   ['top-1 agreement', (m) => `${(m.top1Agreement * 100).toFixed(2)}%`],
-  ['top-1 agreement, margin >= 0.1', (m) => (m.confidentAgreement === undefined ? '-' : `${(m.confidentAgreement * 100).toFixed(2)}% of ${m.confidentSamples}`)],
+  [
+    'top-1 agreement, margin >= 0.1',
+    (m) =>
+      m.confidentAgreement === undefined ? '-' : `${(m.confidentAgreement * 100).toFixed(2)}% of ${m.confidentSamples}`,
+  ],
   ['NaN/Inf', (m) => String(m.nonFinite)],
   ['accuracy (gold)', (m) => (m.accuracy === undefined ? '-' : `${(m.accuracy * 100).toFixed(2)}% of ${m.labelled}`)],
 ];
@@ -17,13 +21,23 @@ const COLUMNS: Array<[string, (m: ParityReport['tasks'][number]['comparisons'][s
 function variantsSection(report: ParityReport): string[] {
   const rows = report.tasks.filter((t) => t.sizes?.fp16 !== undefined);
   if (rows.length === 0) return [];
-  const lines = ['', '## FP16', '', 'Float16 weights and compute, float32 inputs and outputs (for GPU/WebGPU deploys; onnxruntime CPU runs it, rarely faster than FP32).', ''];
-  lines.push('| task | FP16 size | of FP32 | batch | tokens | FP32 ms | FP16 ms |', '|---|---:|---:|---:|---:|---:|---:|');
+  const lines = [
+    '',
+    '## FP16',
+    '',
+    'Float16 weights and compute, float32 inputs and outputs (for GPU/WebGPU deploys; onnxruntime CPU runs it, rarely faster than FP32).',
+    '',
+  ];
+  lines.push(
+    '| task | FP16 size | of FP32 | batch | tokens | FP32 ms | FP16 ms |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
   for (const t of rows) {
     const size = `| ${t.task} | ${(t.sizes!.fp16! / 2 ** 20).toFixed(1)} MiB | ${((t.sizes!.fp16! / t.sizes!.fp32!) * 100).toFixed(1)}% |`;
     const latency = (t.latency ?? []).filter((l) => l.fp16Ms !== undefined);
     if (latency.length === 0) lines.push(`${size} - | - | - | - |`);
-    for (const l of latency) lines.push(`${size} ${l.batch} | ${l.sequence} | ${l.fp32Ms.toFixed(1)} | ${l.fp16Ms!.toFixed(1)} |`);
+    for (const l of latency)
+      lines.push(`${size} ${l.batch} | ${l.sequence} | ${l.fp32Ms.toFixed(1)} | ${l.fp16Ms!.toFixed(1)} |`);
   }
   return lines;
 }
@@ -41,7 +55,9 @@ function int8Section(report: ParityReport): string[] {
   );
   if (int8.calibration) {
     const c = int8.calibration;
-    const agreement = Object.entries(c.agreement).map(([task, value]) => `${task} ${(value * 100).toFixed(2)}% (target ${(c.target[task]! * 100).toFixed(1)}%)`).join(', ');
+    const agreement = Object.entries(c.agreement)
+      .map(([task, value]) => `${task} ${(value * 100).toFixed(2)}% (target ${(c.target[task]! * 100).toFixed(1)}%)`)
+      .join(', ');
     lines.push(
       '',
       `Chosen on a calibration split of ${c.samples} other samples (seed ${c.seed}), against ${c.against ?? 'FP32 ONNX'}: ${agreement}${c.speedupBatch1 ? `; ${c.speedupBatch1.toFixed(2)}x FP32 speed at batch 1` : ''}.`,
@@ -49,15 +65,23 @@ function int8Section(report: ParityReport): string[] {
       '| trial | base | MatMuls at higher precision (weight-only 12-bit within the size goal, then 10-bit) | calibration agreement | passed |',
       '|---:|---|---:|---|---|',
       ...c.trials.map(
-        (t, i) => `| ${i + 1} | ${t.base} | ${t.fallbackNodes} | ${Object.entries(t.agreement).map(([task, v]) => `${task} ${(v * 100).toFixed(2)}%`).join(', ')} | ${t.passed ? 'yes' : t.stoppedEarly ? 'no (stopped early)' : 'no'} |`,
+        (t, i) =>
+          `| ${i + 1} | ${t.base} | ${t.fallbackNodes} | ${Object.entries(t.agreement)
+            .map(([task, v]) => `${task} ${(v * 100).toFixed(2)}%`)
+            .join(', ')} | ${t.passed ? 'yes' : t.stoppedEarly ? 'no (stopped early)' : 'no'} |`,
       ),
     );
   }
-  if (kept.length > 0) lines.push('', `Kept at higher precision: ${kept.map(([node, method]) => `\`${node}\` (${method})`).join(', ')}.`);
+  if (kept.length > 0)
+    lines.push('', `Kept at higher precision: ${kept.map(([node, method]) => `\`${node}\` (${method})`).join(', ')}.`);
   if (int8.note) lines.push('', `**Note:** ${int8.note}`);
   const latency = report.tasks.filter((t) => t.latency || t.int8SizeShare !== undefined);
   if (latency.length > 0) {
-    lines.push('', '| task | batch | tokens | FP32 ms | INT8 ms | speed-up | INT8 size |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push(
+      '',
+      '| task | batch | tokens | FP32 ms | INT8 ms | speed-up | INT8 size |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
     for (const t of latency) {
       for (const l of t.latency ?? []) {
         lines.push(
@@ -78,8 +102,15 @@ export function renderMarkdown(report: ParityReport): string {
     '',
   );
   if (report.tasks.some((task) => task.comparisons['multihead-fp32'])) {
-    lines.push('`multihead.onnx` (one encoder pass, one `<task>_logits` output per task) is gated like the per-task graphs, output by output.', '');
-    const measured = report.tasks.flatMap((task) => Object.entries(task.comparisons).flatMap(([comparison, metrics]) => (metrics.measuredOn ? [{ task: task.task, comparison, on: metrics.measuredOn }] : [])));
+    lines.push(
+      '`multihead.onnx` (one encoder pass, one `<task>_logits` output per task) is gated like the per-task graphs, output by output.',
+      '',
+    );
+    const measured = report.tasks.flatMap((task) =>
+      Object.entries(task.comparisons).flatMap(([comparison, metrics]) =>
+        metrics.measuredOn ? [{ task: task.task, comparison, on: metrics.measuredOn }] : [],
+      ),
+    );
     const shared = measured.filter((m) => !m.comparison.startsWith('multihead-'));
     const searched = measured.filter((m) => m.comparison.startsWith('multihead-'));
     for (const graph of new Set(searched.map((s) => s.on.graph))) {
@@ -112,11 +143,15 @@ export function renderMarkdown(report: ParityReport): string {
     }
   }
   lines.push(...int8Section(report), ...variantsSection(report));
-  const failing = report.tasks.flatMap((task) => task.gates.filter((gate) => !gate.passed).map((gate) => ({ task, gate })));
+  const failing = report.tasks.flatMap((task) =>
+    task.gates.filter((gate) => !gate.passed).map((gate) => ({ task, gate })),
+  );
   if (failing.length > 0) {
     lines.push('', '## Failed gates', '');
     for (const { task, gate } of failing) {
-      lines.push(`- \`${task.task}\`: ${gate.comparison} ${gate.metric} = ${formatNumber(gate.value)} (limit ${gate.op} ${formatNumber(gate.limit)})`);
+      lines.push(
+        `- \`${task.task}\`: ${gate.comparison} ${gate.metric} = ${formatNumber(gate.value)} (limit ${gate.op} ${formatNumber(gate.limit)})`,
+      );
     }
   }
   lines.push('', '## Worst examples', '');

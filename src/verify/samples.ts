@@ -62,7 +62,11 @@ export interface SampleSet {
  * Reads --samples: .txt (one text per line) or .jsonl ({"text": ..., "labels": {"task": "label"}}).
  * Refuses an empty file, invalid UTF-8, bad JSON, and labels for unknown tasks or unknown label names.
  */
-export function parseSamplesFile(file: string, bytes: Uint8Array, labelMaps: Record<string, Record<string, number>>): { texts: string[]; gold: Array<Record<string, number> | undefined> } {
+export function parseSamplesFile(
+  file: string,
+  bytes: Uint8Array,
+  labelMaps: Record<string, Record<string, number>>,
+): { texts: string[]; gold: Array<Record<string, number> | undefined> } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -81,7 +85,8 @@ export function parseSamplesFile(file: string, bytes: Uint8Array, labelMaps: Rec
     } catch {
       throw new InputError(`line ${index + 1} is not JSON`, { file });
     }
-    const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+    const isObject = (value: unknown): value is Record<string, unknown> =>
+      typeof value === 'object' && value !== null && !Array.isArray(value);
     const entry = isObject(parsed) ? parsed : {};
     if (typeof entry.text !== 'string') throw new InputError(`line ${index + 1} has no "text" string`, { file });
     texts.push(entry.text);
@@ -89,13 +94,21 @@ export function parseSamplesFile(file: string, bytes: Uint8Array, labelMaps: Rec
       gold.push(undefined);
       return;
     }
-    if (!isObject(entry.labels)) throw new InputError(`line ${index + 1}: "labels" must be an object of task -> label name`, { file });
+    if (!isObject(entry.labels))
+      throw new InputError(`line ${index + 1}: "labels" must be an object of task -> label name`, { file });
     const labels: Record<string, number> = {};
     for (const [task, label] of Object.entries(entry.labels)) {
       // own properties only: "constructor" or "__proto__" are not tasks or labels
       const map = Object.hasOwn(labelMaps, task) ? labelMaps[task] : undefined;
-      if (!map) throw new InputError(`line ${index + 1}: unknown task "${task}" in labels; the model has ${Object.keys(labelMaps).join(', ')}`, { file });
-      if (typeof label !== 'string') throw new InputError(`line ${index + 1}: the label of task "${task}" must be a label name (a string)`, { file });
+      if (!map)
+        throw new InputError(
+          `line ${index + 1}: unknown task "${task}" in labels; the model has ${Object.keys(labelMaps).join(', ')}`,
+          { file },
+        );
+      if (typeof label !== 'string')
+        throw new InputError(`line ${index + 1}: the label of task "${task}" must be a label name (a string)`, {
+          file,
+        });
       const id = Object.hasOwn(map, label) ? map[label] : undefined;
       if (id === undefined) throw new InputError(`line ${index + 1}: task "${task}" has no label "${label}"`, { file });
       labels[task] = id;
@@ -106,7 +119,12 @@ export function parseSamplesFile(file: string, bytes: Uint8Array, labelMaps: Rec
 }
 
 /** The embedded set plus, when given, the user's samples (in file order, after the embedded ones). */
-export async function loadSamples(seed: number, limit: number | undefined, file: string | undefined, labelMaps: Record<string, Record<string, number>>): Promise<SampleSet> {
+export async function loadSamples(
+  seed: number,
+  limit: number | undefined,
+  file: string | undefined,
+  labelMaps: Record<string, Record<string, number>>,
+): Promise<SampleSet> {
   const embedded = embeddedSamples(seed, limit);
   if (!file) return embedded;
   const bytes = await readFile(file).catch(() => {
@@ -130,8 +148,14 @@ export function embeddedSamples(seed: number, limit?: number): SampleSet {
  * The samples in a seeded order, split in two disjoint halves: the first `calibrationCount` texts
  * tune the INT8 choice, the rest judge it.
  */
-export function splitForCalibration(samples: SampleSet, seed: number): { samples: SampleSet; calibrationCount: number } {
-  const order = shuffled(samples.texts.map((_, index) => index), seed);
+export function splitForCalibration(
+  samples: SampleSet,
+  seed: number,
+): { samples: SampleSet; calibrationCount: number } {
+  const order = shuffled(
+    samples.texts.map((_, index) => index),
+    seed,
+  );
   const reordered: SampleSet = {
     ...samples,
     texts: order.map((index) => samples.texts[index]!),
@@ -146,8 +170,13 @@ export function splitForCalibration(samples: SampleSet, seed: number): { samples
  * alongside: batched in this order, texts of similar length share a batch. Membership of the splits
  * does not change.
  */
-export function byLength(samples: SampleSet, calibrationCount: number, lengths: readonly number[] = samples.texts.map((text) => text.length)): SampleSet {
-  const sortRange = (from: number, to: number) => Array.from({ length: to - from }, (_, offset) => from + offset).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+export function byLength(
+  samples: SampleSet,
+  calibrationCount: number,
+  lengths: readonly number[] = samples.texts.map((text) => text.length),
+): SampleSet {
+  const sortRange = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, offset) => from + offset).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const order = [...sortRange(0, calibrationCount), ...sortRange(calibrationCount, samples.texts.length)];
   return {
     ...samples,

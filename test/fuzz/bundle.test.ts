@@ -7,14 +7,23 @@ import { verifyBundle } from '../../src/verify/bundle-check.js';
 import { gatesFromManifest } from '../../src/verify/gates.js';
 import { rechecksum } from '../helpers/bundle-files.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
-import { caught, check, damagedJson, expectUserError, jsonDamage, printCases, sharedBundle, STACK_LINE } from './fuzz-support.js';
+import {
+  caught,
+  check,
+  damagedJson,
+  expectUserError,
+  jsonDamage,
+  printCases,
+  sharedBundle,
+  STACK_LINE,
+} from './fuzz-support.js';
 
 /** Paths a manifest names must stay inside the bundle. */
 function insideBundle(path: string): boolean {
   return path !== '' && !isAbsolute(path) && !/^[A-Za-z]:/.test(path) && !path.split(/[\\/]/).includes('..');
 }
 
-describe('fuzz: a bundle\'s manifest.json and verification.json (verify and predict, no Python)', () => {
+describe("fuzz: a bundle's manifest.json and verification.json (verify and predict, no Python)", () => {
   let base: string;
   let work: string;
   let manifest: Record<string, unknown>;
@@ -47,12 +56,15 @@ describe('fuzz: a bundle\'s manifest.json and verification.json (verify and pred
           const result = await verifyBundle(dir, gatesFromManifest);
           const listed = new Set(result.manifest.files.map((file) => file.path));
           for (const task of result.manifest.tasks) {
-            for (const path of [task.fp32, task.config, task.weights, task.int8, task.int8Weights].filter((p): p is string => p !== undefined)) {
+            for (const path of [task.fp32, task.config, task.weights, task.int8, task.int8Weights].filter(
+              (p): p is string => p !== undefined,
+            )) {
               expect(insideBundle(path), `${path} is inside the bundle`).toBe(true);
               expect(listed.has(path), `${path} is checksummed by the manifest`).toBe(true);
             }
           }
-          for (const task of result.tasks) for (const gate of task.gates) expect(Number.isFinite(gate.limit)).toBe(true);
+          for (const task of result.tasks)
+            for (const gate of task.gates) expect(Number.isFinite(gate.limit)).toBe(true);
           const bundle = await loadBundle(dir, { variant: 'fp32' });
           await bundle.close();
           accepted += 1;
@@ -95,7 +107,10 @@ describe('fuzz: a bundle\'s manifest.json and verification.json (verify and pred
       'bundle graph / weights bytes',
       fc.asyncProperty(
         fc.constantFrom('sentiment.onnx', 'sentiment_weights.bin'),
-        fc.array(fc.tuple(fc.noBias(fc.nat({ max: 2 ** 30 })), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.tuple(fc.noBias(fc.nat({ max: 2 ** 30 })), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         fc.boolean(),
         async (name, changes, truncate) => {
           const dir = fresh();

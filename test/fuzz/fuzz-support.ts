@@ -50,9 +50,12 @@ export const STACK_LINE = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
  */
 export function expectUserError(error: unknown, file: string | RegExp): asserts error is ToolError {
   if (!(error instanceof ToolError)) {
-    throw new Error(`expected a ToolError (exit 2), got ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `expected a ToolError (exit 2), got ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const shown = formatToolError(error);
   expect(error.exitCode, shown).toBe(ExitCode.badInput);
@@ -145,9 +148,25 @@ export interface JsonEdit {
 
 export const jsonEdit: fc.Arbitrary<JsonEdit> = fc.record({
   pick: fc.noBias(fc.nat({ max: 100_000 })),
-  op: fc.constantFrom<JsonEdit['op']>('delete', 'replace', 'rename', 'retype', 'empty', 'duplicate', 'negate', 'fraction', 'huge'),
-  value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('__proto__', 'constructor', '', '../x', -1, 0, 1e308, 0.5, null)),
-  key: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('__proto__', 'constructor', 'toString', '0', '-1', '1.0', '01')),
+  op: fc.constantFrom<JsonEdit['op']>(
+    'delete',
+    'replace',
+    'rename',
+    'retype',
+    'empty',
+    'duplicate',
+    'negate',
+    'fraction',
+    'huge',
+  ),
+  value: fc.oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom('__proto__', 'constructor', '', '../x', -1, 0, 1e308, 0.5, null),
+  ),
+  key: fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom('__proto__', 'constructor', 'toString', '0', '-1', '1.0', '01'),
+  ),
 });
 
 /** Every (parent, key) of a JSON document in pre-order; the root has no parent. */
@@ -155,7 +174,8 @@ function slots(root: Json): Array<[Json[] | { [key: string]: Json }, string | nu
   const out: Array<[Json[] | { [key: string]: Json }, string | number]> = [];
   const walk = (value: Json) => {
     if (Array.isArray(value)) value.forEach((item, index) => (out.push([value, index]), walk(item)));
-    else if (value && typeof value === 'object') for (const key of Object.keys(value)) (out.push([value, key]), walk(value[key]!));
+    else if (value && typeof value === 'object')
+      for (const key of Object.keys(value)) (out.push([value, key]), walk(value[key]!));
   };
   walk(root);
   return out;
@@ -184,11 +204,24 @@ export function applyJsonEdits(document: unknown, edits: readonly JsonEdit[]): u
       case 'rename':
         if (!Array.isArray(parent)) {
           delete parent[key as string];
-          Object.defineProperty(parent, edit.key, { value: current, enumerable: true, writable: true, configurable: true });
+          Object.defineProperty(parent, edit.key, {
+            value: current,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         }
         break;
       case 'retype':
-        set(typeof current === 'string' && current.trim() !== '' && Number.isFinite(Number(current)) ? Number(current) : typeof current === 'number' ? String(current) : typeof current === 'string' ? 7 : String(current));
+        set(
+          typeof current === 'string' && current.trim() !== '' && Number.isFinite(Number(current))
+            ? Number(current)
+            : typeof current === 'number'
+              ? String(current)
+              : typeof current === 'string'
+                ? 7
+                : String(current),
+        );
         break;
       case 'empty':
         set(Array.isArray(current) ? [] : current && typeof current === 'object' ? {} : '');
@@ -213,13 +246,21 @@ export function applyJsonEdits(document: unknown, edits: readonly JsonEdit[]): u
 }
 
 /** JSON text of an edited document: usually JSON.stringify, sometimes also with a few bytes changed or cut. */
-export const jsonDamage = fc.record({ edits: fc.array(jsonEdit, { minLength: 1, maxLength: 3 }), bytes: fc.oneof(
+export const jsonDamage = fc.record({
+  edits: fc.array(jsonEdit, { minLength: 1, maxLength: 3 }),
+  bytes: fc.oneof(
     { weight: 2, arbitrary: fc.constant(null) },
-    { weight: 1, arbitrary: fc.tuple(fc.noBias(fc.nat({ max: 1_000_000 })), fc.integer({ min: 0, max: 255 }), fc.boolean()) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(fc.noBias(fc.nat({ max: 1_000_000 })), fc.integer({ min: 0, max: 255 }), fc.boolean()),
+    },
   ),
 });
 
-export function damagedJson(document: unknown, damage: { edits: JsonEdit[]; bytes: [number, number, boolean] | null }): Buffer {
+export function damagedJson(
+  document: unknown,
+  damage: { edits: JsonEdit[]; bytes: [number, number, boolean] | null },
+): Buffer {
   const text = Buffer.from(JSON.stringify(applyJsonEdits(document, damage.edits), null, 2));
   if (!damage.bytes) return text;
   const [where, value, truncate] = damage.bytes;
@@ -236,11 +277,15 @@ export function damagedJson(document: unknown, damage: { edits: JsonEdit[]; byte
 export function expectConsistentSpec(spec: ModelSpec): void {
   const names = spec.tasks.map((task) => task.name);
   expect(new Set(names).size, 'task names are unique').toBe(names.length);
-  expect(spec.encoder.hiddenSize === null || (Number.isInteger(spec.encoder.hiddenSize) && spec.encoder.hiddenSize > 0)).toBe(true);
+  expect(
+    spec.encoder.hiddenSize === null || (Number.isInteger(spec.encoder.hiddenSize) && spec.encoder.hiddenSize > 0),
+  ).toBe(true);
   for (const task of spec.tasks) {
     expect(task.name).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(Number.isInteger(task.numLabels) && task.numLabels > 0).toBe(true);
-    expect(Object.keys(task.id2label).sort()).toEqual(Array.from({ length: task.numLabels }, (_, id) => String(id)).sort());
+    expect(Object.keys(task.id2label).sort()).toEqual(
+      Array.from({ length: task.numLabels }, (_, id) => String(id)).sort(),
+    );
     expect(Object.keys(task.label2id)).toHaveLength(task.numLabels);
     for (const [id, label] of Object.entries(task.id2label)) {
       expect(typeof label).toBe('string');
@@ -248,7 +293,10 @@ export function expectConsistentSpec(spec: ModelSpec): void {
     }
     expect(task.headLayers.at(-1)![0]).toBe(task.numLabels);
     for (const [index, layer] of task.headLayers.entries()) {
-      expect(layer.every((size) => Number.isInteger(size) && size > 0), `layer ${index} sizes`).toBe(true);
+      expect(
+        layer.every((size) => Number.isInteger(size) && size > 0),
+        `layer ${index} sizes`,
+      ).toBe(true);
       if (index > 0) expect(layer[1]).toBe(task.headLayers[index - 1]![0]);
     }
   }

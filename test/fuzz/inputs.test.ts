@@ -9,7 +9,17 @@ import { readBundleTasks } from '../../src/predict/task-files.js';
 import { readGatesFile } from '../../src/verify/gates.js';
 import { loadSamples } from '../../src/verify/samples.js';
 import { scratchDir } from '../helpers/cli.js';
-import { applyJsonEdits, caught, check, damagedJson, expectConsistentSpec, expectUserError, jsonDamage, jsonEdit, printCases } from './fuzz-support.js';
+import {
+  applyJsonEdits,
+  caught,
+  check,
+  damagedJson,
+  expectConsistentSpec,
+  expectUserError,
+  jsonDamage,
+  jsonEdit,
+  printCases,
+} from './fuzz-support.js';
 
 const LABEL_MAPS = { sentiment: { negative: 0, neutral: 1, positive: 2 }, topic: { sports: 0, tech: 1 } };
 
@@ -17,9 +27,31 @@ const LABEL_MAPS = { sentiment: { negative: 0, neutral: 1, positive: 2 }, topic:
 const sampleLine = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.record({ text: fc.string({ maxLength: 10 }), labels: fc.option(fc.dictionary(fc.constantFrom('sentiment', 'topic', 'colour', 'constructor', '__proto__'), fc.constantFrom('negative', 'positive', 'tech', 'eggs', 'constructor', 'toString', 'length')), { nil: undefined }) }).map((entry) => JSON.stringify(entry)),
+  fc
+    .record({
+      text: fc.string({ maxLength: 10 }),
+      labels: fc.option(
+        fc.dictionary(
+          fc.constantFrom('sentiment', 'topic', 'colour', 'constructor', '__proto__'),
+          fc.constantFrom('negative', 'positive', 'tech', 'eggs', 'constructor', 'toString', 'length'),
+        ),
+        { nil: undefined },
+      ),
+    })
+    .map((entry) => JSON.stringify(entry)),
   fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)),
-  fc.constantFrom('null', '[]', '"text"', '{"text": 5}', '{"text": "x", "labels": null}', '{"text": "x", "labels": "sentiment"}', '{"text": "x", "labels": {"sentiment": 1}}', '{"text":"x","labels":{"__proto__":"negative"}}', '', '   '),
+  fc.constantFrom(
+    'null',
+    '[]',
+    '"text"',
+    '{"text": 5}',
+    '{"text": "x", "labels": null}',
+    '{"text": "x", "labels": "sentiment"}',
+    '{"text": "x", "labels": {"sentiment": 1}}',
+    '{"text":"x","labels":{"__proto__":"negative"}}',
+    '',
+    '   ',
+  ),
 );
 const samplesFile = fc.record({
   lines: fc.array(sampleLine, { maxLength: 6 }),
@@ -38,12 +70,39 @@ const FACTS = {
   format: 'rapidfit',
   model_dir: '/models/m',
   weights_file: '/models/m/task_heads.pt',
-  encoder: { model_type: 'bert', hidden_size: 32, num_layers: 2, vocab_size: 30522, max_position_embeddings: 512, parameter_count: 1_000_000 },
+  encoder: {
+    model_type: 'bert',
+    hidden_size: 32,
+    num_layers: 2,
+    vocab_size: 30522,
+    max_position_embeddings: 512,
+    parameter_count: 1_000_000,
+  },
   pooling: 'mean',
   head_config: { hidden_layers: 1, hidden_multiplier: 2, activation: 'gelu', dropout: 0.1 },
   tasks: [
-    { name: 'sentiment', num_labels: 3, id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' }, label2id: { negative: 0, neutral: 1, positive: 2 }, layers: [[64, 32], [3, 64]], parameter_count: 2307 },
-    { name: 'topic', num_labels: 2, id2label: { 0: 'sports', 1: 'tech' }, label2id: { sports: 0, tech: 1 }, layers: [[64, 32], [2, 64]], parameter_count: 2242 },
+    {
+      name: 'sentiment',
+      num_labels: 3,
+      id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' },
+      label2id: { negative: 0, neutral: 1, positive: 2 },
+      layers: [
+        [64, 32],
+        [3, 64],
+      ],
+      parameter_count: 2307,
+    },
+    {
+      name: 'topic',
+      num_labels: 2,
+      id2label: { 0: 'sports', 1: 'tech' },
+      label2id: { sports: 0, tech: 1 },
+      layers: [
+        [64, 32],
+        [2, 64],
+      ],
+      parameter_count: 2242,
+    },
   ],
   tokenizer_dir: '/models/m/encoder',
 };
@@ -57,11 +116,19 @@ const TASK_CONFIG = {
   pooling: 'mean',
   input_names: ['input_ids', 'attention_mask'],
   output_name: 'logits',
-  dynamic_axes: { input_ids: { 0: 'batch', 1: 'sequence' }, attention_mask: { 0: 'batch', 1: 'sequence' }, logits: { 0: 'batch' } },
+  dynamic_axes: {
+    input_ids: { 0: 'batch', 1: 'sequence' },
+    attention_mask: { 0: 'batch', 1: 'sequence' },
+    logits: { 0: 'batch' },
+  },
   format: 'rapidfit',
 };
 
-const GATES = { fp32: { max_abs: 1e-4 }, int8: { top1: 0.99 }, tasks: { sentiment: { int8: { top1: 0.95 } }, topic: { fp32: { max_abs: 1e-5 } } } };
+const GATES = {
+  fp32: { max_abs: 1e-4 },
+  int8: { top1: 0.99 },
+  tasks: { sentiment: { int8: { top1: 0.95 } }, topic: { fp32: { max_abs: 1e-5 } } },
+};
 
 describe('fuzz: user input files (no Python)', () => {
   let dir: string;
@@ -154,7 +221,12 @@ describe('fuzz: user input files (no Python)', () => {
       fc.property(fc.array(jsonEdit, { minLength: 1, maxLength: 3 }), (edits) => {
         // the paths are the bridge's own (where it read the files), not file contents: they are not fuzzed
         const { model_dir: modelDir, weights_file: weightsFile, tokenizer_dir: tokenizerDir, ...contents } = FACTS;
-        const raw = { ...(applyJsonEdits(contents, edits) as object), model_dir: modelDir, weights_file: weightsFile, tokenizer_dir: tokenizerDir };
+        const raw = {
+          ...(applyJsonEdits(contents, edits) as object),
+          model_dir: modelDir,
+          weights_file: weightsFile,
+          tokenizer_dir: tokenizerDir,
+        };
         let spec: ReturnType<typeof parseModelFacts>;
         try {
           spec = parseModelFacts(raw, FACTS.model_dir);
@@ -175,7 +247,9 @@ describe('fuzz: user input files (no Python)', () => {
   it('<task>_config.json of a bundle: user error naming the file, or one label per class and a positive max_length', async () => {
     const bundle = join(dir, 'bundle');
     mkdirSync(bundle, { recursive: true });
-    const manifest = { tasks: [{ name: 'sentiment', fp32: 'sentiment.onnx', config: 'sentiment_config.json', numLabels: 3 }] } as unknown as Manifest;
+    const manifest = {
+      tasks: [{ name: 'sentiment', fp32: 'sentiment.onnx', config: 'sentiment_config.json', numLabels: 3 }],
+    } as unknown as Manifest;
     let accepted = 0;
     await check(
       'bundle <task>_config.json',

@@ -39,7 +39,8 @@ function expectValidRead(onnx: OnnxFile): void {
   expect(() => summarizeOnnx(onnx)).not.toThrow();
   // offsets and lengths as onnx writes them: plain decimals (onnxruntime would read "1e3" as 1, JavaScript as 1000)
   for (const tensor of onnx.external.keys()) {
-    for (const entry of tensor.external_data ?? []) if (entry.key === 'offset' || entry.key === 'length') expect(entry.value).toMatch(/^[0-9]+$/);
+    for (const entry of tensor.external_data ?? [])
+      if (entry.key === 'offset' || entry.key === 'length') expect(entry.value).toMatch(/^[0-9]+$/);
   }
   const root = realpathSync(onnx.dir);
   const byFile = new Map<string, Array<[number, number]>>();
@@ -54,7 +55,8 @@ function expectValidRead(onnx: OnnxFile): void {
   }
   for (const ranges of byFile.values()) {
     ranges.sort((a, b) => a[0] - b[0]);
-    for (let index = 1; index < ranges.length; index += 1) expect(ranges[index]![0]).toBeGreaterThanOrEqual(ranges[index - 1]![1]);
+    for (let index = 1; index < ranges.length; index += 1)
+      expect(ranges[index]![0]).toBeGreaterThanOrEqual(ranges[index - 1]![1]);
   }
 }
 
@@ -84,7 +86,9 @@ describe('fuzz: the ONNX reader (readOnnx) on truncated, mutated and re-pointed 
     symlinkSync(join(outside, 'sentiment_weights.bin'), join(weightsDir, 'link-out.bin'));
     symlinkSync(outside, join(weightsDir, 'linkdir'));
     symlinkSync('sentiment_weights.bin', join(weightsDir, 'link-in.bin'));
-    externalTensors = (decodeModel(externalOnnx).graph!.initializer ?? []).filter((tensor) => tensor.data_location === 1);
+    externalTensors = (decodeModel(externalOnnx).graph!.initializer ?? []).filter(
+      (tensor) => tensor.data_location === 1,
+    );
     expect(externalTensors.length).toBeGreaterThan(10);
   }, 10 * 60_000);
 
@@ -148,9 +152,23 @@ describe('fuzz: the ONNX reader (readOnnx) on truncated, mutated and re-pointed 
     expect(accepted, 'mutations of float weights are accepted').toBeGreaterThan(0);
   });
 
-  const ESCAPING = ['../sentiment_weights.bin', 'sub/../../model/sentiment_weights.bin', 'link-out.bin', 'linkdir/sentiment_weights.bin', 'sub\\..\\..\\outside\\sentiment_weights.bin'];
+  const ESCAPING = [
+    '../sentiment_weights.bin',
+    'sub/../../model/sentiment_weights.bin',
+    'link-out.bin',
+    'linkdir/sentiment_weights.bin',
+    'sub\\..\\..\\outside\\sentiment_weights.bin',
+  ];
   const location = fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom('sentiment_weights.bin', './sentiment_weights.bin', 'link-in.bin', 'sub/../sentiment_weights.bin') },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(
+        'sentiment_weights.bin',
+        './sentiment_weights.bin',
+        'link-in.bin',
+        'sub/../sentiment_weights.bin',
+      ),
+    },
     { weight: 2, arbitrary: fc.constantFrom('missing.bin', 'sub', '', 'C:\\weights.bin') },
     { weight: 3, arbitrary: fc.constantFrom('ABSOLUTE', ...ESCAPING) },
     { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
@@ -160,7 +178,10 @@ describe('fuzz: the ONNX reader (readOnnx) on truncated, mutated and re-pointed 
     { weight: 4, arbitrary: fc.constant('KEEP') },
     { weight: 1, arbitrary: fc.constant('DROP') },
     { weight: 2, arbitrary: fc.noBias(fc.nat({ max: 5_000_000 })).map(String) },
-    { weight: 1, arbitrary: fc.constantFrom('0', '-1', '1e3', '0x10', ' 4', '', 'abc', '4096.5', '99999999999999999999') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('0', '-1', '1e3', '0x10', ' 4', '', 'abc', '4096.5', '99999999999999999999'),
+    },
     // the original value spelled another way, which JavaScript's Number() reads alike and onnxruntime does not
     { weight: 1, arbitrary: fc.constantFrom('HEX', 'EXPONENT', 'SPACE', 'POINT') },
   );
@@ -171,46 +192,61 @@ describe('fuzz: the ONNX reader (readOnnx) on truncated, mutated and re-pointed 
     const seen = { refused: 0, accepted: 0, escapes: 0 };
     await check(
       'ONNX external-data table',
-      fc.asyncProperty(fc.array(fc.tuple(fc.noBias(fc.nat({ max: 1000 })), entries), { minLength: 1, maxLength: 4 }), async (edits) => {
-        const model = decodeModel(externalOnnx);
-        const tensors = (model.graph!.initializer ?? []).filter((tensor) => tensor.data_location === 1);
-        let escapes = false;
-        for (const [index, entry] of edits) {
-          const tensor = tensors[index % tensors.length]!;
-          const previous = new Map((tensor.external_data ?? []).map((e) => [e.key, e.value]));
-          const where = entry.location === 'ABSOLUTE' ? join(weightsDir, 'sentiment_weights.bin') : entry.location;
-          if (entry.location === 'ABSOLUTE' || ESCAPING.includes(entry.location)) escapes = true;
-          const respell = (original: string | undefined, how: string) => {
-            if (original === undefined) return undefined;
-            const n = Number(original);
-            return how === 'HEX' ? `0x${n.toString(16)}` : how === 'EXPONENT' ? n.toExponential() : how === 'SPACE' ? ` ${original}` : `${original}.0`;
-          };
-          const value = (key: string, choice: string) =>
-            choice === 'KEEP' ? previous.get(key) : choice === 'DROP' ? undefined : ['HEX', 'EXPONENT', 'SPACE', 'POINT'].includes(choice) ? respell(previous.get(key), choice) : choice;
-          const offset = value('offset', entry.offset);
-          const length = value('length', entry.length);
-          tensor.external_data = [
-            { key: 'location', value: where },
-            ...(offset !== undefined ? [{ key: 'offset', value: offset }] : []),
-            ...(length !== undefined ? [{ key: 'length', value: length }] : []),
-          ];
-        }
-        const file = join(weightsDir, 'table.onnx');
-        writeFileSync(file, encodeModel(model));
-        const { value: onnx, error } = await attempt(() => readOnnx(file));
-        if (escapes) {
-          expectUserError(error, file);
-          expect(error.details.code).toBe('UNSAFE_EXTERNAL_DATA');
-          seen.escapes += 1;
-        }
-        if (error) {
-          expectUserError(error, file);
-          seen.refused += 1;
-        } else {
-          expectValidRead(onnx!);
-          seen.accepted += 1;
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.noBias(fc.nat({ max: 1000 })), entries), { minLength: 1, maxLength: 4 }),
+        async (edits) => {
+          const model = decodeModel(externalOnnx);
+          const tensors = (model.graph!.initializer ?? []).filter((tensor) => tensor.data_location === 1);
+          let escapes = false;
+          for (const [index, entry] of edits) {
+            const tensor = tensors[index % tensors.length]!;
+            const previous = new Map((tensor.external_data ?? []).map((e) => [e.key, e.value]));
+            const where = entry.location === 'ABSOLUTE' ? join(weightsDir, 'sentiment_weights.bin') : entry.location;
+            if (entry.location === 'ABSOLUTE' || ESCAPING.includes(entry.location)) escapes = true;
+            const respell = (original: string | undefined, how: string) => {
+              if (original === undefined) return undefined;
+              const n = Number(original);
+              return how === 'HEX'
+                ? `0x${n.toString(16)}`
+                : how === 'EXPONENT'
+                  ? n.toExponential()
+                  : how === 'SPACE'
+                    ? ` ${original}`
+                    : `${original}.0`;
+            };
+            const value = (key: string, choice: string) =>
+              choice === 'KEEP'
+                ? previous.get(key)
+                : choice === 'DROP'
+                  ? undefined
+                  : ['HEX', 'EXPONENT', 'SPACE', 'POINT'].includes(choice)
+                    ? respell(previous.get(key), choice)
+                    : choice;
+            const offset = value('offset', entry.offset);
+            const length = value('length', entry.length);
+            tensor.external_data = [
+              { key: 'location', value: where },
+              ...(offset !== undefined ? [{ key: 'offset', value: offset }] : []),
+              ...(length !== undefined ? [{ key: 'length', value: length }] : []),
+            ];
+          }
+          const file = join(weightsDir, 'table.onnx');
+          writeFileSync(file, encodeModel(model));
+          const { value: onnx, error } = await attempt(() => readOnnx(file));
+          if (escapes) {
+            expectUserError(error, file);
+            expect(error.details.code).toBe('UNSAFE_EXTERNAL_DATA');
+            seen.escapes += 1;
+          }
+          if (error) {
+            expectUserError(error, file);
+            seen.refused += 1;
+          } else {
+            expectValidRead(onnx!);
+            seen.accepted += 1;
+          }
+        },
+      ),
       150,
     );
     expect(seen.escapes).toBeGreaterThan(20);

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 /** Rewrites the manifest entry of a changed `file` (size, sha256), so that only the check under test, not the checksums, can catch the change. */
 export function rechecksum(bundle: string, file: string): void {
   const manifestPath = join(bundle, 'manifest.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files: Array<{ path: string; size: number; sha256: string }> };
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    files: Array<{ path: string; size: number; sha256: string }>;
+  };
   const bytes = readFileSync(join(bundle, file));
   const entry = manifest.files.find((f) => f.path === file);
   if (!entry) throw new Error(`${file} is not in the manifest`);

@@ -6,7 +6,13 @@ export function floatTensor(name: string, values: number[], dims = [values.lengt
   return { name, dims, data_type: FLOAT, raw_data: new Uint8Array(new Float32Array(values).buffer) };
 }
 
-export function externalTensor(name: string, dims: number[], location: string, offset?: number, length?: number): TensorProto {
+export function externalTensor(
+  name: string,
+  dims: number[],
+  location: string,
+  offset?: number,
+  length?: number,
+): TensorProto {
   return {
     name,
     dims,

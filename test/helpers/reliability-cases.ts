@@ -66,13 +66,14 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: 'an empty directory',
     injected: 'an empty directory',
     exitCode: 2,
-    message: 'error: <dir>/empty: not a model directory: expected encoder/ and task_heads.pt (RapidFit) or config.json (Hugging Face)',
+    message:
+      'error: <dir>/empty: not a model directory: expected encoder/ and task_heads.pt (RapidFit) or config.json (Hugging Face)',
     left: 'nothing',
     test: 'integration/bad-input.test.ts',
   },
   {
     id: 'task-heads-not-a-dict',
-    fault: '`task_heads.pt` is a torch file but not RapidFit\'s dict',
+    fault: "`task_heads.pt` is a torch file but not RapidFit's dict",
     injected: '`torch.save({"weights": ...})` and `torch.save([1, 2, 3])`',
     exitCode: 2,
     message: 'error: <model>/task_heads.pt: is not a RapidFit task_heads dict<...>',
@@ -84,7 +85,8 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: '`task_heads.pt` truncated',
     injected: 'the first half of the file',
     exitCode: 2,
-    message: 'error: <model>/task_heads.pt: cannot be read as a PyTorch file (<...>); it may be truncated or not a torch.save() file',
+    message:
+      'error: <model>/task_heads.pt: cannot be read as a PyTorch file (<...>); it may be truncated or not a torch.save() file',
     left: 'nothing',
     test: 'integration/bad-input.test.ts',
   },
@@ -93,14 +95,15 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: '`task_heads.pt` is not a PyTorch file at all',
     injected: '20,000 random bytes',
     exitCode: 2,
-    message: 'error: <model>/task_heads.pt: is not a PyTorch checkpoint, or it is corrupt (it starts with bytes <hex>, not a zip archive or a pickle)',
+    message:
+      'error: <model>/task_heads.pt: is not a PyTorch checkpoint, or it is corrupt (it starts with bytes <hex>, not a zip archive or a pickle)',
     left: 'nothing',
     test: 'integration/bad-input.test.ts',
   },
   {
     id: 'task-heads-garbled-pickle',
     fault: '`task_heads.pt` is a torch zip whose pickle is garbage',
-    injected: 'the zip\'s `data.pkl` replaced by random bytes',
+    injected: "the zip's `data.pkl` replaced by random bytes",
     exitCode: 2,
     message: 'error: <model>/task_heads.pt: is not a PyTorch checkpoint, or it is corrupt (<...>)',
     left: 'nothing',
@@ -111,13 +114,14 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: '`task_heads.pt` holds a pickle that would run code',
     injected: 'an object whose `__reduce__` calls `os.system`; the command is never run',
     exitCode: 2,
-    message: 'error: <model>/task_heads.pt: refused to load: the file holds Python objects that a weights-only load does not allow (they could run code when unpickled). <...>',
+    message:
+      'error: <model>/task_heads.pt: refused to load: the file holds Python objects that a weights-only load does not allow (they could run code when unpickled). <...>',
     left: 'nothing',
     test: 'integration/bad-input.test.ts',
   },
   {
     id: 'head-label-mismatch',
-    fault: 'a head\'s output size disagrees with its labels',
+    fault: "a head's output size disagrees with its labels",
     injected: 'one label removed from `task_num_labels`, `id2label` and `label2id`',
     exitCode: 2,
     message: 'error: <model>/task_heads.pt: task "topic": the head outputs 5 logits but task_num_labels says 4<...>',
@@ -129,7 +133,8 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: '`encoder/model.safetensors` truncated',
     injected: 'the first half of the file',
     exitCode: 2,
-    message: 'error: <model>/encoder/model.safetensors: is truncated: its tensors need <n> bytes of data, the file holds <n>',
+    message:
+      'error: <model>/encoder/model.safetensors: is truncated: its tensors need <n> bytes of data, the file holds <n>',
     left: 'nothing',
     test: 'integration/bad-input.test.ts',
   },
@@ -138,7 +143,8 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: '`encoder/model.safetensors` is not a safetensors file',
     injected: 'random bytes',
     exitCode: 2,
-    message: 'error: <model>/encoder/model.safetensors: is truncated or corrupt: its header claims <n> bytes but the file holds <n>',
+    message:
+      'error: <model>/encoder/model.safetensors: is truncated or corrupt: its header claims <n> bytes but the file holds <n>',
     left: 'nothing',
     test: 'integration/bad-input.test.ts',
   },
@@ -157,7 +163,8 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: 'a gate names a task the model does not have',
     injected: '`--gate colour.int8.top1=0.9`',
     exitCode: 2,
-    message: 'error: <model>/task_heads.pt: a gate names task(s) colour, which the model does not have (it has sentiment, topic, spam)',
+    message:
+      'error: <model>/task_heads.pt: a gate names task(s) colour, which the model does not have (it has sentiment, topic, spam)',
     left: 'nothing',
     test: 'integration/bad-input.test.ts',
   },
@@ -185,7 +192,8 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: 'the ONNX graph does not match PyTorch within the gate',
     injected: '`--fp32-tolerance 1e-15`',
     exitCode: 3,
-    message: 'error: <out>.unverified/parity-report.md: parity gate failed: task "language": fp32 maxAbsDiff = <x>, limit <= 1.00e-15',
+    message:
+      'error: <out>.unverified/parity-report.md: parity gate failed: task "language": fp32 maxAbsDiff = <x>, limit <= 1.00e-15',
     left: 'previous bundle and candidate',
     test: 'integration/atomic.test.ts',
   },
@@ -232,7 +240,8 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: 'the bridge killed while it exports',
     injected: '`SIGKILL` to the bridge when it reports "tracing the shared encoder"',
     exitCode: 4,
-    message: 'error: step "trace": the Python bridge was killed by SIGKILL while running "export" (request <n>, <...> s in; last progress: "tracing the shared encoder<...>")',
+    message:
+      'error: step "trace": the Python bridge was killed by SIGKILL while running "export" (request <n>, <...> s in; last progress: "tracing the shared encoder<...>")',
     left: 'nothing',
     test: 'integration/faults.test.ts',
   },
@@ -250,7 +259,8 @@ export const RELIABILITY_CASES: ReliabilityCase[] = [
     fault: 'the bridge hangs (stopped, wedged)',
     injected: '`SIGSTOP` to the bridge when it reports "tracing the shared encoder", with `--bridge-timeout 4`',
     exitCode: 4,
-    message: 'error: step "<step>": the Python bridge sent nothing for 4 s while running "<method>" (<...>): it is hung or stopped, and was killed',
+    message:
+      'error: step "<step>": the Python bridge sent nothing for 4 s while running "<method>" (<...>): it is hung or stopped, and was killed',
     left: 'nothing',
     test: 'integration/faults.test.ts',
   },
@@ -316,17 +326,22 @@ export const FUZZ_PROPERTIES: FuzzProperty[] = [
   },
   {
     input: 'a real `.onnx` with 1-8 random bytes changed',
-    property: 'refused naming the file, or accepted and valid: rewriting it changes nothing, strings are UTF-8, `inspect` works, external ranges are good',
+    property:
+      'refused naming the file, or accepted and valid: rewriting it changes nothing, strings are UTF-8, `inspect` works, external ranges are good',
     cases: '80',
-    found: 'a raw `RangeError` from the schema check (exit 1) -> "not an ONNX model: the protobuf is truncated or corrupt" (exit 2); non-UTF-8 strings silently became U+FFFD -> refused',
+    found:
+      'a raw `RangeError` from the schema check (exit 1) -> "not an ONNX model: the protobuf is truncated or corrupt" (exit 2); non-UTF-8 strings silently became U+FFFD -> refused',
     test: 'fuzz/onnx-reader.test.ts',
     title: 'files with 1-8 random bytes changed',
   },
   {
-    input: 'random external-data tables (locations with `..`, absolute, `C:\\`, symlinks out of the folder, directories; offsets, lengths)',
-    property: 'anything that leaves the model folder is always refused; otherwise refused, or every range is a file inside the folder, in bounds, the right length, no overlaps',
+    input:
+      'random external-data tables (locations with `..`, absolute, `C:\\`, symlinks out of the folder, directories; offsets, lengths)',
+    property:
+      'anything that leaves the model folder is always refused; otherwise refused, or every range is a file inside the folder, in bounds, the right length, no overlaps',
     cases: '150',
-    found: 'offsets such as `1e3`, `0x1000`, `4096.0` were accepted (JavaScript and onnxruntime read them differently) -> digits only; a directory as location failed later with EISDIR -> refused "is not a file"',
+    found:
+      'offsets such as `1e3`, `0x1000`, `4096.0` were accepted (JavaScript and onnxruntime read them differently) -> digits only; a directory as location failed later with EISDIR -> refused "is not a file"',
     test: 'fuzz/onnx-reader.test.ts',
     title: 'random external-data tables',
   },
@@ -340,9 +355,10 @@ export const FUZZ_PROPERTIES: FuzzProperty[] = [
   },
   {
     input: '`--samples` files (`.txt`, `.jsonl`)',
-    property: 'refused naming the file, or texts whose gold labels are ids from the model\'s label maps',
+    property: "refused naming the file, or texts whose gold labels are ids from the model's label maps",
     cases: '300',
-    found: 'a line `null` or `"labels": null` threw a TypeError (exit 1) -> refused; labels named `constructor`/`__proto__` were looked up on Object\'s prototype -> own keys only, labels must be strings',
+    found:
+      'a line `null` or `"labels": null` threw a TypeError (exit 1) -> refused; labels named `constructor`/`__proto__` were looked up on Object\'s prototype -> own keys only, labels must be strings',
     test: 'fuzz/inputs.test.ts',
     title: '--samples files',
   },
@@ -358,7 +374,8 @@ export const FUZZ_PROPERTIES: FuzzProperty[] = [
     input: '`--gates-file`',
     property: 'refused naming the file, or known gates with finite limits in range and valid task names',
     cases: '300',
-    found: 'non-UTF-8 bytes were decoded loosely and any string taken as a task name -> strict UTF-8 and a task-name pattern',
+    found:
+      'non-UTF-8 bytes were decoded loosely and any string taken as a task name -> strict UTF-8 and a task-name pattern',
     test: 'fuzz/inputs.test.ts',
     title: '--gates-file',
   },
@@ -366,12 +383,13 @@ export const FUZZ_PROPERTIES: FuzzProperty[] = [
     input: 'model facts from `task_heads.pt` metadata, encoder `config.json`, label maps (checked in TypeScript)',
     property: 'refused naming `task_heads.pt` or `encoder/config.json`, or a consistent spec',
     cases: '2000',
-    found: 'duplicate task names, zero or negative head sizes and encoder counts were accepted -> refused; errors named the model folder -> they name the file',
+    found:
+      'duplicate task names, zero or negative head sizes and encoder counts were accepted -> refused; errors named the model folder -> they name the file',
     test: 'fuzz/inputs.test.ts',
     title: 'model facts',
   },
   {
-    input: 'a bundle\'s `<task>_config.json`',
+    input: "a bundle's `<task>_config.json`",
     property: 'refused naming the file, or one label per class and a positive `max_length`',
     cases: '300',
     found: 'none',
@@ -382,7 +400,8 @@ export const FUZZ_PROPERTIES: FuzzProperty[] = [
     input: '`task_heads.pt` saved with fuzzed metadata, through the bridge',
     property: 'refused naming `task_heads.pt`, or a consistent spec',
     cases: '16',
-    found: 'a value of the wrong type (`head_config.dropout = ""`) raised a Python ValueError reported as exit 1 -> `BAD_TASK_HEADS`, exit 2',
+    found:
+      'a value of the wrong type (`head_config.dropout = ""`) raised a Python ValueError reported as exit 1 -> `BAD_TASK_HEADS`, exit 2',
     test: 'fuzz/task-heads.test.ts',
     title: 'task_heads.pt metadata',
   },
@@ -395,15 +414,17 @@ export const FUZZ_PROPERTIES: FuzzProperty[] = [
     title: 'encoder config.json',
   },
   {
-    input: 'a bundle\'s `manifest.json` damaged (library `verifyBundle`, `loadBundle`)',
-    property: 'refused naming the bundle; or every graph, weights and config path is inside the bundle and checksummed, gate limits finite',
+    input: "a bundle's `manifest.json` damaged (library `verifyBundle`, `loadBundle`)",
+    property:
+      'refused naming the bundle; or every graph, weights and config path is inside the bundle and checksummed, gate limits finite',
     cases: '30',
-    found: 'non-array `options.gates` threw a TypeError (exit 1) and garbage tolerances became limits -> validated; a task named `constructor` picked up Object\'s constructor -> own keys; absolute or `..` paths were read and unlisted graphs skipped the checksum -> refused',
+    found:
+      "non-array `options.gates` threw a TypeError (exit 1) and garbage tolerances became limits -> validated; a task named `constructor` picked up Object's constructor -> own keys; absolute or `..` paths were read and unlisted graphs skipped the checksum -> refused",
     test: 'fuzz/bundle.test.ts',
     title: 'manifest.json damaged',
   },
   {
-    input: 'a bundle\'s `verification.json` damaged, checksums redone',
+    input: "a bundle's `verification.json` damaged, checksums redone",
     property: 'refused naming the bundle, or every stored text compared',
     cases: '30',
     found: 'none',
@@ -411,10 +432,11 @@ export const FUZZ_PROPERTIES: FuzzProperty[] = [
     title: 'verification.json damaged',
   },
   {
-    input: 'a bundle\'s graph or weights bytes damaged, checksums redone',
+    input: "a bundle's graph or weights bytes damaged, checksums redone",
     property: 'refused naming the file, or every stored text compared',
     cases: '20',
-    found: 'onnxruntime failing to load a graph was "internal error" with a stack trace (exit 1) -> exit 2, "onnxruntime cannot load this graph: ..."',
+    found:
+      'onnxruntime failing to load a graph was "internal error" with a stack trace (exit 1) -> exit 2, "onnxruntime cannot load this graph: ..."',
     test: 'fuzz/bundle.test.ts',
     title: 'graph and weights files damaged',
   },

@@ -22,7 +22,10 @@ export function expectCase(id: string, run: { exitCode: number | undefined; stde
   expect(run.exitCode, run.stderr).toBe(c.exitCode);
   const pattern = messagePattern(c.message);
   const lines = run.stderr.split('\n').map((line) => line.trimEnd());
-  expect(lines.some((line) => pattern.test(line)), `no stderr line matches ${pattern}:\n${run.stderr}`).toBe(true);
+  expect(
+    lines.some((line) => pattern.test(line)),
+    `no stderr line matches ${pattern}:\n${run.stderr}`,
+  ).toBe(true);
   expect(run.stderr).not.toMatch(/Traceback|^\s+at .+:\d+:\d+\)?$|internal error/m);
   return c;
 }
@@ -58,14 +61,21 @@ const LEFT: Record<ReliabilityCase['left'], string> = {
   nothing: 'nothing (no `-o`, no staging dir, no lock)',
   'previous bundle': 'the previous bundle at `-o`, byte for byte; nothing beside it',
   'complete bundle': 'one complete, verified bundle at `-o`; nothing beside it',
-  'previous bundle and candidate': 'the previous bundle at `-o`, byte for byte; the failed candidate in `<out>.unverified/` (`"verified": false`)',
+  'previous bundle and candidate':
+    'the previous bundle at `-o`, byte for byte; the failed candidate in `<out>.unverified/` (`"verified": false`)',
 };
 
 /** docs/reliability.md, rendered from the case list. */
-export function renderReliabilityDoc(cases: ReliabilityCase[] = RELIABILITY_CASES, fuzz: FuzzProperty[] = FUZZ_PROPERTIES): string {
-  const fuzzRows = fuzz.map((p) => `| ${cell(p.input)} | ${cell(p.property)} | ${p.cases} | ${cell(p.found)} | \`test/${p.test}\` |`);
+export function renderReliabilityDoc(
+  cases: ReliabilityCase[] = RELIABILITY_CASES,
+  fuzz: FuzzProperty[] = FUZZ_PROPERTIES,
+): string {
+  const fuzzRows = fuzz.map(
+    (p) => `| ${cell(p.input)} | ${cell(p.property)} | ${p.cases} | ${cell(p.found)} | \`test/${p.test}\` |`,
+  );
   const rows = cases.map(
-    (c) => `| ${cell(c.fault)} | ${cell(c.injected)} | ${c.exitCode} | \`${cell(c.message)}\` | ${LEFT[c.left]} | \`test/${c.test}\` |`,
+    (c) =>
+      `| ${cell(c.fault)} | ${cell(c.injected)} | ${c.exitCode} | \`${cell(c.message)}\` | ${LEFT[c.left]} | \`test/${c.test}\` |`,
   );
   return `# Reliability: every bad input and fault tried
 

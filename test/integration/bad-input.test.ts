@@ -9,9 +9,18 @@ import { expectCase } from '../helpers/reliability.js';
 
 /** Writes a task_heads.pt variant with the bridge's torch (torch.save, like RapidFit does). */
 async function writeHeads(python: string, target: string, code: string): Promise<void> {
-  await execa(python, ['-c', `import torch, sys\nsrc = sys.argv[1]\ndst = sys.argv[2]\n${code}`, join(fixturePath('tiny-mean-gelu'), 'task_heads.pt'), target], {
-    env: { PYTHONWARNINGS: 'ignore' },
-  });
+  await execa(
+    python,
+    [
+      '-c',
+      `import torch, sys\nsrc = sys.argv[1]\ndst = sys.argv[2]\n${code}`,
+      join(fixturePath('tiny-mean-gelu'), 'task_heads.pt'),
+      target,
+    ],
+    {
+      env: { PYTHONWARNINGS: 'ignore' },
+    },
+  );
 }
 
 function copyModel(root: string, name = 'model'): string {
@@ -85,34 +94,46 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
   it('a truncated task_heads.pt', async () => {
     const root = scratchDir();
     const model = copyModel(root);
-    await writeHeads(python, join(model, 'task_heads.pt'), 'data = open(src, "rb").read()\nopen(dst, "wb").write(data[: len(data) // 2])');
-    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-truncated');
-  });
-
-  it('a task_heads.pt of random bytes, or a torch zip whose pickle is garbage, is "not a PyTorch checkpoint, or corrupt"', async () => {
-    const root = scratchDir();
-    const model = copyModel(root);
-    writeFileSync(join(model, 'task_heads.pt'), randomBytes(20_000));
-    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-random-bytes');
     await writeHeads(
       python,
       join(model, 'task_heads.pt'),
-      'import os, zipfile\nwith zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w") as out:\n    for n in z.namelist():\n        out.writestr(n, bytes(range(256)) * 2 if n.endswith("data.pkl") else z.read(n))',
+      'data = open(src, "rb").read()\nopen(dst, "wb").write(data[: len(data) // 2])',
     );
-    const run = await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-garbled-pickle');
-    expect(run.stderr).not.toMatch(/refused to load|Python objects/);
-  }, 5 * 60_000);
+    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-truncated');
+  });
 
-  it('a truncated or garbage encoder/model.safetensors: exit 2 naming the file', async () => {
-    const root = scratchDir();
-    const model = copyModel(root);
-    const weights = join(model, 'encoder', 'model.safetensors');
-    const full = readFileSync(weights);
-    writeFileSync(weights, full.subarray(0, full.length >> 1));
-    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-truncated');
-    writeFileSync(weights, randomBytes(4096));
-    await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-header-garbage');
-  }, 5 * 60_000);
+  it(
+    'a task_heads.pt of random bytes, or a torch zip whose pickle is garbage, is "not a PyTorch checkpoint, or corrupt"',
+    async () => {
+      const root = scratchDir();
+      const model = copyModel(root);
+      writeFileSync(join(model, 'task_heads.pt'), randomBytes(20_000));
+      await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-random-bytes');
+      await writeHeads(
+        python,
+        join(model, 'task_heads.pt'),
+        'import os, zipfile\nwith zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w") as out:\n    for n in z.namelist():\n        out.writestr(n, bytes(range(256)) * 2 if n.endswith("data.pkl") else z.read(n))',
+      );
+      const run = await expectRefusedCase([model, '-o', join(root, 'out')], root, 'task-heads-garbled-pickle');
+      expect(run.stderr).not.toMatch(/refused to load|Python objects/);
+    },
+    5 * 60_000,
+  );
+
+  it(
+    'a truncated or garbage encoder/model.safetensors: exit 2 naming the file',
+    async () => {
+      const root = scratchDir();
+      const model = copyModel(root);
+      const weights = join(model, 'encoder', 'model.safetensors');
+      const full = readFileSync(weights);
+      writeFileSync(weights, full.subarray(0, full.length >> 1));
+      await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-truncated');
+      writeFileSync(weights, randomBytes(4096));
+      await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-header-garbage');
+    },
+    5 * 60_000,
+  );
 
   it('a pickle that would run code is refused and never executed', async () => {
     const root = scratchDir();
@@ -141,12 +162,20 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
 
   it('an unknown --tasks name', async () => {
     const root = scratchDir();
-    await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--tasks', 'sentiment,colour'], root, 'unknown-task');
+    await expectRefusedCase(
+      [fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--tasks', 'sentiment,colour'],
+      root,
+      'unknown-task',
+    );
   });
 
   it('a gate for a task the model does not have', async () => {
     const root = scratchDir();
-    await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--gate', 'colour.int8.top1=0.9'], root, 'gate-unknown-task');
+    await expectRefusedCase(
+      [fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--gate', 'colour.int8.top1=0.9'],
+      root,
+      'gate-unknown-task',
+    );
   });
 
   it('an output directory inside the input, or that is a file', async () => {
@@ -160,23 +189,42 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
 
   it('bad option values and unknown flags', async () => {
     const root = scratchDir();
-    await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--opset', '9'], root, { exitCode: 2, message: /--opset: opset must be at least 14/ });
-    await expectRefused([fixturePath('tiny-mean-gelu'), '--colour', 'blue'], root, { exitCode: 2, message: /^error: export: --colour is not an option of export \(see rapidfit-export export --help\)$/m });
+    await expectRefused([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--opset', '9'], root, {
+      exitCode: 2,
+      message: /--opset: opset must be at least 14/,
+    });
+    await expectRefused([fixturePath('tiny-mean-gelu'), '--colour', 'blue'], root, {
+      exitCode: 2,
+      message: /^error: export: --colour is not an option of export \(see rapidfit-export export --help\)$/m,
+    });
   });
 
   it('no Python found (exit 4)', async () => {
     const root = scratchDir();
-    const run = await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--python', join(root, 'no-python3')], root, 'no-python');
+    const run = await expectRefusedCase(
+      [fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--python', join(root, 'no-python3')],
+      root,
+      'no-python',
+    );
     expect(run.stderr).toMatch(/hint: install Python 3\.10\+ or pass --python/);
   });
 
-  it('a lock that cannot be installed (exit 4) leaves no half-made venv behind', async () => {
-    const root = scratchDir();
-    const cache = join(root, 'cache');
-    mkdirSync(cache);
-    // PIP_NO_INDEX makes pip fail at once, offline, as an unreachable index would.
-    const run = await expectRefusedCase([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out')], root, 'venv-install-fails', { RAPIDFIT_EXPORT_CACHE: cache, PIP_NO_INDEX: '1' });
-    expect(run.stderr).toMatch(/hint: check network access to PyPI/);
-    expect(readdirSync(cache)).toEqual([]);
-  }, 5 * 60_000);
+  it(
+    'a lock that cannot be installed (exit 4) leaves no half-made venv behind',
+    async () => {
+      const root = scratchDir();
+      const cache = join(root, 'cache');
+      mkdirSync(cache);
+      // PIP_NO_INDEX makes pip fail at once, offline, as an unreachable index would.
+      const run = await expectRefusedCase(
+        [fixturePath('tiny-mean-gelu'), '-o', join(root, 'out')],
+        root,
+        'venv-install-fails',
+        { RAPIDFIT_EXPORT_CACHE: cache, PIP_NO_INDEX: '1' },
+      );
+      expect(run.stderr).toMatch(/hint: check network access to PyPI/);
+      expect(readdirSync(cache)).toEqual([]);
+    },
+    5 * 60_000,
+  );
 });

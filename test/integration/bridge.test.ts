@@ -6,7 +6,6 @@ import { ToolError } from '../../src/errors.js';
 import { fixturePath } from '../../fixtures/models.mjs';
 import { bridgePython, isRunning, scratchDir } from '../helpers/cli.js';
 
-
 async function waitFor(condition: () => boolean, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -27,23 +26,34 @@ describe('the Python bridge protocol', () => {
   afterAll(async () => client?.close());
 
   it('sends READY with the pinned library versions', () => {
-    expect(client.versions).toMatchObject({ torch: '2.15.0', transformers: '5.24.0', onnx: '1.23.2', rapidfit: '0.1.8' });
+    expect(client.versions).toMatchObject({
+      torch: '2.15.0',
+      transformers: '5.24.0',
+      onnx: '1.23.2',
+      rapidfit: '0.1.8',
+    });
   });
 
   it('keeps stdout clean when Python code, libraries and C code print', async () => {
     const result = await client.request<{ stdout_isolated: boolean }>('diagnose');
     expect(result.stdout_isolated).toBe(true);
     // the prints went to stderr, not into the protocol
-    const printed = () => /diagnose: print\(\) to stdout[\s\S]*diagnose: os\.write\(1\)/.test(client.stderr().join('\n'));
+    const printed = () =>
+      /diagnose: print\(\) to stdout[\s\S]*diagnose: os\.write\(1\)/.test(client.stderr().join('\n'));
     expect(await waitFor(printed)).toBe(true);
     expect(await client.request('ping')).toEqual({ pong: true });
   });
 
   it('matches concurrent answers to their request ids', async () => {
     const [a, b, c] = await Promise.all([
-      client.request<{ format: string; tasks: Array<{ name: string }> }>('inspect', { model_dir: fixturePath('tiny-cls-relu') }),
+      client.request<{ format: string; tasks: Array<{ name: string }> }>('inspect', {
+        model_dir: fixturePath('tiny-cls-relu'),
+      }),
       client.request('ping'),
-      client.request<{ format: string; tasks: Array<{ name: string }> }>('inspect', { model_dir: fixturePath('tiny-hf-seqcls'), task_name: 'x' }),
+      client.request<{ format: string; tasks: Array<{ name: string }> }>('inspect', {
+        model_dir: fixturePath('tiny-hf-seqcls'),
+        task_name: 'x',
+      }),
     ]);
     expect(a.tasks.map((task) => task.name)).toEqual(['intent', 'urgent']);
     expect(b).toEqual({ pong: true });
@@ -62,7 +72,9 @@ describe('the Python bridge protocol', () => {
 
   it('kills the bridge when a request times out', async () => {
     const own = await BridgeClient.start({ python });
-    const error = await own.request('inspect', { model_dir: fixturePath('minilm-3task') }, { timeoutMs: 1 }).catch((e: unknown) => e);
+    const error = await own
+      .request('inspect', { model_dir: fixturePath('minilm-3task') }, { timeoutMs: 1 })
+      .catch((e: unknown) => e);
     expect((error as ToolError).exitCode).toBe(4);
     expect((error as ToolError).message).toMatch(/did not answer "inspect" within 0\.001 s/);
     expect(await waitFor(() => !isRunning(own.pid))).toBe(true);
@@ -77,7 +89,9 @@ describe('the Python bridge protocol', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
     expect(error.exitCode).toBe(4);
     expect(error.details.code).toBe('BRIDGE_TIMEOUT');
-    expect(error.message).toMatch(/^the Python bridge sent nothing for 3 s while running "ping" \(request \d+, [\d.]+ s in\): it is hung or stopped, and was killed/);
+    expect(error.message).toMatch(
+      /^the Python bridge sent nothing for 3 s while running "ping" \(request \d+, [\d.]+ s in\): it is hung or stopped, and was killed/,
+    );
     expect(await waitFor(() => !isRunning(own.pid))).toBe(true);
   }, 120_000);
 
@@ -88,7 +102,10 @@ describe('the Python bridge protocol', () => {
       expect(await gc()).toEqual({ enabled: false, frozen: 0 });
       await callBridge(own, 'inspect', { model_dir: fixturePath('tiny-cls-relu') });
       expect((await gc()).enabled).toBe(false);
-      await callBridge(own, 'export', { model_dir: fixturePath('tiny-cls-relu'), out_dir: join(scratchDir(), 'gc-export') });
+      await callBridge(own, 'export', {
+        model_dir: fixturePath('tiny-cls-relu'),
+        out_dir: join(scratchDir(), 'gc-export'),
+      });
       const after = await gc();
       expect(after.enabled).toBe(true);
       // torch, transformers and the model: hundreds of thousands of objects never scanned again
@@ -105,7 +122,14 @@ describe('the Python bridge protocol', () => {
       const seen = [Date.now()];
       await own.request(
         'export',
-        { model_dir: fixturePath('tiny-cls-relu'), opset: 17, max_length: 128, exporter: 'torchscript', out_dir: join(scratchDir(), 'export'), mode: 'shared' },
+        {
+          model_dir: fixturePath('tiny-cls-relu'),
+          opset: 17,
+          max_length: 128,
+          exporter: 'torchscript',
+          out_dir: join(scratchDir(), 'export'),
+          mode: 'shared',
+        },
         { onProgress: () => seen.push(Date.now()) },
       );
       seen.push(Date.now());
@@ -118,13 +142,22 @@ describe('the Python bridge protocol', () => {
 
   it('rejects pending requests with exit 4 when the process dies, and close() stops it', async () => {
     const own = await BridgeClient.start({ python });
-    const pending = own.request('export', { model_dir: fixturePath('minilm-3task'), out_dir: '/tmp/never' }).catch((e: unknown) => e);
+    const pending = own
+      .request('export', { model_dir: fixturePath('minilm-3task'), out_dir: '/tmp/never' })
+      .catch((e: unknown) => e);
     process.kill(own.pid!, 'SIGKILL');
     const error = (await pending) as ToolError;
     expect(error.exitCode).toBe(4);
-    expect(error.message).toMatch(/^the Python bridge was killed by SIGKILL while running "export" \(request \d+, [\d.]+ s in/);
-    expect(error.details).toMatchObject({ code: 'BRIDGE_EXITED', hint: expect.stringMatching(/out of memory|memory runs out/) });
-    await expect(own.request('ping')).rejects.toThrowError(/cannot run "ping": the Python bridge is not running: the Python bridge was killed by SIGKILL/);
+    expect(error.message).toMatch(
+      /^the Python bridge was killed by SIGKILL while running "export" \(request \d+, [\d.]+ s in/,
+    );
+    expect(error.details).toMatchObject({
+      code: 'BRIDGE_EXITED',
+      hint: expect.stringMatching(/out of memory|memory runs out/),
+    });
+    await expect(own.request('ping')).rejects.toThrowError(
+      /cannot run "ping": the Python bridge is not running: the Python bridge was killed by SIGKILL/,
+    );
     const other = await BridgeClient.start({ python });
     const pid = other.pid;
     await other.close();

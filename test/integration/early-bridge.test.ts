@@ -20,7 +20,7 @@ describe('the bridge started before the pipeline loads', () => {
     else process.env.RAPIDFIT_EXPORT_CACHE = cache;
   });
 
-  it('starts the installed venv\'s bridge, ready for the export step to take over', async () => {
+  it("starts the installed venv's bridge, ready for the export step to take over", async () => {
     await bridgePython(); // the venv is installed
     const early = startInstalledBridge({});
     await early.spawned;

@@ -33,10 +33,16 @@ interface Parity {
 }
 
 /** Runs a graph in onnxruntime-node on the stored batches and compares each task's output with PyTorch's stored logits (independently of the tool's code). */
-async function parityOf(file: string, stored: StoredBatch[], outputs: Record<string, string>): Promise<Record<string, Parity>> {
+async function parityOf(
+  file: string,
+  stored: StoredBatch[],
+  outputs: Record<string, string>,
+): Promise<Record<string, Parity>> {
   const session = await ort.InferenceSession.create(file);
   expect(session.inputNames).toEqual(['input_ids', 'attention_mask']);
-  const out: Record<string, Parity> = Object.fromEntries(Object.keys(outputs).map((task) => [task, { maxAbsDiff: 0, agreement: 0, flips: [] }]));
+  const out: Record<string, Parity> = Object.fromEntries(
+    Object.keys(outputs).map((task) => [task, { maxAbsDiff: 0, agreement: 0, flips: [] }]),
+  );
   let rows = 0;
   try {
     for (const batch of stored) {
@@ -71,20 +77,30 @@ async function parityOf(file: string, stored: StoredBatch[], outputs: Record<str
 async function expectFloat16Graph(file: string, fp32File: string): Promise<void> {
   const { model, external } = await readOnnx(file);
   const graph = model.graph!;
-  const typeOf = (value: { type?: unknown }) => (value.type as { tensor_type?: { elem_type?: number } }).tensor_type?.elem_type;
+  const typeOf = (value: { type?: unknown }) =>
+    (value.type as { tensor_type?: { elem_type?: number } }).tensor_type?.elem_type;
   expect(graph.input!.map(typeOf)).toEqual([DataType.INT64, DataType.INT64]);
   expect(graph.output!.every((value) => typeOf(value) === DataType.FLOAT)).toBe(true);
   const initializers = new Map((graph.initializer ?? []).map((tensor) => [tensor.name!, tensor]));
   const bytes = (tensor: TensorProto) => external.get(tensor)?.length ?? tensor.raw_data?.length ?? 0;
-  const matmulWeights = (graph.node ?? []).filter((node) => node.op_type === 'MatMul' || node.op_type === 'Gemm').flatMap((node) => node.input!.filter((name) => initializers.has(name)));
+  const matmulWeights = (graph.node ?? [])
+    .filter((node) => node.op_type === 'MatMul' || node.op_type === 'Gemm')
+    .flatMap((node) => node.input!.filter((name) => initializers.has(name)));
   expect(matmulWeights.length).toBeGreaterThan(0);
   for (const name of matmulWeights) expect(initializers.get(name)!.data_type, name).toBe(DataType.FLOAT16);
-  const half = [...initializers.values()].filter((tensor) => tensor.data_type === DataType.FLOAT16).reduce((sum, tensor) => sum + bytes(tensor), 0);
-  const single = [...initializers.values()].filter((tensor) => tensor.data_type === DataType.FLOAT).reduce((sum, tensor) => sum + bytes(tensor), 0);
+  const half = [...initializers.values()]
+    .filter((tensor) => tensor.data_type === DataType.FLOAT16)
+    .reduce((sum, tensor) => sum + bytes(tensor), 0);
+  const single = [...initializers.values()]
+    .filter((tensor) => tensor.data_type === DataType.FLOAT)
+    .reduce((sum, tensor) => sum + bytes(tensor), 0);
   // float32 is left only for what LayerNormalization reads (scale, bias): under 1% of the weights
   expect(single).toBeLessThan(half / 100);
   const fp32 = await readOnnx(fp32File);
-  const fp32Bytes = (fp32.model.graph!.initializer ?? []).reduce((sum, tensor) => sum + (fp32.external.get(tensor)?.length ?? tensor.raw_data?.length ?? 0), 0);
+  const fp32Bytes = (fp32.model.graph!.initializer ?? []).reduce(
+    (sum, tensor) => sum + (fp32.external.get(tensor)?.length ?? tensor.raw_data?.length ?? 0),
+    0,
+  );
   expect(half + single).toBeLessThan(fp32Bytes * 0.52);
   expect(half + single).toBeGreaterThan(fp32Bytes * 0.48);
 }
@@ -95,7 +111,15 @@ describe('--fp16 on the tiny 3-task model', () => {
   let stored: StoredBatch[];
 
   beforeAll(async () => {
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--fp16', '--quantize', 'none', '--no-progress']);
+    const run = await runCli([
+      fixturePath('tiny-mean-gelu'),
+      '-o',
+      bundle,
+      '--fp16',
+      '--quantize',
+      'none',
+      '--no-progress',
+    ]);
     expect(run.exitCode, run.stderr).toBe(0);
     stored = batches(bundle);
   }, 5 * 60_000);
@@ -108,7 +132,11 @@ describe('--fp16 on the tiny 3-task model', () => {
     for (const task of TASKS) expect(manifest.files.some((file) => file.path === `${task}_fp16.onnx`)).toBe(true);
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(bundle, 'parity-report.json'), 'utf8')));
     for (const task of report.tasks) {
-      expect(task.gates.filter((gate) => gate.comparison.endsWith('fp16')).map((gate) => [gate.comparison, gate.metric, gate.limit, gate.passed])).toEqual([
+      expect(
+        task.gates
+          .filter((gate) => gate.comparison.endsWith('fp16'))
+          .map((gate) => [gate.comparison, gate.metric, gate.limit, gate.passed]),
+      ).toEqual([
         ['fp16', 'maxAbsDiff', FP16_MAX_ABS, true],
         ['fp16', 'top1Agreement', FP16_TOP1, true],
         ['multihead-fp16', 'maxAbsDiff', FP16_MAX_ABS, true],
@@ -116,7 +144,9 @@ describe('--fp16 on the tiny 3-task model', () => {
       ]);
       expect(task.sizes!.fp16! / task.sizes!.fp32!).toBeLessThan(0.55);
     }
-    expect(readFileSync(join(bundle, 'parity-report.md'), 'utf8')).toMatch(/\| spam \| multihead_fp16\.onnx vs PyTorch \|.*\| pass maxAbsDiff <= 0\.0100; pass top1Agreement >= 0\.9990 \|/);
+    expect(readFileSync(join(bundle, 'parity-report.md'), 'utf8')).toMatch(
+      /\| spam \| multihead_fp16\.onnx vs PyTorch \|.*\| pass maxAbsDiff <= 0\.0100; pass top1Agreement >= 0\.9990 \|/,
+    );
   });
 
   it('stores float16 weights, takes int64 inputs and gives float32 outputs', async () => {
@@ -132,7 +162,11 @@ describe('--fp16 on the tiny 3-task model', () => {
       expect(parity.maxAbsDiff).toBeGreaterThan(0); // really computed in float16
       expect(parity.agreement).toBeGreaterThanOrEqual(FP16_TOP1);
     }
-    const multihead = await parityOf(join(bundle, 'multihead_fp16.onnx'), stored, Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])));
+    const multihead = await parityOf(
+      join(bundle, 'multihead_fp16.onnx'),
+      stored,
+      Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])),
+    );
     for (const task of TASKS) expect(multihead[task]!.maxAbsDiff).toBeLessThanOrEqual(FP16_MAX_ABS);
   });
 
@@ -174,7 +208,15 @@ describe('--fp16 on the tiny 3-task model', () => {
     const fp32 = await runCli(['predict', bundle, ...texts, '--variant', 'fp32', '--json']);
     expect(fp16.exitCode, fp16.stderr).toBe(0);
     expect(fp16.stderr).not.toMatch(/using FP32/);
-    const labels = (stdout: string) => stdout.trim().split('\n').map((line) => Object.values((JSON.parse(line) as { predictions: Record<string, { label: string }> }).predictions).map((p) => p.label));
+    const labels = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) =>
+          Object.values((JSON.parse(line) as { predictions: Record<string, { label: string }> }).predictions).map(
+            (p) => p.label,
+          ),
+        );
     expect(labels(fp16.stdout)).toEqual(labels(fp32.stdout));
     const loaded = await loadBundle(bundle, { variant: 'fp16' });
     try {
@@ -187,11 +229,31 @@ describe('--fp16 on the tiny 3-task model', () => {
 
   it('with --external-data, streams the float16 weights into <task>_fp16_weights.bin', async () => {
     const external = join(root, 'external');
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', external, '--fp16', '--quantize', 'none', '--external-data', '--tasks', 'spam', '--no-latency', '--samples-limit', '40', '--no-progress']);
+    const run = await runCli([
+      fixturePath('tiny-mean-gelu'),
+      '-o',
+      external,
+      '--fp16',
+      '--quantize',
+      'none',
+      '--external-data',
+      '--tasks',
+      'spam',
+      '--no-latency',
+      '--samples-limit',
+      '40',
+      '--no-progress',
+    ]);
     expect(run.exitCode, run.stderr).toBe(0);
     const manifest = manifestSchema.parse(JSON.parse(readFileSync(join(external, 'manifest.json'), 'utf8')));
-    expect(manifest.tasks[0]).toMatchObject({ fp16: 'spam_fp16.onnx', fp16Weights: 'spam_fp16_weights.bin', weights: 'spam_weights.bin' });
-    expect(statSync(join(external, 'spam_fp16_weights.bin')).size).toBeLessThan(statSync(join(external, 'spam_weights.bin')).size * 0.55);
+    expect(manifest.tasks[0]).toMatchObject({
+      fp16: 'spam_fp16.onnx',
+      fp16Weights: 'spam_fp16_weights.bin',
+      weights: 'spam_weights.bin',
+    });
+    expect(statSync(join(external, 'spam_fp16_weights.bin')).size).toBeLessThan(
+      statSync(join(external, 'spam_weights.bin')).size * 0.55,
+    );
     await expectFloat16Graph(join(external, 'spam_fp16.onnx'), join(external, 'spam.onnx'));
     expect((await runCli(['verify', external])).exitCode).toBe(0);
   });
@@ -204,7 +266,16 @@ describe('--fp16 on minilm-3task (the real all-MiniLM-L6-v2 encoder)', () => {
   let dir: string;
 
   beforeAll(async () => {
-    run = await runCli([fixturePath('minilm-3task'), '-o', out, '--fp16', '--quantize', 'none', '--no-latency', '--no-progress']);
+    run = await runCli([
+      fixturePath('minilm-3task'),
+      '-o',
+      out,
+      '--fp16',
+      '--quantize',
+      'none',
+      '--no-latency',
+      '--no-progress',
+    ]);
     // exit 3 is the honest outcome where PyTorch's own top-2 logits are closer than float16 can tell apart (see below)
     expect([0, 3], run.stderr).toContain(run.exitCode);
     dir = run.exitCode === 0 ? out : `${out}.unverified`;
@@ -217,7 +288,11 @@ describe('--fp16 on minilm-3task (the real all-MiniLM-L6-v2 encoder)', () => {
 
   it('stays within 1e-2 of PyTorch in onnxruntime-node; any top-1 flip is a near-tie below float16 precision', async () => {
     const stored = batches(dir);
-    const parity = await parityOf(join(dir, 'multihead_fp16.onnx'), stored, Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])));
+    const parity = await parityOf(
+      join(dir, 'multihead_fp16.onnx'),
+      stored,
+      Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])),
+    );
     const report = parityReportSchema.parse(JSON.parse(readFileSync(join(dir, 'parity-report.json'), 'utf8')));
     for (const task of TASKS) {
       const { maxAbsDiff, agreement, flips } = parity[task]!;
@@ -229,15 +304,22 @@ describe('--fp16 on minilm-3task (the real all-MiniLM-L6-v2 encoder)', () => {
       expect(gates.find((g) => g.comparison === 'fp16' && g.metric === 'maxAbsDiff')!.passed).toBe(true);
       expect(gates.find((g) => g.comparison === 'fp32')!.passed).toBe(true);
       // the report's top-1 gate is what we measure here, and it decides the exit code
-      expect(gates.find((g) => g.comparison === 'multihead-fp16' && g.metric === 'top1Agreement')!.value).toBeCloseTo(agreement, 6);
-      process.stderr.write(`[fp16] minilm-3task ${task}: max abs diff ${maxAbsDiff.toExponential(2)}, top-1 ${(agreement * 100).toFixed(2)}%, flips at PyTorch gaps ${flips.map((f) => f.gap.toExponential(1)).join(', ') || '-'}\n`);
+      expect(gates.find((g) => g.comparison === 'multihead-fp16' && g.metric === 'top1Agreement')!.value).toBeCloseTo(
+        agreement,
+        6,
+      );
+      process.stderr.write(
+        `[fp16] minilm-3task ${task}: max abs diff ${maxAbsDiff.toExponential(2)}, top-1 ${(agreement * 100).toFixed(2)}%, flips at PyTorch gaps ${flips.map((f) => f.gap.toExponential(1)).join(', ') || '-'}\n`,
+      );
     }
-    const failing = report.tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => `${g.comparison}.${g.metric}`));
+    const failing = report.tasks.flatMap((t) =>
+      t.gates.filter((g) => !g.passed).map((g) => `${g.comparison}.${g.metric}`),
+    );
     expect(run.exitCode).toBe(failing.length === 0 ? 0 : 3);
     expect(failing.every((gate) => gate.endsWith('fp16.top1Agreement'))).toBe(true);
   });
 
-  it('is at least as close to PyTorch as ORT\'s own float16 converter (onnxruntime.transformers.float16, keep_io_types)', async () => {
+  it("is at least as close to PyTorch as ORT's own float16 converter (onnxruntime.transformers.float16, keep_io_types)", async () => {
     const theirs = join(root, 'ort_fp16.onnx');
     const script = `import onnx\nfrom onnxruntime.transformers.float16 import convert_float_to_float16 as convert\nonnx.save(convert(onnx.load(${JSON.stringify(join(dir, 'multihead.onnx'))}), keep_io_types=True), ${JSON.stringify(theirs)})`;
     await execa(await bridgePython(), ['-c', script], { env: { PYTHONWARNINGS: 'ignore' } });
@@ -248,7 +330,9 @@ describe('--fp16 on minilm-3task (the real all-MiniLM-L6-v2 encoder)', () => {
     for (const task of TASKS) {
       expect(ours[task]!.maxAbsDiff).toBeLessThanOrEqual(ort16[task]!.maxAbsDiff);
       expect(ours[task]!.agreement).toBeGreaterThanOrEqual(ort16[task]!.agreement);
-      process.stderr.write(`[fp16] ${task}: ours ${ours[task]!.maxAbsDiff.toExponential(2)} vs ORT's converter ${ort16[task]!.maxAbsDiff.toExponential(2)}; top-1 ${(ours[task]!.agreement * 100).toFixed(2)}% vs ${(ort16[task]!.agreement * 100).toFixed(2)}%\n`);
+      process.stderr.write(
+        `[fp16] ${task}: ours ${ours[task]!.maxAbsDiff.toExponential(2)} vs ORT's converter ${ort16[task]!.maxAbsDiff.toExponential(2)}; top-1 ${(ours[task]!.agreement * 100).toFixed(2)}% vs ${(ort16[task]!.agreement * 100).toFixed(2)}%\n`,
+      );
     }
   });
 });

@@ -89,21 +89,38 @@ describe("RapidFit's inference guide snippets, verbatim, on the bundle", () => {
 
   beforeAll(async () => {
     python = await bridgePython();
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '16', '--int8', 'dynamic', '--no-progress']);
+    const run = await runCli([
+      fixturePath('tiny-mean-gelu'),
+      '-o',
+      bundle,
+      '--samples-limit',
+      '16',
+      '--int8',
+      'dynamic',
+      '--no-progress',
+    ]);
     if (run.exitCode !== 0) throw new Error(`export failed (${run.exitCode}): ${run.stderr}`);
   }, 5 * 60_000);
 
   async function runSnippet(name: string, code: string): Promise<SnippetResult> {
     const file = join(root, `${name}.py`);
     writeFileSync(file, `${code}${REPORT}`);
-    const run = await execa(python, [file], { cwd: root, reject: false, env: { HF_HUB_OFFLINE: '1', PYTHONDONTWRITEBYTECODE: '1' } });
+    const run = await execa(python, [file], {
+      cwd: root,
+      reject: false,
+      env: { HF_HUB_OFFLINE: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    });
     expect(run.stderr).not.toMatch(/Invalid input name|Traceback/);
     expect(run.exitCode).toBe(0);
     const line = run.stdout.split('\n').find((text) => text.startsWith('RESULT '));
     return JSON.parse(line!.slice('RESULT '.length)) as SnippetResult;
   }
 
-  const labels = () => Object.values((JSON.parse(readFileSync(join(bundle, 'sentiment_config.json'), 'utf8')) as { id2label: Record<string, string> }).id2label);
+  const labels = () =>
+    Object.values(
+      (JSON.parse(readFileSync(join(bundle, 'sentiment_config.json'), 'utf8')) as { id2label: Record<string, string> })
+        .id2label,
+    );
 
   function expectSane(result: SnippetResult): void {
     expect(labels()).toContain(result.label);
@@ -116,7 +133,9 @@ describe("RapidFit's inference guide snippets, verbatim, on the bundle", () => {
   }
 
   it('records model_input_names = the graph inputs in the bundled tokenizer_config.json', () => {
-    const config = JSON.parse(readFileSync(join(bundle, 'tokenizer', 'tokenizer_config.json'), 'utf8')) as { model_input_names?: string[] };
+    const config = JSON.parse(readFileSync(join(bundle, 'tokenizer', 'tokenizer_config.json'), 'utf8')) as {
+      model_input_names?: string[];
+    };
     expect(config.model_input_names).toEqual(['input_ids', 'attention_mask']);
   });
 

@@ -37,11 +37,17 @@ async function run(file: string): Promise<Float32Array> {
 
 function matmul(x: (row: number, k: number) => number, w: (k: number, n: number) => number): number[] {
   const out: number[] = [];
-  for (let r = 0; r < 3; r += 1) for (let n = 0; n < N; n += 1) out.push(Array.from({ length: K }, (_, k) => x(r, k) * w(k, n)).reduce((a, b) => a + b, 0));
+  for (let r = 0; r < 3; r += 1)
+    for (let n = 0; n < N; n += 1)
+      out.push(Array.from({ length: K }, (_, k) => x(r, k) * w(k, n)).reduce((a, b) => a + b, 0));
   return out;
 }
 
-const options = (extra: Partial<QuantizeOptions>): QuantizeOptions => ({ ...DEFAULT_QUANTIZE_OPTIONS, opTypes: ['MatMul'], ...extra });
+const options = (extra: Partial<QuantizeOptions>): QuantizeOptions => ({
+  ...DEFAULT_QUANTIZE_OPTIONS,
+  opTypes: ['MatMul'],
+  ...extra,
+});
 
 describe('INT8 methods: per-token and weight-only against independent references', () => {
   const dir = scratchDir('rfe-methods-');
@@ -49,7 +55,12 @@ describe('INT8 methods: per-token and weight-only against independent references
 
   beforeAll(async () => {
     file = join(dir, 'matmul.onnx');
-    await writeOnnx(file, matmulModel(floatTensor('w', weights, [K, N]), floatTensor('b', new Array(N).fill(0), [N]), K, N), new Map(), { externalData: 'never' });
+    await writeOnnx(
+      file,
+      matmulModel(floatTensor('w', weights, [K, N]), floatTensor('b', new Array(N).fill(0), [N]), K, N),
+      new Map(),
+      { externalData: 'never' },
+    );
   });
 
   it('per-token: one int8 scale per row, per-channel int8 weights, U8S8 MatMulInteger; equals the fake-quantized product', async () => {
@@ -59,10 +70,19 @@ describe('INT8 methods: per-token and weight-only against independent references
     const ops = (await readOnnx(out)).model.graph!.node!.map((n) => n.op_type);
     expect(ops).toEqual(expect.arrayContaining(['ReduceMax', 'Round', 'MatMulInteger']));
     expect(ops).not.toContain('DynamicQuantizeLinear');
-    const rowScale = [0, 1, 2].map((r) => Math.fround(Math.max(...inputs.slice(r * K, (r + 1) * K).map(Math.abs)) / 127));
-    const columnScale = Array.from({ length: N }, (_, n) => Math.fround(Math.max(...Array.from({ length: K }, (_, k) => Math.abs(weights[k * N + n]!))) / 127));
+    const rowScale = [0, 1, 2].map((r) =>
+      Math.fround(Math.max(...inputs.slice(r * K, (r + 1) * K).map(Math.abs)) / 127),
+    );
+    const columnScale = Array.from({ length: N }, (_, n) =>
+      Math.fround(Math.max(...Array.from({ length: K }, (_, k) => Math.abs(weights[k * N + n]!))) / 127),
+    );
     const expected = matmul(
-      (r, k) => roundHalfEven(Math.fround(inputs[r * K + k]! * Math.fround(127 / Math.max(...inputs.slice(r * K, (r + 1) * K).map(Math.abs))))) * rowScale[r]!,
+      (r, k) =>
+        roundHalfEven(
+          Math.fround(
+            inputs[r * K + k]! * Math.fround(127 / Math.max(...inputs.slice(r * K, (r + 1) * K).map(Math.abs))),
+          ),
+        ) * rowScale[r]!,
       (k, n) => roundHalfEven(Math.fround(weights[k * N + n]! / columnScale[n]!)) * columnScale[n]!,
     );
     const actual = await run(out);
@@ -71,7 +91,12 @@ describe('INT8 methods: per-token and weight-only against independent references
 
   it('weight-only: int8 blocks along K rebuilt by constant ops (folded at load), float MatMul; equals x @ dequantized(w)', async () => {
     const out = join(dir, 'weight-only.onnx');
-    const result = await quantizeModel(await readOnnx(file), out, options({ matmul: 'weight-only', blockSize: 16 }), 'test');
+    const result = await quantizeModel(
+      await readOnnx(file),
+      out,
+      options({ matmul: 'weight-only', blockSize: 16 }),
+      'test',
+    );
     expect(result.methods).toEqual({ 'weight-only': 1 });
     const model = (await readOnnx(out)).model;
     expect(model.graph!.node!.map((n) => n.op_type)).toEqual(['Cast', 'Mul', 'Reshape', 'MatMul', 'Add']);
@@ -79,7 +104,9 @@ describe('INT8 methods: per-token and weight-only against independent references
     expect(stored.dims!.map(Number)).toEqual([K / 16, 16, N]);
     const blockScale = (k: number, n: number) => {
       const first = Math.floor(k / 16) * 16;
-      return Math.fround(Math.max(...Array.from({ length: 16 }, (_, i) => Math.abs(weights[(first + i) * N + n]!))) / 127);
+      return Math.fround(
+        Math.max(...Array.from({ length: 16 }, (_, i) => Math.abs(weights[(first + i) * N + n]!))) / 127,
+      );
     };
     const expected = matmul(
       (r, k) => inputs[r * K + k]!,
@@ -87,23 +114,33 @@ describe('INT8 methods: per-token and weight-only against independent references
     );
     const actual = await run(out);
     expected.forEach((value, i) => expect(actual[i]).toBeCloseTo(value, 3));
-    const exact = matmul((r, k) => inputs[r * K + k]!, (k, n) => weights[k * N + n]!);
+    const exact = matmul(
+      (r, k) => inputs[r * K + k]!,
+      (k, n) => weights[k * N + n]!,
+    );
     // 8-bit weights: the result is close to, but not exactly, the float product
     expect(Math.max(...exact.map((v, i) => Math.abs(v - actual[i]!)))).toBeGreaterThan(0);
   });
 
-  for (const [method, bits] of [['weight-only-10', 2], ['weight-only-12', 4]] as const) {
+  for (const [method, bits] of [
+    ['weight-only-10', 2],
+    ['weight-only-12', 4],
+  ] as const) {
     it(`${method}: int8 per column plus a ${bits}-bit residual (1 + ${bits}/8 bytes per weight), folded into a float weight when the session loads`, async () => {
       const out = join(dir, `${method}.onnx`);
       const result = await quantizeModel(await readOnnx(file), out, options({ matmul: method }), 'test');
       expect(result.methods).toEqual({ [method]: 1 });
       const model = (await readOnnx(out)).model;
       // the integer tensors (scalar uint8 shift amounts of the unpacking aside)
-      const stored = model.graph!.initializer!.filter((t) => (t.data_type === 3 || t.data_type === 2) && (t.dims?.length ?? 0) > 0);
+      const stored = model.graph!.initializer!.filter(
+        (t) => (t.data_type === 3 || t.data_type === 2) && (t.dims?.length ?? 0) > 0,
+      );
       expect(stored.map((t) => t.dims!.map(Number))).toEqual([[K, N], [(K * N * bits) / 8]]);
       // an independent reference: the column step s = absmax / 127; the residual on 2^bits mid-rise levels of s / 2^bits
       const levels = 2 ** bits;
-      const columnScale = Array.from({ length: N }, (_, n) => Math.fround(Math.max(...Array.from({ length: K }, (_, k) => Math.abs(Math.fround(weights[k * N + n]!)))) / 127));
+      const columnScale = Array.from({ length: N }, (_, n) =>
+        Math.fround(Math.max(...Array.from({ length: K }, (_, k) => Math.abs(Math.fround(weights[k * N + n]!)))) / 127),
+      );
       const dequantized = (k: number, n: number) => {
         const s = columnScale[n]!;
         const w = Math.fround(weights[k * N + n]!); // the graph stores float32 weights
@@ -114,34 +151,54 @@ describe('INT8 methods: per-token and weight-only against independent references
         return q * s + (level - (levels - 1) / 2) * step;
       };
       for (let k = 0; k < K; k += 1) {
-        for (let n = 0; n < N; n += 1) expect(Math.abs(dequantized(k, n) - weights[k * N + n]!)).toBeLessThanOrEqual((columnScale[n]! / levels / 2) * 1.0001);
+        for (let n = 0; n < N; n += 1)
+          expect(Math.abs(dequantized(k, n) - weights[k * N + n]!)).toBeLessThanOrEqual(
+            (columnScale[n]! / levels / 2) * 1.0001,
+          );
       }
       const actual = await run(out);
       matmul((r, k) => inputs[r * K + k]!, dequantized).forEach((value, i) => expect(actual[i]).toBeCloseTo(value, 3));
       // onnxruntime folds the rebuild at load: the optimized graph is the float product alone (MatMul + Add fused to Gemm)
       const optimized = join(dir, `${method}.optimized.onnx`);
-      await (await ort.InferenceSession.create(out, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized })).release();
+      await (
+        await ort.InferenceSession.create(out, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized })
+      ).release();
       expect((await readOnnx(optimized)).model.graph!.node!.map((n) => n.op_type)).toEqual(['Gemm']);
     });
   }
 
   it('the finer the residual, the closer to the float product: 12-bit < 10-bit < 8-bit blocks', async () => {
-    const exact = matmul((r, k) => inputs[r * K + k]!, (k, n) => weights[k * N + n]!);
+    const exact = matmul(
+      (r, k) => inputs[r * K + k]!,
+      (k, n) => weights[k * N + n]!,
+    );
     const error = async (method: 'weight-only' | 'weight-only-10' | 'weight-only-12') => {
       const out = join(dir, `${method}-error.onnx`);
       await quantizeModel(await readOnnx(file), out, options({ matmul: method }), 'test');
       const actual = await run(out);
       return Math.max(...exact.map((v, i) => Math.abs(v - actual[i]!)));
     };
-    const [eight, ten, twelve] = [await error('weight-only'), await error('weight-only-10'), await error('weight-only-12')];
+    const [eight, ten, twelve] = [
+      await error('weight-only'),
+      await error('weight-only-10'),
+      await error('weight-only-12'),
+    ];
     expect(ten).toBeLessThan(eight);
     expect(twelve).toBeLessThan(ten / 2);
   });
 
   it('gatherFloatShare: tables holding at most that share of the weights stay float; 0 (the default) quantizes every table', async () => {
     // a word table of 400 x 8 and a position table of 4 x 8 (32 of 3,232 weights, 1%), summed as in an embedding layer
-    const word = floatTensor('word', Array.from({ length: 400 * 8 }, (_, i) => Math.sin(i)), [400, 8]);
-    const position = floatTensor('position', Array.from({ length: 4 * 8 }, (_, i) => Math.cos(i)), [4, 8]);
+    const word = floatTensor(
+      'word',
+      Array.from({ length: 400 * 8 }, (_, i) => Math.sin(i)),
+      [400, 8],
+    );
+    const position = floatTensor(
+      'position',
+      Array.from({ length: 4 * 8 }, (_, i) => Math.cos(i)),
+      [4, 8],
+    );
     const ids = { name: 'ids', type: { tensor_type: { elem_type: 7, shape: { dim: [{ dim_value: 4 }] } } } };
     const file = join(dir, 'tables.onnx');
     await writeOnnx(
@@ -162,8 +219,15 @@ describe('INT8 methods: per-token and weight-only against independent references
     );
     const floatTables = async (share: number) => {
       const out = join(dir, `tables-${share}.onnx`);
-      await quantizeModel(await readOnnx(file), out, { ...DEFAULT_QUANTIZE_OPTIONS, opTypes: ['Gather'], gatherFloatShare: share }, 'test');
-      return (await readOnnx(out)).model.graph!.initializer!.filter((t) => t.data_type === 1 && (t.dims ?? []).length === 2).map((t) => t.name);
+      await quantizeModel(
+        await readOnnx(file),
+        out,
+        { ...DEFAULT_QUANTIZE_OPTIONS, opTypes: ['Gather'], gatherFloatShare: share },
+        'test',
+      );
+      return (await readOnnx(out)).model
+        .graph!.initializer!.filter((t) => t.data_type === 1 && (t.dims ?? []).length === 2)
+        .map((t) => t.name);
     };
     expect(await floatTables(0)).toEqual([]);
     expect(await floatTables(0.01)).toEqual(['position']);
@@ -191,7 +255,12 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     });
     fp32 = Object.values(exported.files)[0]!.file;
     const ids = Array.from({ length: 4 * 20 }, (_, i) => BigInt(1000 + ((i * 131) % 9000)));
-    batches = [{ inputIds: { dtype: 'int64', shape: [4, 20], data: BigInt64Array.from(ids) }, attentionMask: { dtype: 'int64', shape: [4, 20], data: new BigInt64Array(80).fill(1n) } }];
+    batches = [
+      {
+        inputIds: { dtype: 'int64', shape: [4, 20], data: BigInt64Array.from(ids) },
+        attentionMask: { dtype: 'int64', shape: [4, 20], data: new BigInt64Array(80).fill(1n) },
+      },
+    ];
   }, 5 * 60_000);
   afterAll(async () => client?.close());
 
@@ -200,7 +269,12 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     const names = quantizableMatMuls(source.model).map((c) => c.name);
     expect(names.length).toBeGreaterThan(8);
     const nodeMethods = { [names[0]!]: 'weight-only' as const, [names[1]!]: 'float' as const };
-    const result = await quantizeModel(source, join(dir, 'mixed.onnx'), { ...DEFAULT_QUANTIZE_OPTIONS, matmul: 'per-token', nodeMethods }, 'test');
+    const result = await quantizeModel(
+      source,
+      join(dir, 'mixed.onnx'),
+      { ...DEFAULT_QUANTIZE_OPTIONS, matmul: 'per-token', nodeMethods },
+      'test',
+    );
     expect(result.methods).toEqual({ 'per-token': names.length - 2, 'weight-only': 1 });
   });
 
@@ -210,11 +284,16 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     const outputs = { topic: source.model.graph!.output![0]!.name! };
     const probed = await measureQuantizationErrors(source, 'dynamic', DEFAULT_QUANTIZE_OPTIONS, batches, dir, outputs);
     const dynamic = probed.errors;
-    const weightOnly = (await measureQuantizationErrors(source, 'weight-only', DEFAULT_QUANTIZE_OPTIONS, batches, dir)).errors;
+    const weightOnly = (await measureQuantizationErrors(source, 'weight-only', DEFAULT_QUANTIZE_OPTIONS, batches, dir))
+      .errors;
     // the probe keeps the FP32 network unchanged: its own outputs are the FP32 graph's, bit for bit
     const fp32Logits = (await collectLogits(fp32, outputs, batches)).topic!;
     expect(probed.logits!.topic!.map((batch) => [...batch.data])).toEqual(fp32Logits.map((batch) => [...batch.data]));
-    expect([...dynamic.keys()].sort()).toEqual(quantizableMatMuls(source.model).map((c) => c.name).sort());
+    expect([...dynamic.keys()].sort()).toEqual(
+      quantizableMatMuls(source.model)
+        .map((c) => c.name)
+        .sort(),
+    );
     for (const value of dynamic.values()) expect(value).toBeGreaterThan(0);
     for (const value of dynamic.values()) expect(value).toBeLessThan(0.5);
     expect(median(weightOnly.values())).toBeLessThan(median(dynamic.values()));
@@ -227,7 +306,9 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     const truth = (await collectLogits(fp32, outputs, batches)).topic!;
     const moved = truth.map((batch) => {
       const data = new Float32Array(batch.data.length);
-      for (let row = 0; row < batch.rows; row += 1) for (let c = 0; c < batch.labels; c += 1) data[row * batch.labels + ((c + 1) % batch.labels)] = batch.data[row * batch.labels + c]!;
+      for (let row = 0; row < batch.rows; row += 1)
+        for (let c = 0; c < batch.labels; c += 1)
+          data[row * batch.labels + ((c + 1) % batch.labels)] = batch.data[row * batch.labels + c]!;
       return { ...batch, data };
     });
     const choice = await chooseInt8({
@@ -269,12 +350,33 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     const empty = join(dir, 'empty.txt');
     writeFileSync(empty, '\n\n');
     const tokenizer = join(fixturePath('tiny-mean-gelu'), 'encoder');
-    const first = await runCli(['quantize', fp32, '-o', join(dir, 'a.onnx'), '--samples', empty, '--tokenizer', tokenizer]);
+    const first = await runCli([
+      'quantize',
+      fp32,
+      '-o',
+      join(dir, 'a.onnx'),
+      '--samples',
+      empty,
+      '--tokenizer',
+      tokenizer,
+    ]);
     expect(first.exitCode).toBe(2);
     expect(first.stderr).toContain(empty);
     const broken = join(dir, 'broken.txt');
-    writeFileSync(broken, Buffer.concat([Buffer.from('fine\nalso fine\n'), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]));
-    const second = await runCli(['quantize', fp32, '-o', join(dir, 'b.onnx'), '--samples', broken, '--tokenizer', tokenizer]);
+    writeFileSync(
+      broken,
+      Buffer.concat([Buffer.from('fine\nalso fine\n'), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]),
+    );
+    const second = await runCli([
+      'quantize',
+      fp32,
+      '-o',
+      join(dir, 'b.onnx'),
+      '--samples',
+      broken,
+      '--tokenizer',
+      tokenizer,
+    ]);
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toContain(broken);
     expect(second.stderr).toMatch(/line 3/);

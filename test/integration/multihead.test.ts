@@ -50,7 +50,8 @@ function negate(tensor: TensorProto): void {
 function argmaxRows(data: ArrayLike<number>, width: number): number[] {
   return Array.from({ length: data.length / width }, (_, row) => {
     let best = 0;
-    for (let column = 1; column < width; column += 1) if (data[row * width + column]! > data[row * width + best]!) best = column;
+    for (let column = 1; column < width; column += 1)
+      if (data[row * width + column]! > data[row * width + best]!) best = column;
     return best;
   });
 }
@@ -64,7 +65,15 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     // the tiny 3-task model, all 213 embedded samples, 10-bit weight-only INT8 (the INT8 choice is tested
     // elsewhere; ORT's dynamic method flips 1-3 of the texts on the tiny topic head depending on the
     // batching, too close to the 0.99 gate for these tests)
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--int8', 'weight-only-10', '--no-latency', '--no-progress']);
+    const run = await runCli([
+      fixturePath('tiny-mean-gelu'),
+      '-o',
+      bundle,
+      '--int8',
+      'weight-only-10',
+      '--no-latency',
+      '--no-progress',
+    ]);
     expect(run.exitCode, run.stderr).toBe(0);
     batches = JSON.parse(readFileSync(join(bundle, 'verification.json'), 'utf8')).batches as StoredBatch[];
   }, 5 * 60_000);
@@ -85,7 +94,11 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     for (const file of ['multihead.onnx', 'multihead_int8.onnx']) {
       const entry = manifest.files.find((f) => f.path === file)!;
       expect(entry, file).toBeDefined();
-      expect(createHash('sha256').update(readFileSync(join(bundle, file))).digest('hex')).toBe(entry.sha256);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(bundle, file)))
+          .digest('hex'),
+      ).toBe(entry.sha256);
     }
     // the INT8 multihead graph is about as small as one per-task INT8 graph (one shared encoder)
     const size = (file: string) => manifest.files.find((f) => f.path === file)!.size;
@@ -93,9 +106,13 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     expect(size('multihead_int8.onnx')).toBeLessThan(size('multihead.onnx') * 0.35);
   });
 
-  it('FP32 in onnxruntime-node: the per-task graphs\' inputs, each output equal to its task graph and within 1e-4 of PyTorch', async () => {
+  it("FP32 in onnxruntime-node: the per-task graphs' inputs, each output equal to its task graph and within 1e-4 of PyTorch", async () => {
     const multihead = await ort.InferenceSession.create(join(bundle, 'multihead.onnx'));
-    const perTask = Object.fromEntries(await Promise.all(TASKS.map(async (task) => [task, await ort.InferenceSession.create(join(bundle, `${task}.onnx`))] as const)));
+    const perTask = Object.fromEntries(
+      await Promise.all(
+        TASKS.map(async (task) => [task, await ort.InferenceSession.create(join(bundle, `${task}.onnx`))] as const),
+      ),
+    );
     try {
       expect(multihead.inputNames).toEqual(['input_ids', 'attention_mask']);
       expect([...multihead.outputNames].sort()).toEqual(TASKS.map((task) => `${task}_logits`).sort());
@@ -119,7 +136,7 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     }
   });
 
-  it('INT8: each output gives the per-task INT8 graph\'s labels and keeps >= 99% of PyTorch\'s', async () => {
+  it("INT8: each output gives the per-task INT8 graph's labels and keeps >= 99% of PyTorch's", async () => {
     const multihead = await ort.InferenceSession.create(join(bundle, 'multihead_int8.onnx'));
     try {
       for (const task of TASKS) {
@@ -158,10 +175,17 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     expect(checked[2]!.inputIds[0]).toHaveLength(Math.max(...widths));
     expect(Math.max(...widths)).toBeGreaterThan(widths[0]!);
     for (const task of report.tasks) {
-      for (const [variant, graph] of [['fp32', 'multihead.onnx'], ['int8', 'multihead_int8.onnx']] as const) {
+      for (const [variant, graph] of [
+        ['fp32', 'multihead.onnx'],
+        ['int8', 'multihead_int8.onnx'],
+      ] as const) {
         const own = task.comparisons[variant]!;
         const shared = task.comparisons[`multihead-${variant}`]!;
-        expect(own.measuredOn, `${task.task} ${variant}`).toEqual({ graph, checkedSamples: expect.any(Number), maxAbsDiff: 0 });
+        expect(own.measuredOn, `${task.task} ${variant}`).toEqual({
+          graph,
+          checkedSamples: expect.any(Number),
+          maxAbsDiff: 0,
+        });
         expect(own.measuredOn!.checkedSamples).toBe(checked.reduce((sum, input) => sum + input.inputIds.length, 0));
         expect(own.samples).toBe(213);
         expect([own.maxAbsDiff, own.top1Agreement]).toEqual([shared.maxAbsDiff, shared.top1Agreement]);
@@ -172,7 +196,9 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
   it('a task graph that differs from the multihead graph is run on every text instead, and its own damage is reported', async () => {
     const damaged = copy('task-damaged');
     const model = decodeModel(readFileSync(join(damaged, 'topic_int8.onnx')));
-    const scale = model.graph!.initializer!.filter((t) => /topic\.\d+\.weight_Transposed_weight_10_scales$/.test(t.name ?? '')).pop()!;
+    const scale = model
+      .graph!.initializer!.filter((t) => /topic\.\d+\.weight_Transposed_weight_10_scales$/.test(t.name ?? ''))
+      .pop()!;
     negate(scale);
     writeFileSync(join(damaged, 'topic_int8.onnx'), encodeModel(model));
     const stored = JSON.parse(readFileSync(join(damaged, 'verification.json'), 'utf8')).batches as VerificationBatch[];
@@ -180,7 +206,10 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
       stored,
       { topic: { int8: join(damaged, 'topic_int8.onnx') }, spam: { int8: join(damaged, 'spam_int8.onnx') } },
       {
-        multihead: { files: { int8: join(damaged, 'multihead_int8.onnx') }, outputs: Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])) },
+        multihead: {
+          files: { int8: join(damaged, 'multihead_int8.onnx') },
+          outputs: Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`])),
+        },
         shareMultihead: true,
       },
     );
@@ -188,23 +217,32 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     expect(metrics.topic!.int8!.samples).toBe(213);
     expect(metrics.topic!.int8!.top1Agreement).toBeLessThan(0.9);
     expect(metrics.topic!['multihead-int8']!.top1Agreement).toBeGreaterThanOrEqual(0.99);
-    expect(metrics.spam!.int8!.measuredOn).toEqual({ graph: 'multihead_int8.onnx', checkedSamples: expect.any(Number), maxAbsDiff: 0 });
+    expect(metrics.spam!.int8!.measuredOn).toEqual({
+      graph: 'multihead_int8.onnx',
+      checkedSamples: expect.any(Number),
+      maxAbsDiff: 0,
+    });
   });
 
-  it('agreementWithin (the INT8 search\'s trials) stops a graph at the first batch past its allowed disagreements', async () => {
+  it("agreementWithin (the INT8 search's trials) stops a graph at the first batch past its allowed disagreements", async () => {
     const outputs = Object.fromEntries(TASKS.map((task) => [task, `${task}_logits`]));
     const tokenized = batches.map((batch) => tokenizedBatch(batch as unknown as VerificationBatch));
     const file = join(bundle, 'multihead.onnx');
     const reference = await collectLogits(file, outputs, tokenized);
     const none = Object.fromEntries(TASKS.map((task) => [task, 0]));
     const full = await agreementWithin(file, outputs, tokenized, reference, none);
-    expect({ agreement: full.agreement, complete: full.complete }).toEqual({ agreement: Object.fromEntries(TASKS.map((task) => [task, 1])), complete: true });
+    expect({ agreement: full.agreement, complete: full.complete }).toEqual({
+      agreement: Object.fromEntries(TASKS.map((task) => [task, 1])),
+      complete: true,
+    });
     // a complete run hands back the graph's logits (the export reuses the chosen graph's for multihead_int8.onnx)
     expect(full.logits).toEqual(reference);
     // topic's top-1 moved on every row of the first two batches (each row's logits rotated by one)
     const rotated = (batch: LogitsBatch): LogitsBatch => {
       const data = new Float32Array(batch.data.length);
-      for (let row = 0; row < batch.rows; row += 1) for (let c = 0; c < batch.labels; c += 1) data[row * batch.labels + ((c + 1) % batch.labels)] = batch.data[row * batch.labels + c]!;
+      for (let row = 0; row < batch.rows; row += 1)
+        for (let c = 0; c < batch.labels; c += 1)
+          data[row * batch.labels + ((c + 1) % batch.labels)] = batch.data[row * batch.labels + c]!;
       return { ...batch, data };
     };
     const moved = { ...reference, topic: reference.topic!.map((batch, index) => (index < 2 ? rotated(batch) : batch)) };
@@ -215,7 +253,10 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     expect(stopped.logits).toBeUndefined();
     expect(stopped.agreement.topic).toBeCloseTo((total - first) / total, 12);
     const allowed = await agreementWithin(file, outputs, tokenized, moved, { ...none, topic: first + second });
-    expect(allowed).toMatchObject({ agreement: { ...Object.fromEntries(TASKS.map((task) => [task, 1])), topic: (total - first - second) / total }, complete: true });
+    expect(allowed).toMatchObject({
+      agreement: { ...Object.fromEntries(TASKS.map((task) => [task, 1])), topic: (total - first - second) / total },
+      complete: true,
+    });
     expect(allowed.logits).toEqual(reference);
   });
 
@@ -227,25 +268,54 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     // what the INT8 search would hand over: the graph's own logits on the first 5 batches
     const own = await collectLogits(file, outputs, stored.slice(0, 5).map(tokenizedBatch));
     const plain = await compareWithReference(stored, {}, { multihead });
-    const reused = await compareWithReference(stored, {}, { multihead, measured: { int8: { graph: 'the search', logits: own } } });
+    const reused = await compareWithReference(
+      stored,
+      {},
+      { multihead, measured: { int8: { graph: 'the search', logits: own } } },
+    );
     // batches 0, 1 and 4 run (the shortest and the longest of the measured ones), 2 and 3 are stood in for
     const checked = stored[0]!.texts.length + stored[1]!.texts.length + stored[4]!.texts.length;
     for (const task of TASKS) {
       const standIn = stored[2]!.texts.length + stored[3]!.texts.length;
-      expect(reused[task]!['multihead-int8']!.measuredOn).toEqual({ graph: 'the search', checkedSamples: checked, maxAbsDiff: 0, standInSamples: standIn });
+      expect(reused[task]!['multihead-int8']!.measuredOn).toEqual({
+        graph: 'the search',
+        checkedSamples: checked,
+        maxAbsDiff: 0,
+        standInSamples: standIn,
+      });
       const { measuredOn: _, ...metrics } = reused[task]!['multihead-int8']!;
       expect(metrics).toEqual(plain[task]!['multihead-int8']);
     }
     // logits that differ in one bit on the second batch: the graph runs every batch, and nothing says otherwise
-    const changed = { ...own, topic: own.topic!.map((batch, index) => (index === 1 ? { ...batch, data: batch.data.map((v, i) => (i === 0 ? v + 2 ** -20 : v)) } : batch)) };
+    const changed = {
+      ...own,
+      topic: own.topic!.map((batch, index) =>
+        index === 1 ? { ...batch, data: batch.data.map((v, i) => (i === 0 ? v + 2 ** -20 : v)) } : batch,
+      ),
+    };
     // (and the stand-ins would have been wrong: they are not used)
-    changed.spam = own.spam!.map((batch, index) => (index >= 2 ? { ...batch, data: batch.data.map((v) => v + 5) } : batch));
-    const refused = await compareWithReference(stored, {}, { multihead, measured: { int8: { graph: 'the search', logits: changed } } });
+    changed.spam = own.spam!.map((batch, index) =>
+      index >= 2 ? { ...batch, data: batch.data.map((v) => v + 5) } : batch,
+    );
+    const refused = await compareWithReference(
+      stored,
+      {},
+      { multihead, measured: { int8: { graph: 'the search', logits: changed } } },
+    );
     for (const task of TASKS) expect(refused[task]!['multihead-int8']).toEqual(plain[task]!['multihead-int8']);
     // one bit off on the last measured batch only: also refused, though the first two match
-    const lastOff = { ...own, topic: own.topic!.map((batch, index) => (index === 4 ? { ...batch, data: batch.data.map((v, i) => (i === 0 ? v + 2 ** -20 : v)) } : batch)) };
+    const lastOff = {
+      ...own,
+      topic: own.topic!.map((batch, index) =>
+        index === 4 ? { ...batch, data: batch.data.map((v, i) => (i === 0 ? v + 2 ** -20 : v)) } : batch,
+      ),
+    };
     lastOff.spam = changed.spam;
-    const refusedLast = await compareWithReference(stored, {}, { multihead, measured: { int8: { graph: 'the search', logits: lastOff } } });
+    const refusedLast = await compareWithReference(
+      stored,
+      {},
+      { multihead, measured: { int8: { graph: 'the search', logits: lastOff } } },
+    );
     for (const task of TASKS) expect(refusedLast[task]!['multihead-int8']).toEqual(plain[task]!['multihead-int8']);
   });
 
@@ -255,7 +325,11 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
       expect(Object.keys(task.comparisons)).toEqual(['fp32', 'int8', 'multihead-fp32', 'multihead-int8']);
       expect(task.comparisons['multihead-fp32']!.samples).toBe(213);
       expect(task.comparisons['multihead-fp32']!.maxAbsDiff).toBeLessThanOrEqual(1e-4);
-      expect(task.gates.filter((gate) => gate.comparison.startsWith('multihead-')).map((gate) => [gate.comparison, gate.metric, gate.passed])).toEqual([
+      expect(
+        task.gates
+          .filter((gate) => gate.comparison.startsWith('multihead-'))
+          .map((gate) => [gate.comparison, gate.metric, gate.passed]),
+      ).toEqual([
         ['multihead-fp32', 'maxAbsDiff', true],
         ['multihead-int8', 'top1Agreement', true],
       ]);
@@ -281,13 +355,17 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     // negate the topic head's last weight scale in multihead_int8.onnx only: its topic output flips, nothing else
     const damaged = copy('damaged');
     const model = decodeModel(readFileSync(join(damaged, 'multihead_int8.onnx')));
-    const scale = model.graph!.initializer!.filter((t) => /topic\.\d+\.weight_Transposed_weight_10_scales$/.test(t.name ?? '')).pop()!;
+    const scale = model
+      .graph!.initializer!.filter((t) => /topic\.\d+\.weight_Transposed_weight_10_scales$/.test(t.name ?? ''))
+      .pop()!;
     negate(scale);
     writeFileSync(join(damaged, 'multihead_int8.onnx'), encodeModel(model));
     rechecksum(damaged, 'multihead_int8.onnx');
     const failed = await runCli(['verify', damaged]);
     expect(failed.exitCode).toBe(3);
-    expect(failed.stderr).toMatch(/parity gate failed: task "topic": multihead-int8 top1Agreement = [0-9.e-]+, limit >= 0\.9900$/m);
+    expect(failed.stderr).toMatch(
+      /parity gate failed: task "topic": multihead-int8 top1Agreement = [0-9.e-]+, limit >= 0\.9900$/m,
+    );
   });
 
   it('predict runs it for several tasks (one session), the per-task graphs for one task, with the same labels', async () => {
@@ -299,8 +377,14 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
       expect(multihead.openGraphs()).toEqual([join(bundle, 'multihead_int8.onnx')]);
       const apart = await perTask.predict(texts);
       expect(perTask.openGraphs()).toEqual(TASKS.map((task) => join(bundle, `${task}_int8.onnx`)));
-      expect(together.map((row) => TASKS.map((task) => row[task]!.label))).toEqual(apart.map((row) => TASKS.map((task) => row[task]!.label)));
-      const worst = Math.max(...together.flatMap((row, index) => TASKS.map((task) => Math.abs(row[task]!.confidence - apart[index]![task]!.confidence))));
+      expect(together.map((row) => TASKS.map((task) => row[task]!.label))).toEqual(
+        apart.map((row) => TASKS.map((task) => row[task]!.label)),
+      );
+      const worst = Math.max(
+        ...together.flatMap((row, index) =>
+          TASKS.map((task) => Math.abs(row[task]!.confidence - apart[index]![task]!.confidence)),
+        ),
+      );
       expect(worst).toBeLessThan(1e-3);
 
       const one = await loadBundle(bundle, { variant: 'fp32' });
@@ -319,7 +403,11 @@ describe('multihead.onnx: one encoder pass, one <task>_logits output per task', 
     const cliPerTask = await runCli(['predict', bundle, '--json', '--no-multihead', '--', ...texts.slice(0, 40)]);
     expect(cli.exitCode, cli.stderr).toBe(0);
     expect(cliPerTask.exitCode, cliPerTask.stderr).toBe(0);
-    const labels = (stdout: string) => stdout.trimEnd().split('\n').map((line) => TASKS.map((task) => JSON.parse(line).predictions[task].label));
+    const labels = (stdout: string) =>
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => TASKS.map((task) => JSON.parse(line).predictions[task].label));
     expect(labels(cli.stdout)).toEqual(labels(cliPerTask.stdout));
   });
 

@@ -33,8 +33,19 @@ describe('lossless ONNX round trips', () => {
   beforeAll(async () => {
     python = await bridgePython();
     client = await BridgeClient.start({ python });
-    await client.request('export', { model_dir: fixturePath('tiny-mean-gelu'), out_dir: join(dir, 'torchscript'), exporter: 'torchscript', opset: 17, infer_shapes: false });
-    await client.request('export', { model_dir: fixturePath('tiny-mean-gelu'), out_dir: join(dir, 'dynamo'), exporter: 'dynamo', opset: 18 });
+    await client.request('export', {
+      model_dir: fixturePath('tiny-mean-gelu'),
+      out_dir: join(dir, 'torchscript'),
+      exporter: 'torchscript',
+      opset: 17,
+      infer_shapes: false,
+    });
+    await client.request('export', {
+      model_dir: fixturePath('tiny-mean-gelu'),
+      out_dir: join(dir, 'dynamo'),
+      exporter: 'dynamo',
+      opset: 18,
+    });
     // the same model saved by the onnx package with every tensor in one external file
     await execa(python, [
       '-c',
@@ -45,12 +56,15 @@ describe('lossless ONNX round trips', () => {
   }, 5 * 60_000);
   afterAll(async () => client?.close());
 
-  it.each(['torchscript/multitask.onnx', 'dynamo/multitask.onnx', 'external.onnx'])('%s decodes and re-encodes byte for byte', async (name) => {
-    const bytes = readFileSync(join(dir, name));
-    const onnx = await readOnnx(join(dir, name));
-    expect(sameBytes(encodeModel(onnx.model), bytes)).toBe(true);
-    expect(onnx.model.graph!.node!.length).toBeGreaterThan(50);
-  });
+  it.each(['torchscript/multitask.onnx', 'dynamo/multitask.onnx', 'external.onnx'])(
+    '%s decodes and re-encodes byte for byte',
+    async (name) => {
+      const bytes = readFileSync(join(dir, name));
+      const onnx = await readOnnx(join(dir, name));
+      expect(sameBytes(encodeModel(onnx.model), bytes)).toBe(true);
+      expect(onnx.model.graph!.node!.length).toBeGreaterThan(50);
+    },
+  );
 
   it('the dynamo export carries IR 10+ fields and still round-trips', async () => {
     const onnx = await readOnnx(join(dir, 'dynamo', 'multitask.onnx'));
@@ -68,16 +82,23 @@ describe('lossless ONNX round trips', () => {
     const bytes = readFileSync(join(dir, 'torchscript', 'multitask.onnx'));
     // field 99, varint 1, appended to ModelProto
     const topLevel = Buffer.concat([bytes, Buffer.from([0x98, 0x06, 0x01])]);
-    expect(findUnknownFields(topLevel)).toEqual([{ path: 'ModelProto', type: 'ModelProto', fieldNumber: 99, wireType: 0 }]);
+    expect(findUnknownFields(topLevel)).toEqual([
+      { path: 'ModelProto', type: 'ModelProto', fieldNumber: 99, wireType: 0 },
+    ]);
     writeFileSync(join(dir, 'unknown.onnx'), topLevel);
     const run = await runCli(['inspect', join(dir, 'unknown.onnx')]);
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toMatch(/unknown\.onnx: field 99 \(wire type 0\) of onnx\.ModelProto at ModelProto is not in the ONNX schema/);
+    expect(run.stderr).toMatch(
+      /unknown\.onnx: field 99 \(wire type 0\) of onnx\.ModelProto at ModelProto is not in the ONNX schema/,
+    );
 
     // an unknown field inside a TensorProto: re-encode a tensor with extra bytes
     const model = decodeModel(bytes);
     const tensorType = (await import('../../src/onnx/proto.js')).onnxRoot().lookupType('onnx.TensorProto');
-    const tensorBytes = Buffer.concat([Buffer.from(tensorType.encode(model.graph!.initializer![0]!).finish()), Buffer.from([0xa0, 0x06, 0x07])]);
+    const tensorBytes = Buffer.concat([
+      Buffer.from(tensorType.encode(model.graph!.initializer![0]!).finish()),
+      Buffer.from([0xa0, 0x06, 0x07]),
+    ]);
     const graphType = (await import('../../src/onnx/proto.js')).onnxRoot().lookupType('onnx.GraphProto');
     const graphBytes = Buffer.concat([
       Buffer.from(graphType.encode({ ...model.graph!, initializer: model.graph!.initializer!.slice(1) }).finish()),
@@ -86,8 +107,15 @@ describe('lossless ONNX round trips', () => {
       tensorBytes,
     ]);
     const modelType = (await import('../../src/onnx/proto.js')).modelType();
-    const nested = Buffer.concat([Buffer.from(modelType.encode({ ...model, graph: undefined }).finish()), Buffer.from([0x3a]), encodeVarint(graphBytes.length), graphBytes]);
-    expect(findUnknownFields(nested)).toEqual([{ path: 'ModelProto.graph.initializer', type: 'TensorProto', fieldNumber: 100, wireType: 0 }]);
+    const nested = Buffer.concat([
+      Buffer.from(modelType.encode({ ...model, graph: undefined }).finish()),
+      Buffer.from([0x3a]),
+      encodeVarint(graphBytes.length),
+      graphBytes,
+    ]);
+    expect(findUnknownFields(nested)).toEqual([
+      { path: 'ModelProto.graph.initializer', type: 'TensorProto', fieldNumber: 100, wireType: 0 },
+    ]);
   });
 });
 
@@ -107,8 +135,16 @@ describe('external data: write, read back, load in onnxruntime', () => {
     const dir = scratchDir('rfe-ext-');
     const k = 512;
     const n = 600; // 512*600*4 = 1.2 MB: a "large" tensor (64 KiB alignment)
-    const w = floatTensor('w', Array.from({ length: k * n }, (_, i) => Math.cos(i) / 10), [k, n]);
-    const b = floatTensor('b', Array.from({ length: n }, (_, i) => i / 100), [n]); // 2400 B: small (4 KiB alignment)
+    const w = floatTensor(
+      'w',
+      Array.from({ length: k * n }, (_, i) => Math.cos(i) / 10),
+      [k, n],
+    );
+    const b = floatTensor(
+      'b',
+      Array.from({ length: n }, (_, i) => i / 100),
+      [n],
+    ); // 2400 B: small (4 KiB alignment)
     const tiny = floatTensor('unused_small', [1, 2]); // below the threshold: stays inline
     const model = matmulModel(w, b, k, n);
     model.graph!.initializer!.push(tiny);
@@ -130,7 +166,9 @@ describe('external data: write, read back, load in onnxruntime', () => {
     expect(sameBytes(data.subarray(bInfo.offset, bInfo.offset + bInfo.length!), b.raw_data!)).toBe(true);
     expect(byName.get('unused_small')!.raw_data!.length).toBe(8);
 
-    expect(Array.from(await runMatmul(join(dir, 'model.onnx'), k))).toEqual(Array.from(await runMatmul(join(dir, 'inline.onnx'), k)));
+    expect(Array.from(await runMatmul(join(dir, 'model.onnx'), k))).toEqual(
+      Array.from(await runMatmul(join(dir, 'inline.onnx'), k)),
+    );
 
     // and back to inline: streamed from the data file
     const inlined = await writeOnnx(join(dir, 'again.onnx'), back.model, back.external, { externalData: 'never' });
@@ -138,17 +176,34 @@ describe('external data: write, read back, load in onnxruntime', () => {
     expect(sameBytes(readFileSync(join(dir, 'again.onnx')), readFileSync(join(dir, 'inline.onnx')))).toBe(true);
   });
 
-  it('exports the demo-sized tiny model with --external-data; onnxruntime loads <task>_weights.bin by path', async () => {
-    const out = join(scratchDir(), 'bundle');
-    const run = await runCli([fixturePath('tiny-cls-relu'), '-o', out, '--external-data', '--samples-limit', '40', '--int8', 'dynamic', '--json']);
-    expect(run.exitCode, run.stderr).toBe(0);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.tasks.map((t: { weights?: string }) => t.weights)).toEqual(['intent_weights.bin', 'urgent_weights.bin']);
-    const summary = JSON.parse((await runCli(['inspect', join(out, 'intent.onnx'), '--json'])).stdout);
-    expect(summary.inlineBytes).toBeLessThan(1024 * 64);
-    expect(summary.externalBytes['intent_weights.bin']).toBeGreaterThan(4_000_000);
-    expect(summary.outputs).toEqual([{ name: 'logits', type: 'float', shape: ['batch', 4] }]);
-  }, 5 * 60_000);
+  it(
+    'exports the demo-sized tiny model with --external-data; onnxruntime loads <task>_weights.bin by path',
+    async () => {
+      const out = join(scratchDir(), 'bundle');
+      const run = await runCli([
+        fixturePath('tiny-cls-relu'),
+        '-o',
+        out,
+        '--external-data',
+        '--samples-limit',
+        '40',
+        '--int8',
+        'dynamic',
+        '--json',
+      ]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+      expect(manifest.tasks.map((t: { weights?: string }) => t.weights)).toEqual([
+        'intent_weights.bin',
+        'urgent_weights.bin',
+      ]);
+      const summary = JSON.parse((await runCli(['inspect', join(out, 'intent.onnx'), '--json'])).stdout);
+      expect(summary.inlineBytes).toBeLessThan(1024 * 64);
+      expect(summary.externalBytes['intent_weights.bin']).toBeGreaterThan(4_000_000);
+      expect(summary.outputs).toEqual([{ name: 'logits', type: 'float', shape: ['batch', 4] }]);
+    },
+    5 * 60_000,
+  );
 });
 
 describe('external data safety: refused with exit 2 and the tensor name', () => {
@@ -166,8 +221,16 @@ describe('external data safety: refused with exit 2 and the tensor name', () => 
     return dir;
   }
   const cases: Array<[string, (dir: string) => void, RegExp]> = [
-    ['an absolute location', (dir) => write(dir, externalTensor('w', [k, n], join(dir, 'data.bin'), 0, 64)), /tensor "w": external data location ".*data\.bin" is absolute/],
-    ['a location with ..', (dir) => write(dir, externalTensor('w', [k, n], '../secret.bin', 0, 64)), /tensor "w": external data location "\.\.\/secret\.bin" contains "\.\."/],
+    [
+      'an absolute location',
+      (dir) => write(dir, externalTensor('w', [k, n], join(dir, 'data.bin'), 0, 64)),
+      /tensor "w": external data location ".*data\.bin" is absolute/,
+    ],
+    [
+      'a location with ..',
+      (dir) => write(dir, externalTensor('w', [k, n], '../secret.bin', 0, 64)),
+      /tensor "w": external data location "\.\.\/secret\.bin" contains "\.\."/,
+    ],
     [
       'a symlink out of the model dir',
       (dir) => {
@@ -176,11 +239,31 @@ describe('external data safety: refused with exit 2 and the tensor name', () => 
       },
       /tensor "w": external data location "link\.bin" escapes the model directory/,
     ],
-    ['a range past the end of the file', (dir) => write(dir, externalTensor('w', [k, n], 'data.bin', 100, 64)), /tensor "w": external data range 100\+64 points past the end of "data\.bin" \(128 bytes\)/],
-    ['a missing data file', (dir) => write(dir, externalTensor('w', [k, n], 'gone.bin', 0, 64)), /tensor "w": external data file "gone\.bin" does not exist/],
-    ['a length that disagrees with the shape', (dir) => write(dir, externalTensor('w', [k, n], 'data.bin', 0, 32)), /tensor "w": external data holds 32 bytes but the tensor's shape and type need 64/],
-    ['overlapping ranges', (dir) => write(dir, externalTensor('w', [k, n], 'data.bin', 0, 64), externalTensor('b', [n], 'data.bin', 48, 16)), /tensors "w" and "b" have overlapping external data ranges in "data\.bin"/],
-    ['duplicate ranges', (dir) => write(dir, externalTensor('w', [k], 'data.bin', 0, 16), externalTensor('b', [n], 'data.bin', 0, 16)), /tensors "w" and "b" have duplicate external data ranges/],
+    [
+      'a range past the end of the file',
+      (dir) => write(dir, externalTensor('w', [k, n], 'data.bin', 100, 64)),
+      /tensor "w": external data range 100\+64 points past the end of "data\.bin" \(128 bytes\)/,
+    ],
+    [
+      'a missing data file',
+      (dir) => write(dir, externalTensor('w', [k, n], 'gone.bin', 0, 64)),
+      /tensor "w": external data file "gone\.bin" does not exist/,
+    ],
+    [
+      'a length that disagrees with the shape',
+      (dir) => write(dir, externalTensor('w', [k, n], 'data.bin', 0, 32)),
+      /tensor "w": external data holds 32 bytes but the tensor's shape and type need 64/,
+    ],
+    [
+      'overlapping ranges',
+      (dir) => write(dir, externalTensor('w', [k, n], 'data.bin', 0, 64), externalTensor('b', [n], 'data.bin', 48, 16)),
+      /tensors "w" and "b" have overlapping external data ranges in "data\.bin"/,
+    ],
+    [
+      'duplicate ranges',
+      (dir) => write(dir, externalTensor('w', [k], 'data.bin', 0, 16), externalTensor('b', [n], 'data.bin', 0, 16)),
+      /tensors "w" and "b" have duplicate external data ranges/,
+    ],
   ];
   it.each(cases)('%s', async (_name, make, message) => {
     const dir = setup();

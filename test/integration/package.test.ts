@@ -54,23 +54,43 @@ describe('the npm package, installed from its tarball', () => {
       });
       packStderr = packed.stderr;
       pack = (JSON.parse(packed.stdout) as PackResult[])[0]!;
-      writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: 'rfe-package-test', private: true }, null, 2)}\n`);
+      writeFileSync(
+        join(app, 'package.json'),
+        `${JSON.stringify({ name: 'rfe-package-test', private: true }, null, 2)}\n`,
+      );
       // README "Installing from npm": deny the two dependency install scripts (npm 11), then install
-      await execa('npm', ['pkg', 'set', 'allowScripts.onnxruntime-node=false', 'allowScripts.protobufjs=false', '--json'], {
-        cwd: app,
-        env: userEnv(),
-        extendEnv: false,
-      });
-      const install = await execa('npm', ['install', join(packDir, pack.filename), '--no-audit', '--no-fund', '--prefer-offline'], {
-        cwd: app,
-        env: userEnv(),
-        extendEnv: false,
-        timeout: 5 * 60_000,
-      });
+      await execa(
+        'npm',
+        ['pkg', 'set', 'allowScripts.onnxruntime-node=false', 'allowScripts.protobufjs=false', '--json'],
+        {
+          cwd: app,
+          env: userEnv(),
+          extendEnv: false,
+        },
+      );
+      const install = await execa(
+        'npm',
+        ['install', join(packDir, pack.filename), '--no-audit', '--no-fund', '--prefer-offline'],
+        {
+          cwd: app,
+          env: userEnv(),
+          extendEnv: false,
+          timeout: 5 * 60_000,
+        },
+      );
       installStderr = install.stderr;
     };
     const exportBundle = async () => {
-      const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '16', '--int8', 'dynamic', '--no-progress']);
+      const run = await runCli([
+        fixturePath('tiny-mean-gelu'),
+        '-o',
+        bundle,
+        '--samples-limit',
+        '16',
+        '--int8',
+        'dynamic',
+        '--no-progress',
+      ]);
       if (run.exitCode !== 0) throw new Error(`export failed (${run.exitCode}): ${run.stderr}`);
     };
     await Promise.all([packAndInstall(), exportBundle()]);
@@ -78,12 +98,23 @@ describe('the npm package, installed from its tarball', () => {
 
   it('ships dist, the .proto the ONNX reader loads and the bridge (lock, pyproject, sources), nothing of tests', () => {
     const paths = pack.files.map((file) => file.path);
-    for (const needed of [relative(PACKAGE_ROOT, ONNX_PROTO_FILE), relative(PACKAGE_ROOT, LOCK_FILE), 'python-bridge/pyproject.toml', 'dist/cli.js']) {
+    for (const needed of [
+      relative(PACKAGE_ROOT, ONNX_PROTO_FILE),
+      relative(PACKAGE_ROOT, LOCK_FILE),
+      'python-bridge/pyproject.toml',
+      'dist/cli.js',
+    ]) {
       expect(paths).toContain(needed);
     }
     expect(paths).toContain(`${relative(PACKAGE_ROOT, BRIDGE_SOURCE)}/rapidfit_bridge/__main__.py`);
-    expect(paths.filter((path) => /(^|\/)(tests?|fixtures)\/|__pycache__|\.pyc$|\.map$|\.test\./.test(path))).toEqual([]);
-    expect(paths.filter((path) => !/^(dist\/|python-bridge\/|src\/onnx\/onnx-ml\.proto$|README\.md$|package\.json$)/.test(path))).toEqual([]);
+    expect(paths.filter((path) => /(^|\/)(tests?|fixtures)\/|__pycache__|\.pyc$|\.map$|\.test\./.test(path))).toEqual(
+      [],
+    );
+    expect(
+      paths.filter(
+        (path) => !/^(dist\/|python-bridge\/|src\/onnx\/onnx-ml\.proto$|README\.md$|package\.json$)/.test(path),
+      ),
+    ).toEqual([]);
     expect(pack.size).toBeLessThan(1_000_000);
     // the library entry point and its types; test infrastructure (fixtures/models.mjs) is not shipped
     expect(paths).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts']));
@@ -92,7 +123,9 @@ describe('the npm package, installed from its tarball', () => {
 
   it('packs and installs without npm warnings (no unknown config, no unreviewed dependency install scripts)', () => {
     const lines = `${packStderr}\n${installStderr}`.split('\n');
-    expect(lines.filter((line) => /^npm (warn|error)/.test(line) && !line.startsWith('npm warn install-scripts'))).toEqual([]);
+    expect(
+      lines.filter((line) => /^npm (warn|error)/.test(line) && !line.startsWith('npm warn install-scripts')),
+    ).toEqual([]);
     // npm 11 lists install scripts not covered by allowScripts: onnxruntime-node's and protobufjs's are
     // denied; what may remain is the tarball's own `prepare` (the build), which npm lists for a local
     // tarball (not for a registry install) but never runs for one: dist/ is in the tarball.
@@ -100,7 +133,20 @@ describe('the npm package, installed from its tarball', () => {
     expect(listed.filter((line) => !/ rapidfit-export@[\d.]+ \(prepare: npm run build\)$/.test(line))).toEqual([]);
     expect(realpathSync(bin)).toBe(join(realpathSync(app), 'node_modules', 'rapidfit-export', 'dist', 'cli.js'));
     // onnxruntime-node's postinstall (the CUDA download) did not run; its CPU binaries are in the package
-    expect(existsSync(join(app, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'))).toBe(false);
+    expect(
+      existsSync(
+        join(
+          app,
+          'node_modules',
+          'onnxruntime-node',
+          'bin',
+          'napi-v6',
+          'linux',
+          'x64',
+          'libonnxruntime_providers_cuda.so',
+        ),
+      ),
+    ).toBe(false);
   });
 
   it('--help', async () => {
@@ -114,7 +160,9 @@ describe('the npm package, installed from its tarball', () => {
     const run = await installed(['inspect', join(bundle, 'sentiment.onnx')]);
     expect(run.stderr).not.toMatch(/ENOENT|protobuf decode failed/);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/inputs\s+input_ids: int64\[batch, sequence\]; attention_mask: int64\[batch, sequence\]/);
+    expect(run.stdout).toMatch(
+      /inputs\s+input_ids: int64\[batch, sequence\]; attention_mask: int64\[batch, sequence\]/,
+    );
     expect(run.stdout).toMatch(/outputs\s+logits: float\[batch, 3\]/);
     expect(run.stdout).toMatch(/rapidfit\.task=sentiment/);
   });
@@ -141,7 +189,11 @@ describe('the npm package, installed from its tarball', () => {
     expect(run.stdout).toMatch(/lock\s+\S*node_modules\/rapidfit-export\/python-bridge\/requirements\.lock/);
     expect(run.stdout).toMatch(/transformers\s+\d+\.\d+/);
     expect(run.stdout).toMatch(/rapidfit\s+\d+\.\d+/);
-    expect(existsSync(join(app, 'node_modules', 'rapidfit-export', 'python-bridge', 'src', 'rapidfit_bridge', '__pycache__'))).toBe(false);
+    expect(
+      existsSync(
+        join(app, 'node_modules', 'rapidfit-export', 'python-bridge', 'src', 'rapidfit_bridge', '__pycache__'),
+      ),
+    ).toBe(false);
   });
 
   it('the library: `import { loadBundle, exportModel, ... } from "rapidfit-export"` runs from the installed package and prints nothing', async () => {
@@ -166,7 +218,13 @@ try {
 process.stdout.write(JSON.stringify({ predictions, graphs, passed: verification.passed, quantizedBytes: quantized.bytes, exported: { ok: exported.ok, tasks: exported.tasks }, error }));
 `,
     );
-    const run = await execa('node', [script, bundle, fixturePath('tiny-mean-gelu'), join(root, 'library-bundle')], { cwd: app, env: userEnv(), extendEnv: false, reject: false, timeout: 5 * 60_000 });
+    const run = await execa('node', [script, bundle, fixturePath('tiny-mean-gelu'), join(root, 'library-bundle')], {
+      cwd: app,
+      env: userEnv(),
+      extendEnv: false,
+      reject: false,
+      timeout: 5 * 60_000,
+    });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     const result = JSON.parse(run.stdout);
@@ -176,11 +234,19 @@ process.stdout.write(JSON.stringify({ predictions, graphs, passed: verification.
     expect(result.passed).toBe(true);
     expect(result.quantizedBytes).toBeLessThan(statSync(join(bundle, 'sentiment.onnx')).size / 2);
     expect(result.exported).toEqual({ ok: true, tasks: ['spam', 'topic'] });
-    expect(readdirSync(join(root, 'library-bundle'))).toEqual(expect.arrayContaining(['multihead.onnx', 'multihead_int8.onnx', 'manifest.json']));
-    expect(result.error).toEqual({ name: 'InputError', exitCode: 2, file: join(root, 'library-bundle-missing'), tool: true, input: true });
+    expect(readdirSync(join(root, 'library-bundle'))).toEqual(
+      expect.arrayContaining(['multihead.onnx', 'multihead_int8.onnx', 'manifest.json']),
+    );
+    expect(result.error).toEqual({
+      name: 'InputError',
+      exitCode: 2,
+      file: join(root, 'library-bundle-missing'),
+      tool: true,
+      input: true,
+    });
   });
 
-  it('the library\'s types resolve from the package name (tsc, strict, NodeNext)', async () => {
+  it("the library's types resolve from the package name (tsc, strict, NodeNext)", async () => {
     writeFileSync(
       join(app, 'typed.mts'),
       `import { loadBundle, verifyBundle, GateError, type LoadedBundle, type TextPredictions, type ExportModelOptions } from 'rapidfit-export';
@@ -200,11 +266,23 @@ export const wrong = (bundle: LoadedBundle) => bundle.predict([], { batchSize: '
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [join(PACKAGE_ROOT, 'node_modules', '@types')] },
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [join(PACKAGE_ROOT, 'node_modules', '@types')],
+        },
         files: ['typed.mts'],
       }),
     );
-    const run = await execa(join(PACKAGE_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: app, reject: false });
+    const run = await execa(join(PACKAGE_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {
+      cwd: app,
+      reject: false,
+    });
     expect(`${run.stdout}${run.stderr}`).toBe('');
     expect(run.exitCode).toBe(0);
   });
@@ -212,7 +290,13 @@ export const wrong = (bundle: LoadedBundle) => bundle.predict([], { batchSize: '
   it('predict <bundle> [text ...] labels texts in Node with the shipped tokenizer and INT8 graphs', async () => {
     const run = await installed(['predict', bundle, 'I love this phone', 'The parliament passed the budget', '--json']);
     expect(run.exitCode, run.stderr).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { text: string; predictions: Record<string, { label: string; confidence: number }> });
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { text: string; predictions: Record<string, { label: string; confidence: number }> },
+      );
     expect(lines.map((line) => line.text)).toEqual(['I love this phone', 'The parliament passed the budget']);
     for (const line of lines) {
       expect(Object.keys(line.predictions).sort()).toEqual(['sentiment', 'spam', 'topic']);

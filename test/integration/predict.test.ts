@@ -30,7 +30,6 @@ function writeManifest(bundle: string, manifest: Manifest): void {
   writeFileSync(join(bundle, 'manifest.json'), JSON.stringify(manifest, null, 2));
 }
 
-
 /** Removes files from disk and from the manifest (a bundle that never had them). */
 function drop(bundle: string, match: (path: string) => boolean): void {
   const manifest = readManifest(bundle);
@@ -61,13 +60,23 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
     // all 213 embedded samples: many scripts, emoji, texts far past max_length
     // 10-bit weights, float compute: ORT's dynamic method flips 1-3 of the 213 texts on the tiny topic head
     // depending on the batching, too close to the 0.99 gate for these tests
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--int8', 'weight-only-10', '--no-latency', '--no-progress']);
+    const run = await runCli([
+      fixturePath('tiny-mean-gelu'),
+      '-o',
+      bundle,
+      '--int8',
+      'weight-only-10',
+      '--no-latency',
+      '--no-progress',
+    ]);
     expect(run.exitCode, run.stderr).toBe(0);
     stored = JSON.parse(readFileSync(join(bundle, 'verification.json'), 'utf8')).batches as StoredBatch[];
     texts = stored.flatMap((batch) => batch.texts);
     labels = Object.fromEntries(
       TASKS.map((task) => {
-        const config = JSON.parse(readFileSync(join(bundle, `${task}_config.json`), 'utf8')) as { id2label: Record<string, string> };
+        const config = JSON.parse(readFileSync(join(bundle, `${task}_config.json`), 'utf8')) as {
+          id2label: Record<string, string>;
+        };
         return [task, Object.keys(config.id2label).map((id) => config.id2label[id]!)];
       }),
     );
@@ -81,7 +90,9 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
 
   /** Per task: the label of the stored PyTorch logits, and their softmax maximum, for every stored text in order. */
   function pytorch(task: string): Array<{ label: string; confidence: number }> {
-    return stored.flatMap((batch) => batch.reference[task]!.map((row) => ({ label: labels[task]![argmax(row)]!, confidence: softmaxMax(row) })));
+    return stored.flatMap((batch) =>
+      batch.reference[task]!.map((row) => ({ label: labels[task]![argmax(row)]!, confidence: softmaxMax(row) })),
+    );
   }
 
   it('FP32 --json from a JSONL file: the labels and confidences of the stored PyTorch logits, in input order', async () => {
@@ -89,16 +100,31 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
     writeFileSync(file, `${texts.map((text, index) => JSON.stringify({ text, id: index })).join('\n')}\n`);
     const run = await runCli(['predict', bundle, '--file', file, '--variant', 'fp32', '--json', '--batch-size', '7']);
     expect(run.exitCode, run.stderr).toBe(0);
-    const lines = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { text: string; predictions: Record<string, { label: string; confidence: number }> });
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { text: string; predictions: Record<string, { label: string; confidence: number }> },
+      );
     expect(lines.map((line) => line.text)).toEqual(texts);
     for (const task of TASKS) {
       const expected = pytorch(task);
-      expect(lines.map((line) => line.predictions[task]!.label), task).toEqual(expected.map((e) => e.label));
-      lines.forEach((line, index) => expect(Math.abs(line.predictions[task]!.confidence - expected[index]!.confidence)).toBeLessThan(1e-5));
+      expect(
+        lines.map((line) => line.predictions[task]!.label),
+        task,
+      ).toEqual(expected.map((e) => e.label));
+      lines.forEach((line, index) =>
+        expect(Math.abs(line.predictions[task]!.confidence - expected[index]!.confidence)).toBeLessThan(1e-5),
+      );
     }
     // progress and throughput on stderr past 200 texts, naming the one graph that ran all 3 tasks
     expect(texts.length).toBeGreaterThan(200);
-    expect(run.stderr).toMatch(new RegExp(`predict: ${texts.length} texts x 3 tasks in [\\d.]+ s: \\d+ texts/s \\(fp32, batch 7; multihead\\.onnx\\)`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `predict: ${texts.length} texts x 3 tasks in [\\d.]+ s: \\d+ texts/s \\(fp32, batch 7; multihead\\.onnx\\)`,
+      ),
+    );
   });
 
   it('--json lines have exactly {"text", "predictions": {task: {"label", "confidence"}}}', async () => {
@@ -140,14 +166,17 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       const quantized = await int8.predict(texts, { batchSize: 32 });
       for (const task of TASKS) {
         const expected = pytorch(task);
-        const agreement = quantized.filter((row, index) => row[task]!.label === expected[index]!.label).length / texts.length;
+        const agreement =
+          quantized.filter((row, index) => row[task]!.label === expected[index]!.label).length / texts.length;
         // weight-only INT8 computes in float, so the batching does not matter (100% measured)
         expect(agreement, task).toBeGreaterThanOrEqual(0.99);
       }
       const one = await fp32.predict(texts.slice(0, 40), { tasks: ['topic'], batchSize: 1 });
       const many = await fp32.predict(texts.slice(0, 40), { tasks: ['topic'], batchSize: 64 });
       expect(many.map((row) => row.topic!.label)).toEqual(one.map((row) => row.topic!.label));
-      many.forEach((row, index) => expect(Math.abs(row.topic!.confidence - one[index]!.topic!.confidence)).toBeLessThan(1e-5));
+      many.forEach((row, index) =>
+        expect(Math.abs(row.topic!.confidence - one[index]!.topic!.confidence)).toBeLessThan(1e-5),
+      );
       expect(Object.keys(one[0]!)).toEqual(['topic']);
       expect(await fp32.predict([])).toEqual([]);
     } finally {
@@ -184,7 +213,10 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
     });
 
     it('an unknown task or variant', async () => {
-      await refused([bundle, 'text', '--tasks', 'topic,nope'], /unknown task "nope": the bundle has sentiment, topic, spam/);
+      await refused(
+        [bundle, 'text', '--tasks', 'topic,nope'],
+        /unknown task "nope": the bundle has sentiment, topic, spam/,
+      );
       await refused([bundle, 'text', '--variant', 'bf16'], /unknown variant "bf16": use fp32, int8, fp16/);
     });
 
@@ -196,7 +228,10 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       writeFileSync(blank, '\n\n');
       await refused([bundle, '--file', blank], /blank\.jsonl: the file has no texts/);
       const latin1 = join(root, 'latin1.txt');
-      writeFileSync(latin1, Buffer.concat([Buffer.from('ok line\nanother ok\ncaf'), Buffer.from([0xe9]), Buffer.from('\nlast\n')]));
+      writeFileSync(
+        latin1,
+        Buffer.concat([Buffer.from('ok line\nanother ok\ncaf'), Buffer.from([0xe9]), Buffer.from('\nlast\n')]),
+      );
       await refused([bundle, '--file', latin1], /latin1\.txt: line 3 is not valid UTF-8/);
       const noText = join(root, 'no-text.jsonl');
       writeFileSync(noText, '{"text": "fine"}\n\n{"body": "no text here"}\n');
@@ -211,8 +246,14 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       await refused([bundle], /no texts to predict/);
       await refused([bundle, 'text', '--batch-size', '0'], /--batch-size needs a positive integer, got "0"/);
       await refused([bundle, 'text', '--max-length', '1000'], /max length 1000 is above the model's 512 tokens/);
-      await refused([bundle, 'text', '--max-length', '1'], /max length 1 is shorter than the 2 special tokens the tokenizer adds/);
-      await refused([bundle, 'text', '--frobnicate'], /^error: predict: --frobnicate is not an option of predict \(see rapidfit-export predict --help\)$/);
+      await refused(
+        [bundle, 'text', '--max-length', '1'],
+        /max length 1 is shorter than the 2 special tokens the tokenizer adds/,
+      );
+      await refused(
+        [bundle, 'text', '--frobnicate'],
+        /^error: predict: --frobnicate is not an option of predict \(see rapidfit-export predict --help\)$/,
+      );
       await refused([join(root, 'nope'), 'text'], /nope: the bundle directory does not exist/);
     });
 
@@ -222,7 +263,10 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       const bytes = readFileSync(file);
       bytes[bytes.length - 10] ^= 0xff;
       writeFileSync(file, bytes);
-      await refused([dir, 'text', '--tasks', 'sentiment'], /the bundle does not match its manifest: topic_int8\.onnx was altered/);
+      await refused(
+        [dir, 'text', '--tasks', 'sentiment'],
+        /the bundle does not match its manifest: topic_int8\.onnx was altered/,
+      );
       writeFileSync(join(dir, 'extra.txt'), 'x');
       await refused([dir, 'text'], /extra\.txt is not in the manifest/);
     });
@@ -232,7 +276,11 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
     it('passes on the bundle as written, and says so', async () => {
       const run = await runCli(['verify', bundle]);
       expect(run.exitCode, run.stderr).toBe(0);
-      expect(run.stderr).toMatch(new RegExp(`tokenizer: ${texts.length} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`));
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `tokenizer: ${texts.length} sample texts tokenized in Node, input_ids and attention_mask identical to Python's`,
+        ),
+      );
     });
 
     it('stored token ids that differ from the Node tokenizer: exit 2 naming the first differing text', async () => {
@@ -245,8 +293,14 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       rechecksum(dir, 'verification.json');
       const run = await runCli(['verify', dir]);
       expect(run.exitCode, run.stderr).toBe(2);
-      const text = JSON.stringify(batch.texts[1]!.slice(0, 60)).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      expect(run.stderr).toMatch(new RegExp(`the tokenizer gives different tokens in Node than in Python for sample #${batch.firstIndex + 1} "${text}`));
+      const text = JSON.stringify(batch.texts[1]!.slice(0, 60))
+        .slice(1, -1)
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `the tokenizer gives different tokens in Node than in Python for sample #${batch.firstIndex + 1} "${text}`,
+        ),
+      );
       expect(run.stderr).toMatch(/input_ids differ: position 3 is 4242 in Python, \d+ in Node/);
     });
 
@@ -259,7 +313,9 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       rechecksum(dir, 'tokenizer/tokenizer_config.json');
       const run = await runCli(['verify', dir]);
       expect(run.exitCode, run.stderr).toBe(2);
-      expect(run.stderr).toMatch(/for sample #\d+ ".*": padded input_ids differ: position 0 is \d+ in Python, 0 in Node/);
+      expect(run.stderr).toMatch(
+        /for sample #\d+ ".*": padded input_ids differ: position 0 is \d+ in Python, 0 in Node/,
+      );
     });
   });
 });

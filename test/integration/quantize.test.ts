@@ -20,7 +20,9 @@ function int64(rows: number[][]): ort.Tensor {
 
 /** A padded batch of token ids (what a tokenizer would give), to run both INT8 graphs on. */
 function batch(): Record<string, ort.Tensor> {
-  const ids = Array.from({ length: 6 }, (_, r) => Array.from({ length: 24 }, (_, i) => 1000 + ((r * 131 + i * 17) % 9000)));
+  const ids = Array.from({ length: 6 }, (_, r) =>
+    Array.from({ length: 24 }, (_, i) => 1000 + ((r * 131 + i * 17) % 9000)),
+  );
   const mask = ids.map((row, r) => row.map((_, i) => (i < 24 - r * 3 ? 1 : 0)));
   return { input_ids: int64(ids), attention_mask: int64(mask) };
 }
@@ -86,10 +88,18 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
     if (externalInput) {
       const inline = await readOnnx(input);
       input = join(dir, `${stem}-external.onnx`);
-      expect((await writeOnnx(input, inline.model, inline.external, { externalData: 'always', threshold: 0 })).externalTensors).toBeGreaterThan(100);
+      expect(
+        (await writeOnnx(input, inline.model, inline.external, { externalData: 'always', threshold: 0 }))
+          .externalTensors,
+      ).toBeGreaterThan(100);
     }
     await quantizeModel(await readOnnx(input), ours, full, 'test');
-    await execa(python, [join(PACKAGE_ROOT, 'fixtures', 'ort_quantize.py'), sources[model]!, theirs, ...cliFlags(options)]);
+    await execa(python, [
+      join(PACKAGE_ROOT, 'fixtures', 'ort_quantize.py'),
+      sources[model]!,
+      theirs,
+      ...cliFlags(options),
+    ]);
     const a = await readOnnx(ours);
     const b = await readOnnx(theirs);
     const mine = new Map(a.model.graph!.initializer!.map((t) => [t.name, t]));
@@ -107,7 +117,8 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
     }
     expect(quantized).toBeGreaterThan(0);
     // same nodes (ORT sorts them topologically; both are valid orders)
-    const nodes = (m: typeof a) => m.model.graph!.node!.map((n) => `${n.op_type}|${n.input!.join(',')}|${n.output!.join(',')}`).sort();
+    const nodes = (m: typeof a) =>
+      m.model.graph!.node!.map((n) => `${n.op_type}|${n.input!.join(',')}|${n.output!.join(',')}`).sort();
     expect(nodes(a)).toEqual(nodes(b));
     const [la, lb] = [await logits(ours), await logits(theirs)];
     const diff = Math.max(...Array.from(la, (value, index) => Math.abs(value - lb[index]!)));
@@ -115,9 +126,12 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
     return { a, b };
   }
 
-  it.each(optionSets)('tiny model, %s: bit-identical initializers, same nodes, logits within 1e-6', async (label, options) => {
-    await compare('tiny', label, options);
-  });
+  it.each(optionSets)(
+    'tiny model, %s: bit-identical initializers, same nodes, logits within 1e-6',
+    async (label, options) => {
+      await compare('tiny', label, options);
+    },
+  );
 
   it('MiniLM: bit-identical, same nodes, logits within 1e-6, INT8 file at most 27% of FP32', async () => {
     const { a } = await compare('minilm', 'defaults', {});
@@ -128,22 +142,35 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
   it.each([
     ['defaults', {}],
     ['uint8 per channel', { weightType: 'uint8', perChannel: true }],
-  ] as const)('MiniLM with external data (streamed through kernel memory), %s: bit-identical to ORT on the inline file', async (label, options) => {
-    const { a } = await compare('minilm', `external ${label}`, options, true);
-    expect(a.external.size).toBeGreaterThan(0);
-  }, 120_000);
+  ] as const)(
+    'MiniLM with external data (streamed through kernel memory), %s: bit-identical to ORT on the inline file',
+    async (label, options) => {
+      const { a } = await compare('minilm', `external ${label}`, options, true);
+      expect(a.external.size).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });
 
 describe('quantizer structure and bad input', () => {
   it('quantizes a weight shared by two MatMuls once, and their shared activation once', async () => {
     const dir = scratchDir('rfe-quant-shared-');
     const k = 8;
-    const w = floatTensor('w', Array.from({ length: k * k }, (_, i) => Math.sin(i)), [k, k]);
+    const w = floatTensor(
+      'w',
+      Array.from({ length: k * k }, (_, i) => Math.sin(i)),
+      [k, k],
+    );
     const model = matmulModel(w, floatTensor('b', new Array(k).fill(0.5)), k, k);
     model.graph!.node!.push({ op_type: 'MatMul', input: ['x', 'w'], output: ['y2'], name: 'mm2' });
     model.graph!.output!.push(valueInfo('y2', ['batch', k]));
     writeFileSync(join(dir, 'shared.onnx'), encodeModel(model));
-    await quantizeModel(await readOnnx(join(dir, 'shared.onnx')), join(dir, 'shared_int8.onnx'), DEFAULT_QUANTIZE_OPTIONS, 'test');
+    await quantizeModel(
+      await readOnnx(join(dir, 'shared.onnx')),
+      join(dir, 'shared_int8.onnx'),
+      DEFAULT_QUANTIZE_OPTIONS,
+      'test',
+    );
     const out = await readOnnx(join(dir, 'shared_int8.onnx'));
     const names = out.model.graph!.initializer!.map((t) => t.name);
     expect(names.filter((n) => n === 'w_quantized')).toHaveLength(1);
@@ -154,7 +181,16 @@ describe('quantizer structure and bad input', () => {
   });
 
   function tinyModel(dir: string, mutate: (m: ReturnType<typeof matmulModel>) => void): string {
-    const model = matmulModel(floatTensor('w', Array.from({ length: 16 }, (_, i) => i / 10), [4, 4]), floatTensor('b', [1, 2, 3, 4]), 4, 4);
+    const model = matmulModel(
+      floatTensor(
+        'w',
+        Array.from({ length: 16 }, (_, i) => i / 10),
+        [4, 4],
+      ),
+      floatTensor('b', [1, 2, 3, 4]),
+      4,
+      4,
+    );
     mutate(model);
     const file = join(dir, 'm.onnx');
     writeFileSync(file, encodeModel(model));
@@ -172,7 +208,12 @@ describe('quantizer structure and bad input', () => {
     [
       'an already quantized graph',
       (m: ReturnType<typeof matmulModel>) => {
-        m.graph!.node!.unshift({ op_type: 'DynamicQuantizeLinear', input: ['x'], output: ['xq', 'xs', 'xz'], name: 'dq' });
+        m.graph!.node!.unshift({
+          op_type: 'DynamicQuantizeLinear',
+          input: ['x'],
+          output: ['xq', 'xs', 'xz'],
+          name: 'dq',
+        });
       },
       /already quantized \(it has DynamicQuantizeLinear nodes\)/,
     ],
@@ -210,7 +251,10 @@ describe('non-finite weights', () => {
     const dir = scratchDir('rfe-quant-nan-');
     const values = Array.from({ length: 16 }, (_, i) => i / 10);
     values[5] = NaN;
-    writeFileSync(join(dir, 'm.onnx'), encodeModel(matmulModel(floatTensor('w', values, [4, 4]), floatTensor('b', [1, 2, 3, 4]), 4, 4)));
+    writeFileSync(
+      join(dir, 'm.onnx'),
+      encodeModel(matmulModel(floatTensor('w', values, [4, 4]), floatTensor('b', [1, 2, 3, 4]), 4, 4)),
+    );
     const run = await runCli(['quantize', join(dir, 'm.onnx')]);
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/tensor "w": contains NaN or Inf at element 5/);

@@ -18,7 +18,11 @@ interface PythonBatch {
 }
 
 async function python<T>(interpreter: string, request: object): Promise<T> {
-  const run = await execa(interpreter, [HELPER], { input: JSON.stringify(request), timeout: 5 * 60_000, env: { PYTHONWARNINGS: 'ignore' } });
+  const run = await execa(interpreter, [HELPER], {
+    input: JSON.stringify(request),
+    timeout: 5 * 60_000,
+    env: { PYTHONWARNINGS: 'ignore' },
+  });
   return JSON.parse(run.stdout) as T;
 }
 
@@ -26,7 +30,9 @@ async function python<T>(interpreter: string, request: object): Promise<T> {
 const BATCHES: string[][] = [
   [...HARD_TEXTS],
   ...HARD_TEXTS.map((text) => [text]),
-  ...Array.from({ length: Math.ceil(EMBEDDED_SAMPLES.length / 16) }, (_, index) => EMBEDDED_SAMPLES.slice(index * 16, index * 16 + 16)),
+  ...Array.from({ length: Math.ceil(EMBEDDED_SAMPLES.length / 16) }, (_, index) =>
+    EMBEDDED_SAMPLES.slice(index * 16, index * 16 + 16),
+  ),
 ];
 // 2: only the special tokens are left (below that, transformers does not truncate and Node refuses)
 const MAX_LENGTHS = [2, 8, 128];
@@ -49,7 +55,9 @@ describe('Node tokenizer parity with transformers (tokenizer(texts, padding=True
     dirs['Unigram (XLM-R-like)'] = built.dirs.unigram!;
     dirs['byte-level BPE (RoBERTa-like)'] = built.dirs.bpe!;
     dirs['byte-level BPE, left padding and truncation'] = built.dirs['bpe-left']!;
-    const jobs = Object.entries(dirs).flatMap(([name, dir]) => MAX_LENGTHS.map((maxLength) => ({ name, dir, max_length: maxLength, batches: BATCHES })));
+    const jobs = Object.entries(dirs).flatMap(([name, dir]) =>
+      MAX_LENGTHS.map((maxLength) => ({ name, dir, max_length: maxLength, batches: BATCHES })),
+    );
     const answer = await python<{ results: PythonBatch[][] }>(interpreter, { command: 'encode', jobs });
     jobs.forEach((job, index) => reference.set(`${job.name}@${job.max_length}`, answer.results[index]!));
   }, 10 * 60_000);
@@ -62,25 +70,41 @@ describe('Node tokenizer parity with transformers (tokenizer(texts, padding=True
     'byte-level BPE, left padding and truncation',
   ].flatMap((name) => MAX_LENGTHS.map((maxLength) => [name, maxLength] as const));
 
-  it.each(cases)('%s, max_length %i: identical input_ids and attention_mask on every batch', async (name, maxLength) => {
-    const tokenizer = TextTokenizer.load(dirs[name]!);
-    const expected = reference.get(`${name}@${maxLength}`)!;
-    let rows = 0;
-    for (const [index, texts] of BATCHES.entries()) {
-      const batch = await tokenizer.encode(texts, maxLength);
-      const want = expected[index]!;
-      expect([batch.rows, batch.width], `batch ${index} shape`).toEqual([want.input_ids.length, want.input_ids[0]?.length ?? 0]);
-      for (const [row, text] of texts.entries()) {
-        expect(batchRow(batch.inputIds, batch.width, row), `input_ids of ${JSON.stringify(text.slice(0, 40))}`).toEqual(want.input_ids[row]);
-        expect(batchRow(batch.attentionMask, batch.width, row), `attention_mask of ${JSON.stringify(text.slice(0, 40))}`).toEqual(want.attention_mask[row]);
-        rows += 1;
+  it.each(cases)(
+    '%s, max_length %i: identical input_ids and attention_mask on every batch',
+    async (name, maxLength) => {
+      const tokenizer = TextTokenizer.load(dirs[name]!);
+      const expected = reference.get(`${name}@${maxLength}`)!;
+      let rows = 0;
+      for (const [index, texts] of BATCHES.entries()) {
+        const batch = await tokenizer.encode(texts, maxLength);
+        const want = expected[index]!;
+        expect([batch.rows, batch.width], `batch ${index} shape`).toEqual([
+          want.input_ids.length,
+          want.input_ids[0]?.length ?? 0,
+        ]);
+        for (const [row, text] of texts.entries()) {
+          expect(
+            batchRow(batch.inputIds, batch.width, row),
+            `input_ids of ${JSON.stringify(text.slice(0, 40))}`,
+          ).toEqual(want.input_ids[row]);
+          expect(
+            batchRow(batch.attentionMask, batch.width, row),
+            `attention_mask of ${JSON.stringify(text.slice(0, 40))}`,
+          ).toEqual(want.attention_mask[row]);
+          rows += 1;
+        }
       }
-    }
-    // the same check as `rapidfit-export verify` runs finds nothing either
-    const stored = BATCHES.map((texts, index) => ({ texts, inputIds: expected[index]!.input_ids, attentionMask: expected[index]!.attention_mask }));
-    expect(await findTokenMismatch(tokenizer, stored, maxLength)).toBeUndefined();
-    expect(rows).toBe(BATCHES.flat().length);
-  });
+      // the same check as `rapidfit-export verify` runs finds nothing either
+      const stored = BATCHES.map((texts, index) => ({
+        texts,
+        inputIds: expected[index]!.input_ids,
+        attentionMask: expected[index]!.attention_mask,
+      }));
+      expect(await findTokenMismatch(tokenizer, stored, maxLength)).toBeUndefined();
+      expect(rows).toBe(BATCHES.flat().length);
+    },
+  );
 
   it('the cases cover truncation, both padding sides, and ids beyond the special tokens', () => {
     const hard = (name: string, maxLength: number) => reference.get(`${name}@${maxLength}`)![0]!;
@@ -99,7 +123,9 @@ describe('Node tokenizer parity with transformers (tokenizer(texts, padding=True
 
   it('refuses a max length below the special tokens (transformers would not truncate at all there)', async () => {
     for (const name of ['WordPiece (tiny BERT fixture)', 'Unigram (XLM-R-like)']) {
-      await expect(TextTokenizer.load(dirs[name]!).tokenize(['a b c'], 1)).rejects.toThrow(/max length 1 is shorter than the 2 special tokens/);
+      await expect(TextTokenizer.load(dirs[name]!).tokenize(['a b c'], 1)).rejects.toThrow(
+        /max length 1 is shorter than the 2 special tokens/,
+      );
     }
   });
 
@@ -108,7 +134,11 @@ describe('Node tokenizer parity with transformers (tokenizer(texts, padding=True
     const want = reference.get('WordPiece (tiny BERT fixture)@128')![0]!;
     const inputIds = want.input_ids.map((ids) => [...ids]);
     inputIds[5]![2] = 7;
-    const mismatch = await findTokenMismatch(tokenizer, [{ texts: [...HARD_TEXTS], inputIds, attentionMask: want.attention_mask, firstIndex: 100 }], 128);
+    const mismatch = await findTokenMismatch(
+      tokenizer,
+      [{ texts: [...HARD_TEXTS], inputIds, attentionMask: want.attention_mask, firstIndex: 100 }],
+      128,
+    );
     expect(mismatch).toMatchObject({ index: 105, text: HARD_TEXTS[5] });
     expect(mismatch?.detail).toMatch(/^input_ids differ: position 2 is 7 in Python, \d+ in Node/);
   });

@@ -6,16 +6,29 @@ import { decodeModel, encodeModel } from '../../src/onnx/proto.js';
 import { rechecksum } from '../helpers/bundle-files.js';
 import { runCli, scratchDir } from '../helpers/cli.js';
 
-
 describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
   const root = scratchDir('rfe-verify-');
   const bundle = join(root, 'bundle');
   const summary = join(root, 'summary.md');
 
   beforeAll(async () => {
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', bundle, '--samples-limit', '60', '--int8', 'dynamic', '--junit', join(root, 'export.xml'), '--no-progress'], {
-      GITHUB_STEP_SUMMARY: summary,
-    });
+    const run = await runCli(
+      [
+        fixturePath('tiny-mean-gelu'),
+        '-o',
+        bundle,
+        '--samples-limit',
+        '60',
+        '--int8',
+        'dynamic',
+        '--junit',
+        join(root, 'export.xml'),
+        '--no-progress',
+      ],
+      {
+        GITHUB_STEP_SUMMARY: summary,
+      },
+    );
     expect(run.exitCode, run.stderr).toBe(0);
   }, 5 * 60_000);
 
@@ -30,7 +43,9 @@ describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.ok).toBe(true);
-    expect(result.tasks.map((t: { task: string; comparisons: object }) => [t.task, Object.keys(t.comparisons)])).toEqual([
+    expect(
+      result.tasks.map((t: { task: string; comparisons: object }) => [t.task, Object.keys(t.comparisons)]),
+    ).toEqual([
       ['sentiment', ['fp32', 'int8', 'multihead-fp32', 'multihead-int8']],
       ['topic', ['fp32', 'int8', 'multihead-fp32', 'multihead-int8']],
       ['spam', ['fp32', 'int8', 'multihead-fp32', 'multihead-int8']],
@@ -49,15 +64,27 @@ describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
   });
 
   it.each([
-    ['a changed byte', (dir: string) => {
-      const file = join(dir, 'spam_int8.onnx');
-      const bytes = readFileSync(file);
-      bytes[bytes.length - 10] ^= 0xff;
-      writeFileSync(file, bytes);
-    }, /spam_int8\.onnx was altered \(sha256 differs from the manifest\)/],
+    [
+      'a changed byte',
+      (dir: string) => {
+        const file = join(dir, 'spam_int8.onnx');
+        const bytes = readFileSync(file);
+        bytes[bytes.length - 10] ^= 0xff;
+        writeFileSync(file, bytes);
+      },
+      /spam_int8\.onnx was altered \(sha256 differs from the manifest\)/,
+    ],
     ['a missing file', (dir: string) => rmSync(join(dir, 'topic.onnx')), /topic\.onnx is missing/],
-    ['an extra file', (dir: string) => writeFileSync(join(dir, 'notes.txt'), 'hi'), /notes\.txt is not in the manifest/],
-    ['a manifest that does not parse', (dir: string) => writeFileSync(join(dir, 'manifest.json'), '{ nope'), /manifest\.json does not parse/],
+    [
+      'an extra file',
+      (dir: string) => writeFileSync(join(dir, 'notes.txt'), 'hi'),
+      /notes\.txt is not in the manifest/,
+    ],
+    [
+      'a manifest that does not parse',
+      (dir: string) => writeFileSync(join(dir, 'manifest.json'), '{ nope'),
+      /manifest\.json does not parse/,
+    ],
   ] as const)('refuses %s with exit 2', async (name, damage, message) => {
     const dir = copy(name.replace(/\W+/g, '-'));
     damage(dir);
@@ -79,25 +106,53 @@ describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
     expect(run.exitCode).toBe(3);
     expect(run.stderr).toMatch(/parity gate failed: task "topic": int8 top1Agreement = [0-9.e-]+, limit >= 0\.9900/);
     expect(run.stderr).not.toMatch(/task "(sentiment|spam)"/);
-    expect(readFileSync(join(root, 'damaged.xml'), 'utf8')).toMatch(/<testcase classname="topic" name="int8 top1Agreement &gt;= 0\.9900"><failure message=/);
+    expect(readFileSync(join(root, 'damaged.xml'), 'utf8')).toMatch(
+      /<testcase classname="topic" name="int8 top1Agreement &gt;= 0\.9900"><failure message=/,
+    );
   });
 });
 
 describe('bad samples files and gate specs: exit 2, nothing written', () => {
   it.each([
     ['an empty samples file', 'empty.txt', Buffer.from('\n\n'), /the samples file has no samples/],
-    ['a samples file that is not UTF-8', 'latin1.txt', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]), /the samples file is not valid UTF-8/],
-    ['labels for an unknown task', 'labels.jsonl', Buffer.from('{"text": "hi", "labels": {"colour": "red"}}\n'), /line 1: unknown task "colour" in labels/],
-    ['an unknown label', 'labels2.jsonl', Buffer.from('{"text": "hi", "labels": {"spam": "eggs"}}\n'), /line 1: task "spam" has no label "eggs"/],
-  ] as const)('%s', async (_name, fileName, content, message) => {
-    const root = scratchDir('rfe-samples-');
-    const samples = join(root, fileName);
-    writeFileSync(samples, content);
-    const run = await runCli([fixturePath('tiny-mean-gelu'), '-o', join(root, 'out'), '--samples', samples, '--no-progress']);
-    expect(run.exitCode, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(message);
-    expect(run.stderr).toContain(samples);
-  }, 5 * 60_000);
+    [
+      'a samples file that is not UTF-8',
+      'latin1.txt',
+      Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]),
+      /the samples file is not valid UTF-8/,
+    ],
+    [
+      'labels for an unknown task',
+      'labels.jsonl',
+      Buffer.from('{"text": "hi", "labels": {"colour": "red"}}\n'),
+      /line 1: unknown task "colour" in labels/,
+    ],
+    [
+      'an unknown label',
+      'labels2.jsonl',
+      Buffer.from('{"text": "hi", "labels": {"spam": "eggs"}}\n'),
+      /line 1: task "spam" has no label "eggs"/,
+    ],
+  ] as const)(
+    '%s',
+    async (_name, fileName, content, message) => {
+      const root = scratchDir('rfe-samples-');
+      const samples = join(root, fileName);
+      writeFileSync(samples, content);
+      const run = await runCli([
+        fixturePath('tiny-mean-gelu'),
+        '-o',
+        join(root, 'out'),
+        '--samples',
+        samples,
+        '--no-progress',
+      ]);
+      expect(run.exitCode, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).toContain(samples);
+    },
+    5 * 60_000,
+  );
 
   it('a gates file that fails validation', async () => {
     const root = scratchDir('rfe-gates-');
@@ -110,6 +165,8 @@ describe('bad samples files and gate specs: exit 2, nothing written', () => {
   it('a malformed --gate', async () => {
     const run = await runCli([fixturePath('tiny-mean-gelu'), '--gate', 'spam.int8.top2=1']);
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toMatch(/--gate "spam\.int8\.top2=1": expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/);
+    expect(run.stderr).toMatch(
+      /--gate "spam\.int8\.top2=1": expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/,
+    );
   });
 });

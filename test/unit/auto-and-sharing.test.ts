@@ -14,7 +14,9 @@ const batch = (texts: number, width: number): StoredBatch => ({
 describe('equivalenceInputs: what a task graph is compared on, bit for bit, with the multihead graph', () => {
   const masked = (texts: number, width: number, longest: number): StoredBatch => ({
     ...batch(texts, width),
-    attentionMask: Array.from({ length: texts }, (_, i) => Array.from({ length: width }, (_, c) => Number(c < (i === 1 ? longest : width - 1)))),
+    attentionMask: Array.from({ length: texts }, (_, i) =>
+      Array.from({ length: width }, (_, c) => Number(c < (i === 1 ? longest : width - 1))),
+    ),
   });
   it('the two first (shortest) batches and the longest text alone, at its batch width', () => {
     const batches = [batch(1, 3), batch(4, 5), batch(16, 9), masked(16, 128, 128), batch(3, 40), masked(15, 128, 100)];
@@ -26,7 +28,9 @@ describe('equivalenceInputs: what a task graph is compared on, bit for bit, with
     expect(inputs[2]!.inputIds[0]).toHaveLength(128);
   });
   it('no duplicate when the longest text is a one-text batch among the first; no batches, no inputs', () => {
-    expect(equivalenceInputs([batch(1, 128), batch(3, 7), batch(5, 10)]).map((input) => input.inputIds.length)).toEqual([1, 3]);
+    expect(equivalenceInputs([batch(1, 128), batch(3, 7), batch(5, 10)]).map((input) => input.inputIds.length)).toEqual(
+      [1, 3],
+    );
     expect(equivalenceInputs([batch(2, 7)]).map((input) => input.inputIds.length)).toEqual([2, 1]);
     expect(equivalenceInputs([])).toEqual([]);
   });
@@ -47,7 +51,11 @@ describe('measuredCheckBatches: what a multihead graph runs itself before measur
 describe('describeMix: the INT8 choice in words', () => {
   it('names the base, the share at higher precision, or every MatMul', () => {
     expect(describeMix('dynamic', {}, 42)).toBe('dynamic');
-    expect(describeMix('dynamic', { a: 'weight-only-10', b: 'weight-only-12' }, 42)).toBe('dynamic + 2 of 42 MatMuls at higher precision');
-    expect(describeMix('per-token', { a: 'weight-only-10', b: 'weight-only-10' }, 2)).toBe('every MatMul at higher precision');
+    expect(describeMix('dynamic', { a: 'weight-only-10', b: 'weight-only-12' }, 42)).toBe(
+      'dynamic + 2 of 42 MatMuls at higher precision',
+    );
+    expect(describeMix('per-token', { a: 'weight-only-10', b: 'weight-only-10' }, 2)).toBe(
+      'every MatMul at higher precision',
+    );
   });
 });

@@ -21,7 +21,9 @@ describe('output directory checks', () => {
     await expect(checkOutputDir(join(root, 'no', 'such'), model, false)).rejects.toThrowError(/parent of the output/);
     mkdirSync(join(root, 'photos'));
     writeFileSync(join(root, 'photos', 'cat.jpg'), 'x');
-    await expect(checkOutputDir(join(root, 'photos'), model, false)).rejects.toThrowError(/not a rapidfit-export bundle/);
+    await expect(checkOutputDir(join(root, 'photos'), model, false)).rejects.toThrowError(
+      /not a rapidfit-export bundle/,
+    );
     await expect(checkOutputDir(join(root, 'photos'), model, true)).resolves.toBeUndefined();
     await expect(checkOutputDir(join(root, 'fresh'), model, false)).resolves.toBeUndefined();
   });
@@ -69,7 +71,11 @@ describe('checksums', () => {
     writeFileSync(join(root, 'manifest.json'), '{}');
     const files = await checksumTree(root, ['manifest.json']);
     expect(files).toEqual([
-      { path: 'tokenizer/vocab.txt', size: 3, sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+      {
+        path: 'tokenizer/vocab.txt',
+        size: 3,
+        sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      },
     ]);
     expect(await sha256File(join(root, 'tokenizer', 'vocab.txt'))).toBe(files[0]!.sha256);
   });

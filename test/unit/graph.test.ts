@@ -23,7 +23,9 @@ function twoOutputModel(): ModelProto {
 async function run(model: ModelProto, x: number[]): Promise<Record<string, number[]>> {
   const session = await ort.InferenceSession.create(encodeModel(model));
   const result = await session.run({ x: new ort.Tensor('float32', new Float32Array(x), [2]) });
-  return Object.fromEntries(Object.entries(result).map(([name, tensor]) => [name, Array.from(tensor.data as Float32Array)]));
+  return Object.fromEntries(
+    Object.entries(result).map(([name, tensor]) => [name, Array.from(tensor.data as Float32Array)]),
+  );
 }
 
 describe('graph utilities', () => {
@@ -71,7 +73,12 @@ describe('graph utilities', () => {
           input: ['cond'],
           output: ['out2'],
           name: 'if',
-          attribute: [{ name: 'then_branch', g: { node: [{ op_type: 'Identity', input: ['a'], output: ['t'] }], output: [valueInfo('t', [2])] } }],
+          attribute: [
+            {
+              name: 'then_branch',
+              g: { node: [{ op_type: 'Identity', input: ['a'], output: ['t'] }], output: [valueInfo('t', [2])] },
+            },
+          ],
         },
       ],
       output: [...graph.output!, valueInfo('out2', [2])],

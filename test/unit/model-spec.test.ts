@@ -19,7 +19,14 @@ const facts = {
   format: 'rapidfit',
   model_dir: '/m',
   weights_file: '/m/task_heads.pt',
-  encoder: { model_type: 'bert', hidden_size: 32, num_layers: 2, vocab_size: 100, max_position_embeddings: 512, parameter_count: 1000 },
+  encoder: {
+    model_type: 'bert',
+    hidden_size: 32,
+    num_layers: 2,
+    vocab_size: 100,
+    max_position_embeddings: 512,
+    parameter_count: 1000,
+  },
   pooling: 'mean',
   head_config: { hidden_layers: 1, hidden_multiplier: 1, activation: 'gelu', dropout: 0.2 },
   tasks: [task],
@@ -31,7 +38,13 @@ describe('task consistency', () => {
     expect(checkTaskConsistency(task)).toEqual([]);
   });
   it('reports a head whose output size disagrees with the labels', () => {
-    const problems = checkTaskConsistency({ ...task, layers: [[32, 32], [4, 32]] });
+    const problems = checkTaskConsistency({
+      ...task,
+      layers: [
+        [32, 32],
+        [4, 32],
+      ],
+    });
     expect(problems.join()).toMatch(/head outputs 4 logits but task_num_labels says 3/);
   });
   it('reports id2label and label2id that are not inverse', () => {
@@ -39,11 +52,23 @@ describe('task consistency', () => {
     expect(problems.join()).toMatch(/id2label\[1\] = "neu" but label2id\["neu"\] = 2/);
   });
   it('reports missing ids and a wrong label count', () => {
-    expect(checkTaskConsistency({ ...task, id2label: { '0': 'neg', '1': 'neu', '5': 'pos' } }).join()).toMatch(/missing ids 2/);
-    expect(checkTaskConsistency({ ...task, id2label: { '0': 'neg' }, label2id: { neg: 0 } }).join()).toMatch(/id2label has 1 labels/);
+    expect(checkTaskConsistency({ ...task, id2label: { '0': 'neg', '1': 'neu', '5': 'pos' } }).join()).toMatch(
+      /missing ids 2/,
+    );
+    expect(checkTaskConsistency({ ...task, id2label: { '0': 'neg' }, label2id: { neg: 0 } }).join()).toMatch(
+      /id2label has 1 labels/,
+    );
   });
   it('reports head layers that do not chain', () => {
-    expect(checkTaskConsistency({ ...task, layers: [[16, 32], [3, 32]] }).join()).toMatch(/layer 1 expects 32 inputs, gets 16/);
+    expect(
+      checkTaskConsistency({
+        ...task,
+        layers: [
+          [16, 32],
+          [3, 32],
+        ],
+      }).join(),
+    ).toMatch(/layer 1 expects 32 inputs, gets 16/);
   });
 });
 

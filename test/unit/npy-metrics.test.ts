@@ -51,7 +51,12 @@ describe('logits comparison', () => {
   });
   it('counts NaN/Inf and fails the gate on them', () => {
     const comparison = new LogitsComparison();
-    comparison.add({ rows: 1, labels: 2, data: new Float32Array([1, 2]) }, { rows: 1, labels: 2, data: new Float32Array([NaN, 2]) }, ['x'], 0);
+    comparison.add(
+      { rows: 1, labels: 2, data: new Float32Array([1, 2]) },
+      { rows: 1, labels: 2, data: new Float32Array([NaN, 2]) },
+      ['x'],
+      0,
+    );
     const result = comparison.result();
     expect(result.nonFinite).toBe(1);
     const [gate] = evaluateGates(defaultGates(1e-4), { fp32: result });
@@ -60,7 +65,12 @@ describe('logits comparison', () => {
   it('passes and fails the FP32 gate at its limit', () => {
     const make = (diff: number) => {
       const comparison = new LogitsComparison();
-      comparison.add({ rows: 1, labels: 1, data: new Float32Array([0]) }, { rows: 1, labels: 1, data: new Float32Array([diff]) }, ['x'], 0);
+      comparison.add(
+        { rows: 1, labels: 1, data: new Float32Array([0]) },
+        { rows: 1, labels: 1, data: new Float32Array([diff]) },
+        ['x'],
+        0,
+      );
       return comparison.result();
     };
     expect(evaluateGates(defaultGates(1e-4), { fp32: make(5e-5) })[0]!.passed).toBe(true);
@@ -69,7 +79,12 @@ describe('logits comparison', () => {
   it('refuses batches of different shapes', () => {
     const comparison = new LogitsComparison();
     expect(() =>
-      comparison.add({ rows: 1, labels: 2, data: new Float32Array(2) }, { rows: 1, labels: 3, data: new Float32Array(3) }, ['x'], 0),
+      comparison.add(
+        { rows: 1, labels: 2, data: new Float32Array(2) },
+        { rows: 1, labels: 3, data: new Float32Array(3) },
+        ['x'],
+        0,
+      ),
     ).toThrowError(/shapes differ/);
   });
 });
@@ -77,7 +92,11 @@ describe('logits comparison', () => {
 describe('gate overrides', () => {
   it('applies --gate specs globally then per task, and reads a gates file', async () => {
     const { gatesForTask, parseGateSpec, gateSpecsFromFile } = await import('../../src/verify/gates.js');
-    const specs = [parseGateSpec('int8.top1=0.9'), parseGateSpec('spam.int8.top1=0.5'), parseGateSpec('fp32.max_abs=1e-5')];
+    const specs = [
+      parseGateSpec('int8.top1=0.9'),
+      parseGateSpec('spam.int8.top1=0.5'),
+      parseGateSpec('fp32.max_abs=1e-5'),
+    ];
     expect(gatesForTask('spam', 1e-4, 0.99, specs).map((g) => [g.comparison, g.metric, g.op, g.limit])).toEqual([
       ['fp32', 'maxAbsDiff', '<=', 1e-5],
       ['int8', 'top1Agreement', '>=', 0.5],

@@ -17,7 +17,11 @@ const bits = (value: number) => new Uint32Array(Float32Array.of(value).buffer)[0
 describe('the bundle plan', () => {
   it('has one I/O descriptor, and the Python bridge exports the same names', () => {
     expect(INPUT_NAMES).toEqual(['input_ids', 'attention_mask']);
-    expect(dynamicAxes()).toEqual({ input_ids: { '0': 'batch', '1': 'sequence' }, attention_mask: { '0': 'batch', '1': 'sequence' }, logits: { '0': 'batch' } });
+    expect(dynamicAxes()).toEqual({
+      input_ids: { '0': 'batch', '1': 'sequence' },
+      attention_mask: { '0': 'batch', '1': 'sequence' },
+      logits: { '0': 'batch' },
+    });
     const python = readFileSync(join(PACKAGE_ROOT, 'python-bridge', 'src', 'rapidfit_bridge', 'model_io.py'), 'utf8');
     expect(JSON.parse(/^INPUT_NAMES = (\[.*\])$/m.exec(python)![1]!)).toEqual(INPUT_NAMES);
     expect(JSON.parse(/^OUTPUT_NAME = (".*")$/m.exec(python)![1]!)).toBe(OUTPUT_NAME);
@@ -26,11 +30,17 @@ describe('the bundle plan', () => {
   });
 
   it('names every variant file from the plan', () => {
-    expect(VARIANTS.map((variant) => variantGraphFile('spam', variant))).toEqual(['spam.onnx', 'spam_int8.onnx', 'spam_fp16.onnx']);
+    expect(VARIANTS.map((variant) => variantGraphFile('spam', variant))).toEqual([
+      'spam.onnx',
+      'spam_int8.onnx',
+      'spam_fp16.onnx',
+    ]);
     expect(VARIANTS.map(multiheadFile)).toEqual(['multihead.onnx', 'multihead_int8.onnx', 'multihead_fp16.onnx']);
     expect(comparisonTitle('fp16')).toBe('FP16 ONNX vs PyTorch');
     expect(comparisonTitle('multihead-fp32')).toBe('multihead.onnx (FP32) vs PyTorch');
-    expect(comparisonTitle('multihead-int8-calibration')).toBe('multihead_int8.onnx vs PyTorch, calibration split (tuned on, not gated)');
+    expect(comparisonTitle('multihead-int8-calibration')).toBe(
+      'multihead_int8.onnx vs PyTorch, calibration split (tuned on, not gated)',
+    );
   });
 
   it('reads and writes the manifest fields of a variant by its keys', () => {
@@ -39,12 +49,22 @@ describe('the bundle plan', () => {
     expect(variantFiles(entry, 'int8')).toBeUndefined();
     expect(variantEntry('fp16', { graph: 'a_fp16.onnx' })).toEqual({ fp16: 'a_fp16.onnx' });
     const manifest = {
-      schema: 'rapidfit-export/manifest', schemaVersion: 1, createdAt: '', verified: true, tool: { name: 't', version: '0' }, source: { modelDir: '/m', format: 'rapidfit' },
-      tasks: [{ name: 'a', config: 'a_config.json', numLabels: 2, ...entry }], options: {}, bridge: { lockSha256: 'x', versions: {} }, runtime: {},
+      schema: 'rapidfit-export/manifest',
+      schemaVersion: 1,
+      createdAt: '',
+      verified: true,
+      tool: { name: 't', version: '0' },
+      source: { modelDir: '/m', format: 'rapidfit' },
+      tasks: [{ name: 'a', config: 'a_config.json', numLabels: 2, ...entry }],
+      options: {},
+      bridge: { lockSha256: 'x', versions: {} },
+      runtime: {},
       files: ['a.onnx', 'a_weights.bin', 'a_config.json'].map((path) => ({ path, sha256: '0'.repeat(64), size: 1 })),
     };
     // a variant file the checksums do not cover is refused
-    expect(manifestSchema.safeParse(manifest).error?.issues[0]?.message).toMatch(/"a_fp16\.onnx" is not among the manifest's files/);
+    expect(manifestSchema.safeParse(manifest).error?.issues[0]?.message).toMatch(
+      /"a_fp16\.onnx" is not among the manifest's files/,
+    );
   });
 
   it('gives every variant its gates, FP16 included, and parses fp16 gate overrides', () => {
@@ -55,10 +75,20 @@ describe('the bundle plan', () => {
       ['fp16', 'top1Agreement', '>=', 0.999],
     ]);
     expect(VARIANT_PLANS.fp16.calibrated).toBe(false);
-    expect(parseGateSpec('spam.fp16.max_abs=5e-3')).toEqual({ task: 'spam', comparison: 'fp16', metric: 'maxAbsDiff', limit: 5e-3 });
-    expect(() => parseGateSpec('bf16.top1=0.9')).toThrowError(/expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/);
+    expect(parseGateSpec('spam.fp16.max_abs=5e-3')).toEqual({
+      task: 'spam',
+      comparison: 'fp16',
+      metric: 'maxAbsDiff',
+      limit: 5e-3,
+    });
+    expect(() => parseGateSpec('bf16.top1=0.9')).toThrowError(
+      /expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/,
+    );
     const specs = gateSpecsFromFile({ fp16: { top1: 0.995 } });
-    expect(gatesForTask('spam', 1e-4, 0.99, specs).find((g) => g.comparison === 'fp16' && g.metric === 'top1Agreement')!.limit).toBe(0.995);
+    expect(
+      gatesForTask('spam', 1e-4, 0.99, specs).find((g) => g.comparison === 'fp16' && g.metric === 'top1Agreement')!
+        .limit,
+    ).toBe(0.995);
   });
 });
 
@@ -73,7 +103,9 @@ describe('the bridge method map', () => {
 
   it('refuses a malformed request or response at the boundary', () => {
     expect(BRIDGE_METHODS.export.params.safeParse({ model_dir: '/m' }).success).toBe(false); // no out_dir
-    expect(BRIDGE_METHODS.export.params.safeParse({ model_dir: '/m', out_dir: '/o', mode: 'shared' }).success).toBe(true);
+    expect(BRIDGE_METHODS.export.params.safeParse({ model_dir: '/m', out_dir: '/o', mode: 'shared' }).success).toBe(
+      true,
+    );
     expect(BRIDGE_METHODS.tokenize.result.safeParse({ input_ids: '/a.npy', shape: [1, 2] }).success).toBe(false); // no attention_mask
     expect(BRIDGE_METHODS.check_tokenizer.result.safeParse({ same: 'yes', detail: '' }).success).toBe(false);
   });
@@ -82,10 +114,25 @@ describe('the bridge method map', () => {
 describe('float32 -> float16 bits', () => {
   it('rounds half to even and keeps sign and finiteness as onnxconverter-common does', () => {
     const cases: Array<[number, number]> = [
-      [1, 0x3c00], [-2, 0xc000], [0.1, 0x2e66], [65504, 0x7bff], [1e6, 0x7bff], [-1e6, 0xfbff], [0, 0], [-0, 0x8000],
-      [Infinity, 0x7c00], [-Infinity, 0xfc00], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [2 ** -20, 0x0010], [1e-9, 0x0001], [-1e-9, 0x8001], [-3.4028234663852886e38, 0xfbff],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.1, 0x2e66],
+      [65504, 0x7bff],
+      [1e6, 0x7bff],
+      [-1e6, 0xfbff],
+      [0, 0],
+      [-0, 0x8000],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
+      [1 + 2 ** -11, 0x3c00],
+      [1 + 3 * 2 ** -11, 0x3c02],
+      [2 ** -20, 0x0010],
+      [1e-9, 0x0001],
+      [-1e-9, 0x8001],
+      [-3.4028234663852886e38, 0xfbff],
     ];
-    for (const [value, expected] of cases) expect(halfBits(bits(value)).toString(16), String(value)).toBe(expected.toString(16));
+    for (const [value, expected] of cases)
+      expect(halfBits(bits(value)).toString(16), String(value)).toBe(expected.toString(16));
     expect(halfBits(bits(NaN)) & 0x7c00).toBe(0x7c00);
     expect(halfBits(bits(NaN)) & 0x3ff).not.toBe(0);
   });
@@ -106,7 +153,12 @@ describe('float32 -> float16 bits', () => {
 describe('float16Graph', () => {
   const F = DataType.FLOAT;
   const value = (name: string, type: number) => ({ name, type: { tensor_type: { elem_type: type } } });
-  const floats = (name: string, values: number[]): TensorProto => ({ name, dims: [values.length], data_type: F, raw_data: new Uint8Array(Float32Array.from(values).buffer) });
+  const floats = (name: string, values: number[]): TensorProto => ({
+    name,
+    dims: [values.length],
+    data_type: F,
+    raw_data: new Uint8Array(Float32Array.from(values).buffer),
+  });
   // x (float input) -> MatMul(w) -> LayerNormalization(scale, bias) -> Add(c) -> y (float output)
   const graph: GraphProto = {
     input: [value('x', F)],
@@ -116,7 +168,13 @@ describe('float16Graph', () => {
     node: [
       { op_type: 'MatMul', name: 'mm', input: ['x', 'w'], output: ['h'] },
       { op_type: 'LayerNormalization', name: 'ln', input: ['h', 'scale', 'bias'], output: ['n'] },
-      { op_type: 'Constant', name: 'k', input: [], output: ['c'], attribute: [{ name: 'value', type: 4, t: floats('', [-3.4e38]) }] },
+      {
+        op_type: 'Constant',
+        name: 'k',
+        input: [],
+        output: ['c'],
+        attribute: [{ name: 'value', type: 4, t: floats('', [-3.4e38]) }],
+      },
       { op_type: 'Add', name: 'add', input: ['n', 'c'], output: ['y'] },
     ],
   };
@@ -143,6 +201,8 @@ describe('float16Graph', () => {
   });
 
   it('refuses a graph whose values have no type (no shape inference)', () => {
-    expect(() => float16Graph({ ...graph, value_info: [] }, 'g.onnx')).toThrowError(/fp16: value "h" \(output of MatMul "mm"\) has no type/);
+    expect(() => float16Graph({ ...graph, value_info: [] }, 'g.onnx')).toThrowError(
+      /fp16: value "h" \(output of MatMul "mm"\) has no type/,
+    );
   });
 });

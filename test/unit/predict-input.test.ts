@@ -17,11 +17,16 @@ function refusal(run: () => unknown): string {
   throw new Error('not refused');
 }
 
-const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
+const bytes = (...parts: Array<string | number[]>) =>
+  Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
 
 describe('predict --file', () => {
   it('text files: one text per line, CRLF, a byte order mark and blank lines handled', () => {
-    expect(parseTextsFile('a.txt', bytes([0xef, 0xbb, 0xbf], 'first\r\n\r\n  \nsecond line\n\tthird\n'))).toEqual(['first', 'second line', '\tthird']);
+    expect(parseTextsFile('a.txt', bytes([0xef, 0xbb, 0xbf], 'first\r\n\r\n  \nsecond line\n\tthird\n'))).toEqual([
+      'first',
+      'second line',
+      '\tthird',
+    ]);
     expect(parseTextsFile('a.txt', bytes('no newline at the end'))).toEqual(['no newline at the end']);
   });
 
@@ -31,7 +36,9 @@ describe('predict --file', () => {
   });
 
   it('names the line: invalid UTF-8 (blank lines counted), not JSON, no "text" string', () => {
-    expect(refusal(() => parseTextsFile('a.txt', bytes('ok\n\nbad ', [0xc3, 0x28], '\n')))).toBe('line 3 is not valid UTF-8');
+    expect(refusal(() => parseTextsFile('a.txt', bytes('ok\n\nbad ', [0xc3, 0x28], '\n')))).toBe(
+      'line 3 is not valid UTF-8',
+    );
     expect(refusal(() => parseTextsFile('a.txt', bytes('ok\n', [0xff])))).toBe('line 2 is not valid UTF-8');
     expect(refusal(() => parseTextsFile('a.jsonl', bytes('{"text": "a"}\n[1]\n')))).toBe('line 2 has no "text" string');
     expect(refusal(() => parseTextsFile('a.jsonl', bytes('{"text": 3}\n')))).toBe('line 1 has no "text" string');
@@ -54,11 +61,25 @@ describe('batching, padding, softmax, output', () => {
   });
 
   it('pads right or left with the pad id, mask 0 on padding', () => {
-    const right = padBatch([[101, 7, 102], [101, 102]], 0, 'right');
+    const right = padBatch(
+      [
+        [101, 7, 102],
+        [101, 102],
+      ],
+      0,
+      'right',
+    );
     expect([right.rows, right.width]).toEqual([2, 3]);
     expect(batchRow(right.inputIds, 3, 1)).toEqual([101, 102, 0]);
     expect(batchRow(right.attentionMask, 3, 1)).toEqual([1, 1, 0]);
-    const left = padBatch([[0, 5, 2], [0, 2]], 1, 'left');
+    const left = padBatch(
+      [
+        [0, 5, 2],
+        [0, 2],
+      ],
+      1,
+      'left',
+    );
     expect(batchRow(left.inputIds, 3, 1)).toEqual([1, 0, 2]);
     expect(batchRow(left.attentionMask, 3, 1)).toEqual([0, 1, 1]);
     expect(batchRow(left.attentionMask, 3, 0)).toEqual([1, 1, 1]);
@@ -74,7 +95,9 @@ describe('batching, padding, softmax, output', () => {
 
   it('JSON lines and the table', () => {
     const rows = [{ spam: { label: 'ham', confidence: 0.9 } }, { spam: { label: 'spam', confidence: 0.51234 } }];
-    expect(jsonLine('a "quoted"\ntext', rows[0]!)).toBe('{"text":"a \\"quoted\\"\\ntext","predictions":{"spam":{"label":"ham","confidence":0.9}}}');
+    expect(jsonLine('a "quoted"\ntext', rows[0]!)).toBe(
+      '{"text":"a \\"quoted\\"\\ntext","predictions":{"spam":{"label":"ham","confidence":0.9}}}',
+    );
     const table = predictionTable(['short', `日本語 ${'long '.repeat(30)}`], rows, ['spam'], 20).split('\n');
     expect(table[0]).toBe('#  text                  spam');
     expect(table[2]).toBe('1  short                 ham (0.900)');

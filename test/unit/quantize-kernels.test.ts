@@ -2,7 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { floatSource } from '../../src/quantize/float-source.js';
-import { computeScaleZeroPoint, fullRange, qRange, quantizeRun, quantizeValue, type QuantType } from '../../src/quantize/math.js';
+import {
+  computeScaleZeroPoint,
+  fullRange,
+  qRange,
+  quantizeRun,
+  quantizeValue,
+  type QuantType,
+} from '../../src/quantize/math.js';
 import { KernelWorkspace } from '../../src/quantize/kernel-workspace.js';
 import { splitWeight } from '../../src/quantize/operators/matmul-weight-residual.js';
 import { quantizeWeight, type WeightParams } from '../../src/quantize/weight.js';
@@ -81,7 +88,10 @@ describe('SIMD kernels match the scalar reference bit for bit', () => {
     const values = testValues(1037, 11, scale);
     const extremes = { min: Infinity, max: -Infinity };
     workspace.updateExtremes(values, extremes);
-    expect(extremes).toEqual({ min: values.reduce((a, b) => Math.min(a, b)), max: values.reduce((a, b) => Math.max(a, b)) });
+    expect(extremes).toEqual({
+      min: values.reduce((a, b) => Math.min(a, b)),
+      max: values.reduce((a, b) => Math.max(a, b)),
+    });
     for (const position of [0, 15, 500, 1036]) {
       const poisoned = values.slice();
       poisoned[position] = NaN;
@@ -115,7 +125,11 @@ describe('quantizeWeight streams chunks through the kernels like the reference',
     const file = join(dir, `w${dims.join('x')}.bin`);
     writeFileSync(file, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     const tensor = { name: 'w', dims, data_type: DataType.FLOAT };
-    return floatSource(tensor, new Map([[tensor, { tensor: 'w', file, location: 'w.bin', offset: 0, length: values.byteLength }]]), 'model.onnx');
+    return floatSource(
+      tensor,
+      new Map([[tensor, { tensor: 'w', file, location: 'w.bin', offset: 0, length: values.byteLength }]]),
+      'model.onnx',
+    );
   }
 
   function reference(values: Float32Array, dims: number[], params: WeightParams) {
@@ -141,13 +155,25 @@ describe('quantizeWeight streams chunks through the kernels like the reference',
     ['per tensor int8', [70, 45], { type: 'int8', symmetric: true, reduceRange: false }],
     ['per tensor uint8', [70, 45], { type: 'uint8', symmetric: false, reduceRange: false }],
     // 12 columns: chunks of 1000 split rows, so the first and last rows of a chunk are partial
-    ['per channel, last axis, column kernels', [90, 12], { type: 'int8', symmetric: true, reduceRange: false, channelAxis: -1 }],
-    ['per channel, last axis, 6 columns (runs)', [90, 6], { type: 'uint8', symmetric: false, reduceRange: true, channelAxis: 1 }],
+    [
+      'per channel, last axis, column kernels',
+      [90, 12],
+      { type: 'int8', symmetric: true, reduceRange: false, channelAxis: -1 },
+    ],
+    [
+      'per channel, last axis, 6 columns (runs)',
+      [90, 6],
+      { type: 'uint8', symmetric: false, reduceRange: true, channelAxis: 1 },
+    ],
     ['per channel, first axis', [30, 77], { type: 'int8', symmetric: true, reduceRange: false, channelAxis: 0 }],
   ];
 
   it.each(cases)('%s', async (_label, dims, params) => {
-    const values = testValues(dims.reduce((a, b) => a * b, 1), dims[0]! * 31 + dims[1]!, 0.01);
+    const values = testValues(
+      dims.reduce((a, b) => a * b, 1),
+      dims[0]! * 31 + dims[1]!,
+      0.01,
+    );
     const expected = reference(values, dims, params);
     const workspace = new KernelWorkspace(1000);
     const weight = await quantizeWeight(externalSource(values, dims), params, 'model.onnx', workspace);
@@ -167,49 +193,60 @@ describe('quantizeWeight streams chunks through the kernels like the reference',
     const values = testValues(5000, 9, 0.01);
     values[3210] = Infinity;
     const workspace = new KernelWorkspace(1000);
-    await expect(quantizeWeight(externalSource(values, [50, 100]), { type: 'int8', symmetric: true, reduceRange: false, channelAxis: -1 }, 'model.onnx', workspace)).rejects.toThrow(
-      /tensor "w": contains NaN or Inf at element 3210/,
-    );
+    await expect(
+      quantizeWeight(
+        externalSource(values, [50, 100]),
+        { type: 'int8', symmetric: true, reduceRange: false, channelAxis: -1 },
+        'model.onnx',
+        workspace,
+      ),
+    ).rejects.toThrow(/tensor "w": contains NaN or Inf at element 3210/);
   });
 });
 
 describe('splitWeight (weight-only-10/12): the SIMD kernel matches the scalar loop bit for bit', () => {
   const workspace = new KernelWorkspace(1024);
-  it.each([2, 4] as const)('%i residual bits: ties, clipping, zero columns, NaN, infinities, several pieces', (bits) => {
-    for (const [k, n] of [
-      [3, 4],
-      [7, 8],
-      [300, 12],
-      [64, 384],
-    ] as const) {
-      const values = testValues(k * n, k * 31 + n, 0.004);
-      // specials: a zero column (scale 1), NaN, infinities, -0, denormals, exact residual ties
-      for (let row = 0; row < k; row += 1) values[row * n + 1] = 0;
-      values[2] = NaN;
-      values[n + 2] = Infinity;
-      values[2 * n + 3] = -Infinity;
-      values[3] = -0;
-      values[n + 3] = 1e-42;
-      values[(k - 1) * n] = Math.fround(Math.fround(0.4 / 127) * 3.25);
-      const simd = splitWeight(values, k, n, bits, workspace);
-      const scalar = splitWeight(values, k, n, bits);
-      for (const key of ['main', 'residual', 'scales', 'residualScales'] as const) {
-        expect(Buffer.compare(Buffer.from(simd[key].buffer), Buffer.from(scalar[key].buffer)), `${k}x${n} ${key}`).toBe(0);
+  it.each([2, 4] as const)(
+    '%i residual bits: ties, clipping, zero columns, NaN, infinities, several pieces',
+    (bits) => {
+      for (const [k, n] of [
+        [3, 4],
+        [7, 8],
+        [300, 12],
+        [64, 384],
+      ] as const) {
+        const values = testValues(k * n, k * 31 + n, 0.004);
+        // specials: a zero column (scale 1), NaN, infinities, -0, denormals, exact residual ties
+        for (let row = 0; row < k; row += 1) values[row * n + 1] = 0;
+        values[2] = NaN;
+        values[n + 2] = Infinity;
+        values[2 * n + 3] = -Infinity;
+        values[3] = -0;
+        values[n + 3] = 1e-42;
+        values[(k - 1) * n] = Math.fround(Math.fround(0.4 / 127) * 3.25);
+        const simd = splitWeight(values, k, n, bits, workspace);
+        const scalar = splitWeight(values, k, n, bits);
+        for (const key of ['main', 'residual', 'scales', 'residualScales'] as const) {
+          expect(
+            Buffer.compare(Buffer.from(simd[key].buffer), Buffer.from(scalar[key].buffer)),
+            `${k}x${n} ${key}`,
+          ).toBe(0);
+        }
+        // a real split: weights rebuilt within the residual's error, s / 2^(bits+1), where finite
+        const perByte = 8 / bits;
+        const count = (k * n) / perByte;
+        let checked = 0;
+        for (let index = 0; index < k * n; index += 1) {
+          const column = index % n;
+          if (!Number.isFinite(values[index]!) || !Number.isFinite(simd.scales[column]!)) continue;
+          const q = (simd.main[index]! << 24) >> 24;
+          const level = (simd.residual[index % count]! >> (bits * Math.floor(index / count))) & (2 ** bits - 1);
+          const rebuilt = q * simd.scales[column]! + (level - (2 ** bits - 1) / 2) * simd.residualScales[column]!;
+          expect(Math.abs(rebuilt - values[index]!)).toBeLessThanOrEqual(simd.scales[column]! / 2 ** (bits + 1) + 1e-6);
+          checked += 1;
+        }
+        expect(checked).toBeGreaterThan(k * n - 3 * k);
       }
-      // a real split: weights rebuilt within the residual's error, s / 2^(bits+1), where finite
-      const perByte = 8 / bits;
-      const count = (k * n) / perByte;
-      let checked = 0;
-      for (let index = 0; index < k * n; index += 1) {
-        const column = index % n;
-        if (!Number.isFinite(values[index]!) || !Number.isFinite(simd.scales[column]!)) continue;
-        const q = (simd.main[index]! << 24) >> 24;
-        const level = (simd.residual[index % count]! >> (bits * Math.floor(index / count))) & (2 ** bits - 1);
-        const rebuilt = q * simd.scales[column]! + (level - (2 ** bits - 1) / 2) * simd.residualScales[column]!;
-        expect(Math.abs(rebuilt - values[index]!)).toBeLessThanOrEqual(simd.scales[column]! / 2 ** (bits + 1) + 1e-6);
-        checked += 1;
-      }
-      expect(checked).toBeGreaterThan(k * n - 3 * k);
-    }
-  });
+    },
+  );
 });

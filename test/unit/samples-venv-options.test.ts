@@ -30,7 +30,12 @@ describe('samples', () => {
     expect(batches[0]!.texts).toHaveLength(1);
   });
   it('orders each split by length (stable), gold labels alongside, without moving a text across splits', () => {
-    const samples = { source: 'test', seed: 1, texts: ['ccc', 'a', 'bb', 'dddd', 'e', 'ff', 'g'], gold: [{ t: 3 }, { t: 1 }, { t: 2 }, { t: 4 }, { t: 5 }, { t: 6 }, undefined] };
+    const samples = {
+      source: 'test',
+      seed: 1,
+      texts: ['ccc', 'a', 'bb', 'dddd', 'e', 'ff', 'g'],
+      gold: [{ t: 3 }, { t: 1 }, { t: 2 }, { t: 4 }, { t: 5 }, { t: 6 }, undefined],
+    };
     const ordered = byLength(samples, 4);
     expect(ordered.texts).toEqual(['a', 'bb', 'ccc', 'dddd', 'e', 'g', 'ff']);
     expect(ordered.gold).toEqual([{ t: 1 }, { t: 2 }, { t: 3 }, { t: 4 }, { t: 5 }, undefined, { t: 6 }]);
@@ -54,17 +59,48 @@ describe('bridge venv state', () => {
   });
   it('turns pip output into short progress lines', () => {
     expect(pipProgressLine('Collecting torch==2.15.0 (from -r lock (line 3))')).toMatch(/^Collecting torch/);
-    expect(pipProgressLine('  Downloading torch-2.15.0.whl (539.1 MB)')).toBe('Downloading torch-2.15.0.whl (539.1 MB)');
+    expect(pipProgressLine('  Downloading torch-2.15.0.whl (539.1 MB)')).toBe(
+      'Downloading torch-2.15.0.whl (539.1 MB)',
+    );
     expect(pipProgressLine('Requirement already satisfied: x')).toBeNull();
   });
 });
 
 describe('export options', () => {
-  const base = { force: false, 'external-data': false, 'per-channel': false, 'reduce-range': false, json: false, progress: true, 'no-progress': false, latency: false, 'no-latency': false, verbose: false, help: false, version: false };
+  const base = {
+    force: false,
+    'external-data': false,
+    'per-channel': false,
+    'reduce-range': false,
+    json: false,
+    progress: true,
+    'no-progress': false,
+    latency: false,
+    'no-latency': false,
+    verbose: false,
+    help: false,
+    version: false,
+  };
   it('applies defaults and derives the output dir', () => {
     const options = buildExportOptions('/models/my_model', base);
-    expect(options).toMatchObject({ outDir: '/models/my_model-onnx', opset: 17, maxLength: 128, exporter: 'torchscript', fp32Tolerance: 1e-4, int8Top1: 0.99, quantize: 'int8', int8: 'auto', int8Budget: 16, latency: false });
-    expect(options.quantization).toMatchObject({ weightType: 'int8', perChannel: false, reduceRange: false, excludeNodes: [] });
+    expect(options).toMatchObject({
+      outDir: '/models/my_model-onnx',
+      opset: 17,
+      maxLength: 128,
+      exporter: 'torchscript',
+      fp32Tolerance: 1e-4,
+      int8Top1: 0.99,
+      quantize: 'int8',
+      int8: 'auto',
+      int8Budget: 16,
+      latency: false,
+    });
+    expect(options.quantization).toMatchObject({
+      weightType: 'int8',
+      perChannel: false,
+      reduceRange: false,
+      excludeNodes: [],
+    });
     expect(buildExportOptions('/m', { ...base, tasks: 'a, b,,c' }).tasks).toEqual(['a', 'b', 'c']);
   });
   it('measures latency on request, and by default with --fp16 (its report states FP16 speed) unless --no-latency', () => {
@@ -77,7 +113,9 @@ describe('export options', () => {
     expect(() => buildExportOptions('/m', { ...base, opset: '9' })).toThrowError(/--opset: opset must be at least 14/);
     expect(() => buildExportOptions('/m', { ...base, 'max-length': '1' })).toThrowError(/--max-length/);
     expect(() => buildExportOptions('/m', { ...base, exporter: 'magic' })).toThrowError(/--exporter/);
-    expect(() => buildExportOptions('/m', { ...base, exporter: 'dynamo', opset: '17' })).toThrowError(/dynamo exporter needs --opset 18/);
+    expect(() => buildExportOptions('/m', { ...base, exporter: 'dynamo', opset: '17' })).toThrowError(
+      /dynamo exporter needs --opset 18/,
+    );
     expect(() => buildExportOptions('/m', { ...base, 'weight-type': 'int4' })).toThrowError(/--weight-type/);
     expect(() => buildExportOptions('/m', { ...base, quantize: 'fp16' })).toThrowError(/--quantize/);
     expect(() => buildExportOptions('/m', { ...base, 'int8-top1': '1.5' })).toThrowError(/--int8-top1/);

@@ -11,7 +11,9 @@ export const prepareBridge: Step = {
       (await c.earlyBridge?.session) ??
       (await openBridge({
         ...(c.options.python ? { python: c.options.python } : {}),
-        ...(c.options.bridgeTimeoutSeconds !== undefined ? { bridgeTimeoutSeconds: c.options.bridgeTimeoutSeconds } : {}),
+        ...(c.options.bridgeTimeoutSeconds !== undefined
+          ? { bridgeTimeoutSeconds: c.options.bridgeTimeoutSeconds }
+          : {}),
         verbose: c.options.verbose,
         onProgress: (line) => {
           task.output = line;

@@ -23,7 +23,15 @@ export const writeConfigs: Step = {
     }
     const problems: string[] = [];
     for (const name of c.tasks) {
-      problems.push(...(await checkTaskFiles(c.spec!, name, join(c.staging!, taskConfigFile(name)), c.graphs[name]!.fp32!.file, c.options.maxLength)));
+      problems.push(
+        ...(await checkTaskFiles(
+          c.spec!,
+          name,
+          join(c.staging!, taskConfigFile(name)),
+          c.graphs[name]!.fp32!.file,
+          c.options.maxLength,
+        )),
+      );
     }
     if (problems.length > 0) throw disagree(problems);
     task.title = `Write and check the configs: ${c.tasks.length} config(s), checked against the model`;
@@ -35,7 +43,10 @@ export const saveTokenizer: Step = {
   title: 'Save and check the tokenizer',
   timing: 'tokenizer',
   async run(c) {
-    await callBridge(c.bridge!.client, 'save_tokenizer', { model_dir: c.modelDir, out_dir: join(c.staging!, TOKENIZER_DIR) });
+    await callBridge(c.bridge!.client, 'save_tokenizer', {
+      model_dir: c.modelDir,
+      out_dir: join(c.staging!, TOKENIZER_DIR),
+    });
     const probe = await callBridge(c.bridge!.client, 'check_tokenizer', {
       model_dir: c.modelDir,
       tokenizer_dir: join(c.staging!, TOKENIZER_DIR),

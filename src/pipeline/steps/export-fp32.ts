@@ -8,7 +8,11 @@ import type { ExportContext, Step } from '../context.js';
 
 /** Each exported task's <task>_config.json content. */
 export function taskConfigs(c: ExportContext): Record<string, TaskConfig> {
-  return Object.fromEntries(c.spec!.tasks.filter((t) => c.tasks.includes(t.name)).map((t) => [t.name, taskConfig(c.spec!, t, c.options.maxLength)]));
+  return Object.fromEntries(
+    c
+      .spec!.tasks.filter((t) => c.tasks.includes(t.name))
+      .map((t) => [t.name, taskConfig(c.spec!, t, c.options.maxLength)]),
+  );
 }
 
 /** Where graph weights go: external data always (--external-data) or past 2 GB. */
@@ -29,12 +33,29 @@ export const exportFp32: Step = {
     const version = toolVersion();
     const configs = taskConfigs(c);
     const externalData = externalDataMode(c);
-    const derived = await deriveTaskGraphs(multitask, outputs, c.staging!, (name) => graphMetadata(configs[name]!, version), externalData);
-    for (const graph of derived) c.graphs[graph.task] = { fp32: { file: graph.file, ...(graph.dataFile ? { weights: basename(graph.dataFile) } : {}) } };
+    const derived = await deriveTaskGraphs(
+      multitask,
+      outputs,
+      c.staging!,
+      (name) => graphMetadata(configs[name]!, version),
+      externalData,
+    );
+    for (const graph of derived)
+      c.graphs[graph.task] = {
+        fp32: { file: graph.file, ...(graph.dataFile ? { weights: basename(graph.dataFile) } : {}) },
+      };
     if (c.tasks.length > 1) {
       task.output = 'writing the multihead graph';
-      const written = await writeMultiheadGraph(multitask, outputs, c.staging!, multiheadMetadata(Object.values(configs), version), externalData);
-      c.multihead = { fp32: { file: written.file, ...(written.dataFile ? { weights: basename(written.dataFile) } : {}) } };
+      const written = await writeMultiheadGraph(
+        multitask,
+        outputs,
+        c.staging!,
+        multiheadMetadata(Object.values(configs), version),
+        externalData,
+      );
+      c.multihead = {
+        fp32: { file: written.file, ...(written.dataFile ? { weights: basename(written.dataFile) } : {}) },
+      };
     }
     task.title = `Export to ONNX (FP32): ${derived.length} graph(s)${c.multihead ? ' and the multihead graph' : ''}`;
   },

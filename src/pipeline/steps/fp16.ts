@@ -29,7 +29,11 @@ export const convertFp16: Step = {
     }
     if (c.multihead?.fp32) {
       task.output = `writing ${variantGraphFile(MULTIHEAD_STEM, 'fp16')}`;
-      c.multihead.fp16 = await writeFp16(c.multihead.fp32, join(c.staging!, variantGraphFile(MULTIHEAD_STEM, 'fp16')), externalDataMode(c));
+      c.multihead.fp16 = await writeFp16(
+        c.multihead.fp32,
+        join(c.staging!, variantGraphFile(MULTIHEAD_STEM, 'fp16')),
+        externalDataMode(c),
+      );
     }
     task.title = `Convert to FP16: ${c.tasks.length + (c.multihead?.fp16 ? 1 : 0)} graph(s), ${shares.join(', ')} of FP32 size`;
   },

@@ -15,7 +15,9 @@ export const quantizeInt8: Step = {
   enabled: (c) => c.options.quantize === 'int8',
   async run(c, task) {
     const int8Gate = (name: string) =>
-      gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates).find((g) => g.comparison === 'int8' && g.metric === 'top1Agreement')?.limit ?? c.options.int8Top1;
+      gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates).find(
+        (g) => g.comparison === 'int8' && g.metric === 'top1Agreement',
+      )?.limit ?? c.options.int8Top1;
     const configs = taskConfigs(c);
     const version = toolVersion();
     c.int8 = await runInt8Step({
@@ -41,7 +43,10 @@ export const quantizeInt8: Step = {
       sizes.push(`${((graph.bytes / graphBytes(c.graphs[name]!.fp32!)) * 100).toFixed(0)}%`);
     }
     if (c.multihead && c.int8.multihead) {
-      c.multihead.int8 = { file: c.int8.multihead.file, ...(c.int8.multihead.dataFile ? { weights: c.int8.multihead.dataFile } : {}) };
+      c.multihead.int8 = {
+        file: c.int8.multihead.file,
+        ...(c.int8.multihead.dataFile ? { weights: c.int8.multihead.dataFile } : {}),
+      };
     }
     const chosen = c.int8.choice?.chosen;
     const method = chosen

@@ -30,10 +30,19 @@ export const runPyTorch: Step = {
   title: 'Run PyTorch on the samples',
   timing: 'reference',
   async run(c, task) {
-    const loaded = await loadSamples(SAMPLE_SEED, c.options.sampleLimit, c.options.samples, Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.label2id])));
+    const loaded = await loadSamples(
+      SAMPLE_SEED,
+      c.options.sampleLimit,
+      c.options.samples,
+      Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.label2id])),
+    );
     const tuned = c.options.quantize === 'int8' && c.options.int8 === 'auto';
     const split = tuned ? splitForCalibration(loaded, SAMPLE_SEED) : { samples: loaded, calibrationCount: 0 };
-    c.samples = byLength(split.samples, split.calibrationCount, await tokenCounts(join(c.staging!, TOKENIZER_DIR), split.samples.texts, c.options.maxLength));
+    c.samples = byLength(
+      split.samples,
+      split.calibrationCount,
+      await tokenCounts(join(c.staging!, TOKENIZER_DIR), split.samples.texts, c.options.maxLength),
+    );
     c.calibrationCount = split.calibrationCount;
     c.reference = await runReference({
       bridge: c.bridge!.client,
@@ -49,7 +58,9 @@ export const runPyTorch: Step = {
     // the last bridge call of the run: the interpreter's teardown (~2 s with torch) overlaps what follows
     c.bridgeClosing = c.bridge!.client.close().catch(() => undefined);
     task.title = `Run PyTorch on the samples: ${c.samples.texts.length} texts${
-      tuned ? ` (${c.calibrationCount} to calibrate INT8, ${c.samples.texts.length - c.calibrationCount} to judge it)` : ''
+      tuned
+        ? ` (${c.calibrationCount} to calibrate INT8, ${c.samples.texts.length - c.calibrationCount} to judge it)`
+        : ''
     }`;
   },
 };

@@ -13,7 +13,9 @@ import { SAMPLE_SEED } from '../seed.js';
 import { graphBytes } from './sizes.js';
 
 /** Infinity and NaN are not JSON: the report stores them as null. */
-function jsonSafeComparisons(comparisons: Record<string, ComparisonMetrics>): ParityReport['tasks'][number]['comparisons'] {
+function jsonSafeComparisons(
+  comparisons: Record<string, ComparisonMetrics>,
+): ParityReport['tasks'][number]['comparisons'] {
   return Object.fromEntries(
     Object.entries(comparisons).map(([kind, metrics]) => [
       kind,
@@ -28,8 +30,13 @@ function jsonSafeComparisons(comparisons: Record<string, ComparisonMetrics>): Pa
 
 function taskReport(c: ExportContext, name: string): ParityReport['tasks'][number] {
   const comparisons = c.comparisons![name]!;
-  const gates = evaluateGates(withMultiheadGates(gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates)), comparisons);
-  const sizes = Object.fromEntries(Object.entries(c.graphs[name]!).map(([variant, graph]) => [variant, graphBytes(graph)]));
+  const gates = evaluateGates(
+    withMultiheadGates(gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates)),
+    comparisons,
+  );
+  const sizes = Object.fromEntries(
+    Object.entries(c.graphs[name]!).map(([variant, graph]) => [variant, graphBytes(graph)]),
+  );
   const latency = c.latency?.[name];
   return {
     task: name,
@@ -53,10 +60,17 @@ export const writeReport: Step = {
       createdAt: new Date().toISOString(),
       tool: { name: TOOL_NAME, version: toolVersion() },
       model: { dir: c.modelDir, format: c.spec!.format },
-      samples: { source: c.samples!.source, seed: c.samples!.seed, count: c.samples!.texts.length, maxLength: c.options.maxLength },
+      samples: {
+        source: c.samples!.source,
+        seed: c.samples!.seed,
+        count: c.samples!.texts.length,
+        maxLength: c.options.maxLength,
+      },
       environment: { ...runtimeFacts(), bridge: c.bridge!.client.versions },
       tasks,
-      ...(c.int8 ? { int8: int8Report(c.options.int8, c.int8, SAMPLE_SEED, c.samples!.texts.length - c.calibrationCount) } : {}),
+      ...(c.int8
+        ? { int8: int8Report(c.options.int8, c.int8, SAMPLE_SEED, c.samples!.texts.length - c.calibrationCount) }
+        : {}),
       timings: c.timings,
       passed: tasks.every((report) => report.passed),
     };
@@ -69,7 +83,9 @@ export const writeReport: Step = {
     const int8 = tasks.filter((r) => r.comparisons.int8).map((r) => r.comparisons.int8!.top1Agreement);
     const fp16 = tasks.filter((r) => r.comparisons.fp16).map((r) => r.comparisons.fp16!.maxAbsDiff ?? Infinity);
     task.title = `Evaluate the gates: ${c.samples!.texts.length} samples, max FP32 diff ${worst.toExponential(2)}${
-      int8.length > 0 ? `, INT8 top-1 agreement >= ${(Math.min(...int8) * 100).toFixed(1)}%${c.calibrationCount > 0 ? ' on the judged split' : ''}` : ''
+      int8.length > 0
+        ? `, INT8 top-1 agreement >= ${(Math.min(...int8) * 100).toFixed(1)}%${c.calibrationCount > 0 ? ' on the judged split' : ''}`
+        : ''
     }${fp16.length > 0 ? `, max FP16 diff ${Math.max(...fp16).toExponential(2)}` : ''} (${c.report.passed ? 'pass' : 'FAIL'})`;
   },
 };

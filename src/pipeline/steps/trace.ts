@@ -30,7 +30,10 @@ export const traceTheModel: Step = {
       { onProgress: (message) => (task.output = message) },
     );
     const file = Object.values(exported.files)[0]!.file;
-    c.multitask = { file, outputs: Object.fromEntries(Object.entries(exported.files).map(([name, value]) => [name, value.output])) };
+    c.multitask = {
+      file,
+      outputs: Object.fromEntries(Object.entries(exported.files).map(([name, value]) => [name, value.output])),
+    };
     task.title = `Trace the model to ONNX: ${c.tasks.length} task output(s), traced in ${exported.seconds.toFixed(1)} s`;
   },
 };

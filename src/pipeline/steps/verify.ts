@@ -12,7 +12,9 @@ import { measureTaskLatency } from '../latency-step.js';
 function multiheadGraphs(c: ExportContext): MultiheadGraphs | undefined {
   if (!c.multihead) return undefined;
   return {
-    files: Object.fromEntries(VARIANTS.filter((variant) => c.multihead![variant]).map((variant) => [variant, c.multihead![variant]!.file])),
+    files: Object.fromEntries(
+      VARIANTS.filter((variant) => c.multihead![variant]).map((variant) => [variant, c.multihead![variant]!.file]),
+    ),
     outputs: Object.fromEntries(c.tasks.map((name) => [name, multiheadOutput(name)])),
   };
 }
@@ -30,7 +32,9 @@ function measuredLogits(c: ExportContext): Record<string, MeasuredLogits> {
   const probed = c.int8?.choice?.fp32Logits;
   return {
     ...(searched ? { int8: { graph: 'the INT8 search (its chosen graph)', logits: searched } } : {}),
-    ...(probed && c.multihead?.fp32 ? { fp32: { graph: "the INT8 search's error probe (the FP32 nodes, unchanged)", logits: probed } } : {}),
+    ...(probed && c.multihead?.fp32
+      ? { fp32: { graph: "the INT8 search's error probe (the FP32 nodes, unchanged)", logits: probed } }
+      : {}),
   };
 }
 
@@ -46,7 +50,12 @@ export const verifyParity: Step = {
       shareMultihead: true,
       measured: measuredLogits(c),
     });
-    const verification = verificationSchema.parse({ schema: 'rapidfit-export/verification', schemaVersion: 1, maxLength: c.options.maxLength, batches: c.reference });
+    const verification = verificationSchema.parse({
+      schema: 'rapidfit-export/verification',
+      schemaVersion: 1,
+      maxLength: c.options.maxLength,
+      batches: c.reference,
+    });
     await writeFile(join(c.staging!, VERIFICATION_FILE), `${JSON.stringify(verification)}\n`);
   },
 };

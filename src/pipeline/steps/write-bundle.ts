@@ -90,14 +90,25 @@ export const writeBundle: Step = {
       ...(t.comparisons.fp16 ? { fp16MaxAbsDiff: t.comparisons.fp16.maxAbsDiff } : {}),
       passed: t.passed,
     }));
-    const result: ExportResult = { ok: verified, outDir: c.outDir, verified, tasks: c.tasks, files, parity, timings: c.timings, ...(c.int8?.choice?.note ? { int8Note: c.int8.choice.note } : {}) };
+    const result: ExportResult = {
+      ok: verified,
+      outDir: c.outDir,
+      verified,
+      tasks: c.tasks,
+      files,
+      parity,
+      timings: c.timings,
+      ...(c.int8?.choice?.note ? { int8Note: c.int8.choice.note } : {}),
+    };
     if (!verified) {
       const unverified = `${c.outDir}.unverified`;
       await rm(unverified, { recursive: true, force: true });
       await rename(c.staging!, unverified);
       await discardStagingDir(c.staging!);
       c.result = { ...result, unverifiedDir: unverified };
-      const failures = c.report!.tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)));
+      const failures = c.report!.tasks.flatMap((t) =>
+        t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)),
+      );
       const error = new GateError(`parity gate failed: ${failures.join('; ')}`, {
         file: join(unverified, REPORT_MARKDOWN_FILE),
         hint: `${c.outDir} was left untouched; the unverified candidate is in ${unverified}`,

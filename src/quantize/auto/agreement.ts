@@ -5,7 +5,11 @@ import { runBatches } from './run-graph.js';
 export type OutputLogits = Record<string, LogitsBatch[]>;
 
 /** Each named output of a graph over the batches (copied out of ORT's buffers). */
-export async function collectLogits(file: string, outputs: Record<string, string>, batches: readonly TokenizedBatch[]): Promise<OutputLogits> {
+export async function collectLogits(
+  file: string,
+  outputs: Record<string, string>,
+  batches: readonly TokenizedBatch[],
+): Promise<OutputLogits> {
   const logits: OutputLogits = Object.fromEntries(Object.keys(outputs).map((task) => [task, []]));
   await runBatches(file, batches, Object.values(outputs), (values) => {
     for (const [task, output] of Object.entries(outputs)) logits[task]!.push(copyLogits(values[output]!));
@@ -69,10 +73,24 @@ export async function agreementWithin(
     }
     return true;
   });
-  return { agreement: Object.fromEntries(Object.keys(outputs).map((task) => [task, total === 0 ? 0 : (total - flips(task)) / total])), complete, ...(complete ? { logits } : {}) };
+  return {
+    agreement: Object.fromEntries(
+      Object.keys(outputs).map((task) => [task, total === 0 ? 0 : (total - flips(task)) / total]),
+    ),
+    complete,
+    ...(complete ? { logits } : {}),
+  };
 }
 
 /** Top-1 agreement of a candidate graph with a reference graph on the same batches, per output. */
-export async function compareOutputs(referenceFile: string, candidateFile: string, outputs: Record<string, string>, batches: readonly TokenizedBatch[]): Promise<Record<string, number>> {
-  return topOneAgreement(await collectLogits(referenceFile, outputs, batches), await collectLogits(candidateFile, outputs, batches));
+export async function compareOutputs(
+  referenceFile: string,
+  candidateFile: string,
+  outputs: Record<string, string>,
+  batches: readonly TokenizedBatch[],
+): Promise<Record<string, number>> {
+  return topOneAgreement(
+    await collectLogits(referenceFile, outputs, batches),
+    await collectLogits(candidateFile, outputs, batches),
+  );
 }

@@ -62,17 +62,44 @@ export async function measureQuantizationErrors(
     const reference = `${output}${SUFFIX}_reference_ss`;
     nodes.push(
       twin,
-      { op_type: 'Sub', input: [`${output}${SUFFIX}`, output], output: [`${output}${SUFFIX}_diff`], name: `${twin.name}_Sub` },
-      { op_type: 'ReduceSumSquare', input: [`${output}${SUFFIX}_diff`], output: [error], name: `${twin.name}_ErrorSum`, attribute: [intAttribute('keepdims', 0)] },
-      { op_type: 'ReduceSumSquare', input: [output], output: [reference], name: `${twin.name}_ReferenceSum`, attribute: [intAttribute('keepdims', 0)] },
+      {
+        op_type: 'Sub',
+        input: [`${output}${SUFFIX}`, output],
+        output: [`${output}${SUFFIX}_diff`],
+        name: `${twin.name}_Sub`,
+      },
+      {
+        op_type: 'ReduceSumSquare',
+        input: [`${output}${SUFFIX}_diff`],
+        output: [error],
+        name: `${twin.name}_ErrorSum`,
+        attribute: [intAttribute('keepdims', 0)],
+      },
+      {
+        op_type: 'ReduceSumSquare',
+        input: [output],
+        output: [reference],
+        name: `${twin.name}_ReferenceSum`,
+        attribute: [intAttribute('keepdims', 0)],
+      },
     );
     sumOutputs.push(scalarOutput(error), scalarOutput(reference));
     sums.set(candidate.name, { error, reference, name: candidate.name });
   }
-  const probe = { ...fp32, model: { ...fp32.model, graph: { ...graph, node: nodes, output: [...(graph.output ?? []), ...sumOutputs] } } };
+  const probe = {
+    ...fp32,
+    model: { ...fp32.model, graph: { ...graph, node: nodes, output: [...(graph.output ?? []), ...sumOutputs] } },
+  };
   const file = join(workDir, `error-probe-${method}.onnx`);
-  await quantizeModel(probe, file, { ...options, opTypes: ['MatMul'], matmul: 'float', nodeMethods, externalData: 'auto' }, 'probe');
-  const totals = new Map<string, { error: number; reference: number }>([...sums.keys()].map((name) => [name, { error: 0, reference: 0 }]));
+  await quantizeModel(
+    probe,
+    file,
+    { ...options, opTypes: ['MatMul'], matmul: 'float', nodeMethods, externalData: 'auto' },
+    'probe',
+  );
+  const totals = new Map<string, { error: number; reference: number }>(
+    [...sums.keys()].map((name) => [name, { error: 0, reference: 0 }]),
+  );
   const logits: OutputLogits = Object.fromEntries(Object.keys(outputs).map((task) => [task, []]));
   await runBatches(file, batches, [...sumOutputs.map((o) => o.name!), ...Object.values(outputs)], (values) => {
     for (const entry of sums.values()) {
@@ -82,6 +109,8 @@ export async function measureQuantizationErrors(
     }
     for (const [task, output] of Object.entries(outputs)) logits[task]!.push(copyLogits(values[output]!));
   });
-  const errors = new Map([...totals].map(([name, t]) => [name, t.reference > 0 ? Math.sqrt(t.error / t.reference) : 0]));
+  const errors = new Map(
+    [...totals].map(([name, t]) => [name, t.reference > 0 ? Math.sqrt(t.error / t.reference) : 0]),
+  );
   return { errors, ...(Object.keys(outputs).length > 0 ? { logits } : {}) };
 }

@@ -56,7 +56,13 @@ export async function measureLatency(file: string, batch: number, sequence: numb
  * turn, and the median of the per-pair ratios is returned, so that a burst of load on a shared machine
  * slows both sides of a pair instead of one graph's whole measurement.
  */
-export async function measureSpeedup(reference: string, candidate: string, batch: number, sequence: number, pairs: number): Promise<number> {
+export async function measureSpeedup(
+  reference: string,
+  candidate: string,
+  batch: number,
+  sequence: number,
+  pairs: number,
+): Promise<number> {
   const slow = await openTimed(reference, batch, sequence);
   try {
     const fast = await openTimed(candidate, batch, sequence);

@@ -110,7 +110,11 @@ export interface Int8Choice {
 }
 
 /** A mix in words: "dynamic", "dynamic + 10 of 42 MatMuls at higher precision", "every MatMul at higher precision". */
-export function describeMix(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>, matmulCount: number): string {
+export function describeMix(
+  base: MatMulMethod,
+  nodeMethods: Record<string, MatMulMethod>,
+  matmulCount: number,
+): string {
   const fallbacks = Object.keys(nodeMethods).length;
   if (fallbacks >= matmulCount) return 'every MatMul at higher precision';
   return fallbacks > 0 ? `${base} + ${fallbacks} of ${matmulCount} MatMuls at higher precision` : base;
@@ -145,14 +149,17 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     reference = await collectLogits(file, input.outputs, input.batches);
   }
   const calibrationSamples = countRows(input.batches);
-  const gateFlips = Object.fromEntries(Object.entries(input.gates).map(([task, gate]) => [task, allowedFlips(gate, calibrationSamples)]));
+  const gateFlips = Object.fromEntries(
+    Object.entries(input.gates).map(([task, gate]) => [task, allowedFlips(gate, calibrationSamples)]),
+  );
   const trials: Int8Trial[] = [];
   const errors: Int8Choice['errors'] = {};
   const matmuls = quantizableMatMuls(input.fp32.model).length;
   const preciseCost = preciseCosts(input.fp32);
   let preciseBudget: number | undefined;
   let built = 0;
-  const reaches = (scores: Record<string, number>, limits: Record<string, number>) => Object.entries(scores).every(([task, value]) => value >= limits[task]!);
+  const reaches = (scores: Record<string, number>, limits: Record<string, number>) =>
+    Object.entries(scores).every(([task, value]) => value >= limits[task]!);
   const passes = (scores: Record<string, number>) => reaches(scores, input.targets);
   const reachesGate = (scores: Record<string, number>) => reaches(scores, input.gates);
   const fewestFallbacks = (list: Int8Trial[]) => [...list].sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
@@ -171,15 +178,30 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
     const fallbackNodes = Object.keys(nodeMethods).length;
     progress(`${describeMix(base, nodeMethods, matmuls)} (trial ${built}/${input.budget})`);
     const trialFile = join(input.workDir, `int8-trial-${built}.onnx`);
-    const result = await quantizeModel(input.fp32, trialFile, { ...input.options, matmul: base, nodeMethods }, input.version ?? 'auto');
+    const result = await quantizeModel(
+      input.fp32,
+      trialFile,
+      { ...input.options, matmul: base, nodeMethods },
+      input.version ?? 'auto',
+    );
     // what the size goal leaves for 12-bit weights: from the first all-INT8 graph (1 byte per weight),
     // less the residuals every MatMul gets when it falls back to 10-bit, less 1% for the per-task graphs' heads
-    preciseBudget ??= Math.max(0, (input.maxSizeShare - 0.01) * fp32Bytes(input.fp32) - result.bytes - residualBytes(input.fp32, 2));
+    preciseBudget ??= Math.max(
+      0,
+      (input.maxSizeShare - 0.01) * fp32Bytes(input.fp32) - result.bytes - residualBytes(input.fp32, 2),
+    );
     const graph: TrialGraph = { file: trialFile, ...(result.dataFile ? { dataFile: result.dataFile } : {}) };
     let keep = false;
     try {
       const scored = await agreementWithin(trialFile, input.outputs, input.batches, reference!, gateFlips);
-      const done: Int8Trial = { base, nodeMethods, fallbackNodes, agreement: scored.agreement, passed: scored.complete && passes(scored.agreement), ...(scored.complete ? {} : { stoppedEarly: true }) };
+      const done: Int8Trial = {
+        base,
+        nodeMethods,
+        fallbackNodes,
+        agreement: scored.agreement,
+        passed: scored.complete && passes(scored.agreement),
+        ...(scored.complete ? {} : { stoppedEarly: true }),
+      };
       trials.push(done);
       known.set(key, done);
       // a graph that can still be chosen (it ran on the whole split) is kept, so that the choice is not built twice
@@ -197,7 +219,11 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   // the gate (the relaxed choice) and the most precise one (when nothing reaches the gate)
   async function keepOnlyChoosable(): Promise<void> {
     const kept = [...graphs.keys()];
-    const wanted = new Set([fewestFallbacks(kept.filter((t) => t.passed)), fewestFallbacks(kept.filter((t) => reachesGate(t.agreement))), [...kept].sort((a, b) => b.fallbackNodes - a.fallbackNodes)[0]]);
+    const wanted = new Set([
+      fewestFallbacks(kept.filter((t) => t.passed)),
+      fewestFallbacks(kept.filter((t) => reachesGate(t.agreement))),
+      [...kept].sort((a, b) => b.fallbackNodes - a.fallbackNodes)[0],
+    ]);
     for (const trialDone of kept) {
       if (wanted.has(trialDone)) continue;
       await removeGraph(graphs.get(trialDone)!);
@@ -210,7 +236,14 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const rank = async () => {
     if (ranking) return ranking;
     progress("dynamic: measuring each MatMul's quantization error");
-    const probed = await measureQuantizationErrors(input.fp32, 'dynamic', input.options, input.batches, input.workDir, input.outputs);
+    const probed = await measureQuantizationErrors(
+      input.fp32,
+      'dynamic',
+      input.options,
+      input.batches,
+      input.workDir,
+      input.outputs,
+    );
     const nodeErrors = probed.errors;
     fp32Logits = probed.logits;
     errors.dynamic = Object.fromEntries(nodeErrors);
@@ -283,26 +316,62 @@ export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   }
   // nothing reached even the gate: the most precise trial is the candidate (the agreements of trials
   // that stopped early are upper bounds, so they do not rank)
-  const best = chosenTrial ?? [...trials].sort((a, b) => b.fallbackNodes - a.fallbackNodes || Math.min(...Object.values(b.agreement)) - Math.min(...Object.values(a.agreement)))[0]!;
+  const best =
+    chosenTrial ??
+    [...trials].sort(
+      (a, b) =>
+        b.fallbackNodes - a.fallbackNodes ||
+        Math.min(...Object.values(b.agreement)) - Math.min(...Object.values(a.agreement)),
+    )[0]!;
   for (const [trialDone, graph] of graphs) if (trialDone !== best) await removeGraph(graph);
   const against = input.reference ? 'PyTorch' : 'FP32 ONNX';
-  const measured = { trials, errors, calibrationSamples, matmulCount: matmuls, against, targets: input.targets, ...(fp32Logits ? { fp32Logits } : {}) };
+  const measured = {
+    trials,
+    errors,
+    calibrationSamples,
+    matmulCount: matmuls,
+    against,
+    targets: input.targets,
+    ...(fp32Logits ? { fp32Logits } : {}),
+  };
   if (chosenTrial) {
-    const chosen: Int8Candidate = { base: chosenTrial.base, fallback: FALLBACK, nodeMethods: chosenTrial.nodeMethods, agreement: chosenTrial.agreement, passed: true };
+    const chosen: Int8Candidate = {
+      base: chosenTrial.base,
+      fallback: FALLBACK,
+      nodeMethods: chosenTrial.nodeMethods,
+      agreement: chosenTrial.agreement,
+      passed: true,
+    };
     const graph = graphs.get(chosenTrial)!;
     progress('measuring the speed of the choice against FP32');
     chosen.speedup = await measureSpeedup(file, graph.file, 1, SPEED_SEQUENCE, SPEED_PAIRS);
     const notes = [
-      ...(relaxed ? ['no candidate reached the calibration margin; chose one that reaches the gate on the calibration split'] : []),
+      ...(relaxed
+        ? ['no candidate reached the calibration margin; chose one that reaches the gate on the calibration split']
+        : []),
       ...(chosen.speedup < input.speedGoal
-        ? [`no candidate reaches both the agreement target and ${input.speedGoal}x FP32 speed; chose the fastest that passes (${chosen.speedup.toFixed(2)}x, ${describeMix(chosen.base, chosen.nodeMethods, matmuls)})`]
+        ? [
+            `no candidate reaches both the agreement target and ${input.speedGoal}x FP32 speed; chose the fastest that passes (${chosen.speedup.toFixed(2)}x, ${describeMix(chosen.base, chosen.nodeMethods, matmuls)})`,
+          ]
         : []),
     ];
-    return { chosen, candidates: [chosen], ...measured, graph, ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}) };
+    return {
+      chosen,
+      candidates: [chosen],
+      ...measured,
+      graph,
+      ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}),
+    };
   }
   const bestGraph = graphs.get(best);
   return {
-    chosen: { base: best.base, fallback: FALLBACK, nodeMethods: best.nodeMethods, agreement: best.agreement, passed: false },
+    chosen: {
+      base: best.base,
+      fallback: FALLBACK,
+      nodeMethods: best.nodeMethods,
+      agreement: best.agreement,
+      passed: false,
+    },
     candidates: [],
     ...measured,
     note: `INT8: no candidate reached the INT8 gate on the calibration split (${trials.length} trial(s), budget ${input.budget}); wrote the most precise one tried (${describeMix(best.base, best.nodeMethods, matmuls)}), which the judged split decides`,

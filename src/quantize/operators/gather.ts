@@ -17,8 +17,19 @@ export const gatherRewriter: OperatorRewriter = {
     const quantized = await quantizer.quantizeInitializer(table, 'uint8', false, perColumn ? -1 : undefined, false);
     const output = node.output?.[0] ?? '';
     // gathered rows keep the table's last axis: per column, they dequantize along their own last axis
-    quantizer.valueMap.set(output, { q: `${output}_quantized`, scale: quantized.scale, zeroPoint: quantized.zeroPoint, ...(perColumn ? { axis: -1 } : {}) });
+    quantizer.valueMap.set(output, {
+      q: `${output}_quantized`,
+      scale: quantized.scale,
+      zeroPoint: quantized.zeroPoint,
+      ...(perColumn ? { axis: -1 } : {}),
+    });
     quantizer.count(node);
-    return [{ ...node, input: [quantized.q, ...(node.input ?? []).slice(1)], output: [`${output}_quantized`, ...(node.output ?? []).slice(1)] }];
+    return [
+      {
+        ...node,
+        input: [quantized.q, ...(node.input ?? []).slice(1)],
+        output: [`${output}_quantized`, ...(node.output ?? []).slice(1)],
+      },
+    ];
   },
 };

@@ -16,7 +16,9 @@ const activations = new WeakMap<GraphQuantizer, Map<string, PerTokenActivation>>
 
 function scalar(quantizer: GraphQuantizer, key: string, dataType: number, value: number): string {
   return quantizer.constant(key, (name) =>
-    dataType === DataType.FLOAT ? { name, dims: [], data_type: dataType, float_data: [value] } : { name, dims: [], data_type: dataType, int32_data: [value] },
+    dataType === DataType.FLOAT
+      ? { name, dims: [], data_type: dataType, float_data: [value] }
+      : { name, dims: [], data_type: dataType, int32_data: [value] },
   );
 }
 
@@ -30,14 +32,41 @@ function quantizePerToken(name: string, quantizer: GraphQuantizer, emit: NodePro
   if (!known) activations.set(quantizer, (known = new Map()));
   const existing = known.get(name);
   if (existing) return existing;
-  const base = quantizer.uniqueName(`${name}_per_token`, ['_abs', '_absmax', '_safe', '_inverse', '_scaled', '_rounded', '_shifted', '_quantized', '_scale']);
+  const base = quantizer.uniqueName(`${name}_per_token`, [
+    '_abs',
+    '_absmax',
+    '_safe',
+    '_inverse',
+    '_scaled',
+    '_rounded',
+    '_shifted',
+    '_quantized',
+    '_scale',
+  ]);
   const c127 = scalar(quantizer, 'per_token_127', DataType.FLOAT, 127);
   const c128 = scalar(quantizer, 'per_token_128', DataType.FLOAT, 128);
   const floor = scalar(quantizer, 'per_token_min_abs_max', DataType.FLOAT, MIN_ABS_MAX);
   const reduce =
     quantizer.opset >= 18
-      ? makeNode('ReduceMax', [`${base}_abs`, quantizer.constant('per_token_last_axis', (n) => ({ name: n, dims: [1], data_type: DataType.INT64, int64_data: [-1] }))], [`${base}_absmax`], `${base}_ReduceMax`, [intAttribute('keepdims', 1)])
-      : makeNode('ReduceMax', [`${base}_abs`], [`${base}_absmax`], `${base}_ReduceMax`, [{ name: 'axes', type: ATTRIBUTE_INTS, ints: [-1] }, intAttribute('keepdims', 1)]);
+      ? makeNode(
+          'ReduceMax',
+          [
+            `${base}_abs`,
+            quantizer.constant('per_token_last_axis', (n) => ({
+              name: n,
+              dims: [1],
+              data_type: DataType.INT64,
+              int64_data: [-1],
+            })),
+          ],
+          [`${base}_absmax`],
+          `${base}_ReduceMax`,
+          [intAttribute('keepdims', 1)],
+        )
+      : makeNode('ReduceMax', [`${base}_abs`], [`${base}_absmax`], `${base}_ReduceMax`, [
+          { name: 'axes', type: ATTRIBUTE_INTS, ints: [-1] },
+          intAttribute('keepdims', 1),
+        ]);
   emit.push(
     makeNode('Abs', [name], [`${base}_abs`], `${base}_Abs`),
     reduce,
@@ -64,12 +93,22 @@ export async function rewriteMatMulPerToken(node: NodeProto, quantizer: GraphQua
   const emit: NodeProto[] = [];
   const activation = quantizePerToken(a, quantizer, emit);
   const weight = await quantizer.quantizeInitializer(b, 'int8', false, -1, true);
-  const zeroPoint = quantizer.constant('per_token_zero_point', (name) => ({ name, dims: [], data_type: DataType.UINT8, int32_data: [128] }));
+  const zeroPoint = quantizer.constant('per_token_zero_point', (name) => ({
+    name,
+    dims: [],
+    data_type: DataType.UINT8,
+    int32_data: [128],
+  }));
   const output = node.output?.[0] ?? '';
   const base = quantizer.uniqueName(`${output}_per_token`, ['_integer', '_float', '_row_scaled']);
   const name = node.name ?? base;
   emit.push(
-    makeNode('MatMulInteger', [activation.q, weight.q, zeroPoint, weight.zeroPoint], [`${base}_integer`], `${name}_quant`),
+    makeNode(
+      'MatMulInteger',
+      [activation.q, weight.q, zeroPoint, weight.zeroPoint],
+      [`${base}_integer`],
+      `${name}_quant`,
+    ),
     makeNode('Cast', [`${base}_integer`], [`${base}_float`], `${name}_cast`, [intAttribute('to', DataType.FLOAT)]),
     makeNode('Mul', [`${base}_float`, activation.rowScale], [`${base}_row_scaled`], `${name}_row_scale_mul`),
     makeNode('Mul', [`${base}_row_scaled`, weight.scale], [output], `${name}_column_scale_mul`),

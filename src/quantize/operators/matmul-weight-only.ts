@@ -12,7 +12,10 @@ import { intAttribute, makeNode, type GraphQuantizer } from '../quantizer.js';
  * FP32 speed. (com.microsoft MatMulNBits with 8 bits does the same in one op, but measured 2-5x slower
  * than FP32 in onnxruntime-node 1.30 on AVX2.) Only for 2-D weights whose K the block size divides.
  */
-export async function rewriteMatMulWeightOnly(node: NodeProto, quantizer: GraphQuantizer): Promise<NodeProto[] | undefined> {
+export async function rewriteMatMulWeightOnly(
+  node: NodeProto,
+  quantizer: GraphQuantizer,
+): Promise<NodeProto[] | undefined> {
   const [a = '', b = ''] = node.input ?? [];
   const source = quantizer.source(b);
   const blockSize = quantizer.options.blockSize;
@@ -25,17 +28,22 @@ export async function rewriteMatMulWeightOnly(node: NodeProto, quantizer: GraphQ
   for (let block = 0; block < blocks; block += 1) {
     for (let column = 0; column < n; column += 1) {
       let absMax = 0;
-      for (let row = block * blockSize; row < (block + 1) * blockSize; row += 1) absMax = Math.max(absMax, Math.abs(values[row * n + column]!));
+      for (let row = block * blockSize; row < (block + 1) * blockSize; row += 1)
+        absMax = Math.max(absMax, Math.abs(values[row * n + column]!));
       const scale = absMax > 0 ? Math.fround(absMax / 127) : 1;
       scales[block * n + column] = scale;
       for (let row = block * blockSize; row < (block + 1) * blockSize; row += 1) {
-        packed[row * n + column] = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(values[row * n + column]! / scale)))) & 0xff;
+        packed[row * n + column] =
+          Math.max(-127, Math.min(127, roundHalfEven(Math.fround(values[row * n + column]! / scale)))) & 0xff;
       }
     }
   }
   const base = quantizer.uniqueName(`${b}_weight_only`, ['', '_scales', '_shape', '_float', '_scaled', '_dequantized']);
   await quantizer.addInitializer({ name: base, dims: [blocks, blockSize, n], data_type: DataType.INT8 }, packed);
-  await quantizer.addInitializer({ name: `${base}_scales`, dims: [blocks, 1, n], data_type: DataType.FLOAT }, new Uint8Array(scales.buffer));
+  await quantizer.addInitializer(
+    { name: `${base}_scales`, dims: [blocks, 1, n], data_type: DataType.FLOAT },
+    new Uint8Array(scales.buffer),
+  );
   quantizer.newInitializers.push({ name: `${base}_shape`, dims: [2], data_type: DataType.INT64, int64_data: [k, n] });
   quantizer.quantizedWeights += 1;
   const name = node.name ?? base;

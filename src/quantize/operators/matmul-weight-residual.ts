@@ -23,21 +23,58 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
     const source = quantizer.source(b);
     const [k = 0, n = 0] = source.dims;
     if (source.dims.length !== 2 || (k * n) % perByte !== 0 || quantizer.isFloatInitializer(a)) return undefined;
-    const { main, residual, scales, residualScales } = splitWeight(await readAllFloats(source), k, n, residualBits, quantizer.workspace);
+    const { main, residual, scales, residualScales } = splitWeight(
+      await readAllFloats(source),
+      k,
+      n,
+      residualBits,
+      quantizer.workspace,
+    );
     const parts = Array.from({ length: perByte }, (_, j) => j);
     const base = quantizer.uniqueName(`${b}_weight_${8 + residualBits}`, [
-      '', '_scales', '_residual', '_residual_scales', '_shape', '_float', '_main', '_levels', '_levels_kn', '_levels_float', '_centered', '_residual_float', '_dequantized',
+      '',
+      '_scales',
+      '_residual',
+      '_residual_scales',
+      '_shape',
+      '_float',
+      '_main',
+      '_levels',
+      '_levels_kn',
+      '_levels_float',
+      '_centered',
+      '_residual_float',
+      '_dequantized',
       ...parts.flatMap((j) => [`_high_${j}`, `_level_${j}`]),
     ]);
     await quantizer.addInitializer({ name: base, dims: [k, n], data_type: DataType.INT8 }, main);
-    await quantizer.addInitializer({ name: `${base}_residual`, dims: [(k * n) / perByte], data_type: DataType.UINT8 }, residual);
-    await quantizer.addInitializer({ name: `${base}_scales`, dims: [n], data_type: DataType.FLOAT }, new Uint8Array(scales.buffer));
-    await quantizer.addInitializer({ name: `${base}_residual_scales`, dims: [n], data_type: DataType.FLOAT }, new Uint8Array(residualScales.buffer));
+    await quantizer.addInitializer(
+      { name: `${base}_residual`, dims: [(k * n) / perByte], data_type: DataType.UINT8 },
+      residual,
+    );
+    await quantizer.addInitializer(
+      { name: `${base}_scales`, dims: [n], data_type: DataType.FLOAT },
+      new Uint8Array(scales.buffer),
+    );
+    await quantizer.addInitializer(
+      { name: `${base}_residual_scales`, dims: [n], data_type: DataType.FLOAT },
+      new Uint8Array(residualScales.buffer),
+    );
     quantizer.newInitializers.push({ name: `${base}_shape`, dims: [2], data_type: DataType.INT64, int64_data: [k, n] });
     const scalar = (value: number) =>
-      quantizer.constant(`weight_residual_${value}`, (name): TensorProto => ({ name, dims: [], data_type: DataType.FLOAT, float_data: [value] }));
+      quantizer.constant(`weight_residual_${value}`, (name): TensorProto => ({
+        name,
+        dims: [],
+        data_type: DataType.FLOAT,
+        float_data: [value],
+      }));
     const shift = (value: number) =>
-      quantizer.constant(`weight_residual_shift_${value}`, (name): TensorProto => ({ name, dims: [], data_type: DataType.UINT8, int32_data: [value] }));
+      quantizer.constant(`weight_residual_shift_${value}`, (name): TensorProto => ({
+        name,
+        dims: [],
+        data_type: DataType.UINT8,
+        int32_data: [value],
+      }));
     quantizer.quantizedWeights += 1;
     const name = node.name ?? base;
     const float = [intAttribute('to', DataType.FLOAT)];
@@ -45,18 +82,46 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
     // level j = bits j*b .. j*b+b-1 of the byte, in uint8: shifted left to the top (the bits above fall
     // off), then right to the bottom; two integer ops per level keep load-time folding cheap
     const unpack = parts.flatMap((j) => [
-      makeNode('BitShift', [`${base}_residual`, shift(8 - residualBits * (j + 1))], [`${base}_high_${j}`], `${name}_residual_high_${j}`, direction('LEFT')),
-      makeNode('BitShift', [`${base}_high_${j}`, shift(8 - residualBits)], [`${base}_level_${j}`], `${name}_residual_level_${j}`, direction('RIGHT')),
+      makeNode(
+        'BitShift',
+        [`${base}_residual`, shift(8 - residualBits * (j + 1))],
+        [`${base}_high_${j}`],
+        `${name}_residual_high_${j}`,
+        direction('LEFT'),
+      ),
+      makeNode(
+        'BitShift',
+        [`${base}_high_${j}`, shift(8 - residualBits)],
+        [`${base}_level_${j}`],
+        `${name}_residual_level_${j}`,
+        direction('RIGHT'),
+      ),
     ]);
     return [
       makeNode('Cast', [base], [`${base}_float`], `${name}_weight_cast`, float),
       makeNode('Mul', [`${base}_float`, `${base}_scales`], [`${base}_main`], `${name}_weight_scale`),
       ...unpack,
-      makeNode('Concat', parts.map((j) => `${base}_level_${j}`), [`${base}_levels`], `${name}_residual_concat`, [intAttribute('axis', 0)]),
+      makeNode(
+        'Concat',
+        parts.map((j) => `${base}_level_${j}`),
+        [`${base}_levels`],
+        `${name}_residual_concat`,
+        [intAttribute('axis', 0)],
+      ),
       makeNode('Reshape', [`${base}_levels`, `${base}_shape`], [`${base}_levels_kn`], `${name}_residual_reshape`),
       makeNode('Cast', [`${base}_levels_kn`], [`${base}_levels_float`], `${name}_residual_cast`, float),
-      makeNode('Sub', [`${base}_levels_float`, scalar((levelCount - 1) / 2)], [`${base}_centered`], `${name}_residual_center`),
-      makeNode('Mul', [`${base}_centered`, `${base}_residual_scales`], [`${base}_residual_float`], `${name}_residual_scale`),
+      makeNode(
+        'Sub',
+        [`${base}_levels_float`, scalar((levelCount - 1) / 2)],
+        [`${base}_centered`],
+        `${name}_residual_center`,
+      ),
+      makeNode(
+        'Mul',
+        [`${base}_centered`, `${base}_residual_scales`],
+        [`${base}_residual_float`],
+        `${name}_residual_scale`,
+      ),
       makeNode('Add', [`${base}_main`, `${base}_residual_float`], [`${base}_dequantized`], `${name}_weight_add`),
       { ...node, input: [a, `${base}_dequantized`, ...(node.input ?? []).slice(2)] },
     ];
@@ -68,7 +133,13 @@ export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
  * The residual lies within half a step s of the int8 grid; it is stored mid-rise on 2^bits levels of
  * s / 2^bits each (value = (level - (2^bits - 1) / 2) * s / 2^bits), so its error is at most s / 2^(bits+1).
  */
-export function splitWeight(values: Float32Array, k: number, n: number, residualBits: 2 | 4, workspace?: KernelWorkspace) {
+export function splitWeight(
+  values: Float32Array,
+  k: number,
+  n: number,
+  residualBits: 2 | 4,
+  workspace?: KernelWorkspace,
+) {
   const levelCount = 2 ** residualBits;
   const scales = new Float32Array(n);
   // row by row (index = row * n + column): no modulo in the hot loops
@@ -87,7 +158,8 @@ export function splitWeight(values: Float32Array, k: number, n: number, residual
   const levels = new Uint8Array(k * n);
   const half = levelCount / 2;
   // the SIMD kernel when it takes this column count (bit-identical to the scalar loop: unit test)
-  if (workspace && KernelWorkspace.suitsColumns(n) && n <= workspace.chunkElements) workspace.splitColumns(values, scales, residualScales, half, levelCount - 1, main, levels);
+  if (workspace && KernelWorkspace.suitsColumns(n) && n <= workspace.chunkElements)
+    workspace.splitColumns(values, scales, residualScales, half, levelCount - 1, main, levels);
   else splitScalar(values, k, n, scales, residualScales, half, levelCount, main, levels);
   const perByte = 8 / residualBits;
   const count = (k * n) / perByte;
@@ -101,7 +173,17 @@ export function splitWeight(values: Float32Array, k: number, n: number, residual
 }
 
 /** splitWeight's per-value loop in scalar code: the reference of the SIMD kernel. */
-export function splitScalar(values: Float32Array, k: number, n: number, scales: Float32Array, residualScales: Float32Array, half: number, levelCount: number, main: Uint8Array, levels: Uint8Array): void {
+export function splitScalar(
+  values: Float32Array,
+  k: number,
+  n: number,
+  scales: Float32Array,
+  residualScales: Float32Array,
+  half: number,
+  levelCount: number,
+  main: Uint8Array,
+  levels: Uint8Array,
+): void {
   for (let row = 0, index = 0; row < k; row += 1) {
     for (let column = 0; column < n; column += 1, index += 1) {
       const scale = scales[column]!;
@@ -109,7 +191,10 @@ export function splitScalar(values: Float32Array, k: number, n: number, scales: 
       const q = Math.max(-127, Math.min(127, roundHalfEven(Math.fround(value / scale))));
       main[index] = q & 0xff;
       const rest = Math.fround(value - Math.fround(q * scale));
-      levels[index] = Math.max(0, Math.min(levelCount - 1, Math.floor(Math.fround(rest / residualScales[column]!)) + half));
+      levels[index] = Math.max(
+        0,
+        Math.min(levelCount - 1, Math.floor(Math.fround(rest / residualScales[column]!)) + half),
+      );
     }
   }
 }
