@@ -17,7 +17,7 @@ import { buildFixtures, fixturePath } from '../fixtures/models.mjs';
 import { loadBundle } from '../dist/predict/index.js';
 import { TextTokenizer } from '../dist/tokenizer/tokenizer.js';
 import { EMBEDDED_SAMPLES } from '../dist/verify/sample-texts.js';
-import { shuffled } from '../dist/verify/samples.js';
+import { shuffled } from '../dist/samples/order.js';
 
 const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({

@@ -2,20 +2,14 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { installSignalHandlers, runAbortActions } from './cleanup.js';
-import {
-  commandHelp,
-  parseCommandArgs,
-  refuseForeignOptions,
-  type Command,
-  type RawCommand,
-} from './commands/command.js';
+import { commandHelp, parseCommandLine, type Command } from './commands/command.js';
 import { COMMANDS, DEFAULT_COMMAND } from './commands/index.js';
 import { ExitCode, formatToolError, InputError, ToolError, type ExitCodeValue } from './errors.js';
 // The dispatcher: global -h/-v, the command, exit codes. Each command (src/commands/) declares its
 // options, help and run function, and imports the bridge, the pipeline and onnxruntime-node's
 // sessions when it runs, so that `--help` and the Python-free commands start quickly.
 
-function usageOf(command: Command | RawCommand): string {
+function usageOf(command: Command): string {
   const name = command === DEFAULT_COMMAND ? `[${command.name}]` : command.name;
   return `rapidfit-export ${[name, command.usage].filter(Boolean).join(' ')}`;
 }
@@ -40,7 +34,7 @@ Exit codes: 0 ok, 1 internal error, 2 bad input or usage, 3 parity gate failed, 
 const HELP_FLAGS = ['-h', '--help'];
 
 /** The command named by the first word(s) of argv, and its own arguments; a model directory runs export. */
-function pickCommand(argv: string[]): { command: Command | RawCommand; args: string[] } | 'help' {
+function pickCommand(argv: string[]): { command: Command; args: string[] } | 'help' {
   const named = COMMANDS.find((command) => command.name.split(' ').every((word, index) => argv[index] === word));
   if (named) return { command: named, args: argv.slice(named.name.split(' ').length) };
   const [first, second] = argv;
@@ -73,17 +67,12 @@ async function dispatch(argv: string[]): Promise<ExitCodeValue> {
     return ExitCode.ok;
   }
   const { command, args } = picked;
-  if ('load' in command) {
-    const { options, runArgv } = await command.load();
-    refuseForeignOptions(command.name, options, args);
-    return await runArgv(args);
-  }
-  const { help, ...input } = parseCommandArgs(command, args);
-  if (help) {
+  const parsed = parseCommandLine(command, args);
+  if (parsed.help) {
     process.stdout.write(`${commandHelp(command)}\n`);
     return ExitCode.ok;
   }
-  await command.run(input);
+  await command.run(parsed);
   return ExitCode.ok;
 }
 

@@ -1,4 +1,4 @@
-import type { ExportOptions } from './config/options.js';
+import type { ExportOptions } from './options/export.js';
 import type { ExportResult } from './pipeline.js';
 
 /**

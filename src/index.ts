@@ -8,12 +8,8 @@
  *     await bundle.close();
  */
 export { exportModel, type ExportModelOptions, type ExportResult, type GateSpec } from './api/export-model.js';
-export {
-  quantizeModel,
-  type QuantizeModelOptions,
-  type QuantizeModelResult,
-  type QuantizeOptions,
-} from './api/quantize-model.js';
+export { quantizeModel, type QuantizeModelOptions, type QuantizeModelResult } from './api/quantize-model.js';
+export type { QuantizeOptions } from './quantize/options.js';
 export { verifyBundle, type BundleVerification, type VerifyBundleOptions } from './api/verify-bundle.js';
 export {
   loadBundle,

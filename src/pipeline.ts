@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Listr, type ListrRendererValue } from 'listr2';
 import { discardStagingDir } from './bundle/atomic.js';
 import type { EarlyBridge } from './bridge/session.js';
-import type { ExportOptions } from './config/options.js';
+import type { ExportOptions } from './options/export.js';
 import type { ExportContext, ExportResult, Step } from './pipeline/context.js';
 import { stepError } from './pipeline/step-error.js';
 import { prepareBridge } from './pipeline/steps/bridge.js';
@@ -20,7 +20,7 @@ import { measureLatency, verifyParity } from './pipeline/steps/verify.js';
 import { writeBundle } from './pipeline/steps/write-bundle.js';
 
 export type { ExportResult } from './pipeline/context.js';
-export { SAMPLE_SEED } from './pipeline/seed.js';
+export { SAMPLE_SEED } from './quantize/policy.js';
 
 /**
  * The export, step by step: each step one job over the typed context (src/pipeline/steps/). (Running

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describeFirstIssue } from '../config/options.js';
+import { describeFirstIssue } from '../config/zod-issues.js';
 import { ExitCode, ToolError } from '../errors.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { BridgeClient, RequestOptions } from './client.js';

@@ -1,6 +1,7 @@
 import { LOCK_FILE } from '../paths.js';
+import { BRIDGE_DOCTOR_OPTIONS } from '../options/inspect.js';
+import { bridgeSessionOptions } from './bridge-options.js';
 import { defineCommand, print } from './command.js';
-import { BRIDGE_OPTIONS, bridgeSessionOptions, OUTPUT_OPTIONS } from './shared-options.js';
 
 /** `rapidfit-export bridge doctor`: the bridge's interpreter, library versions, lock hash and venv. */
 export const bridgeDoctorCommand = defineCommand({
@@ -9,9 +10,9 @@ export const bridgeDoctorCommand = defineCommand({
   summary: "the Python bridge's interpreter, versions, lock hash and venv",
   description: `Find the Python interpreter, create or reuse the pinned bridge venv, start the bridge and print
 the interpreter, the lock file and its sha256, the venv and the versions of the bridge's libraries.`,
-  options: { ...BRIDGE_OPTIONS, ...OUTPUT_OPTIONS },
+  options: BRIDGE_DOCTOR_OPTIONS,
   maxPositionals: 0,
-  async run({ values }) {
+  async run({ options: values }) {
     const bridgeOptions = bridgeSessionOptions(values);
     const { findPython } = await import('../bridge/python.js');
     const { cacheRoot, lockHash, venvDirFor, venvState } = await import('../bridge/venv.js');

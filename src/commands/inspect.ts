@@ -1,7 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defineCommand, print, valued } from './command.js';
-import { BRIDGE_OPTIONS, bridgeSessionOptions, OUTPUT_OPTIONS } from './shared-options.js';
+import { INSPECT_OPTIONS } from '../options/inspect.js';
+import { bridgeSessionOptions } from './bridge-options.js';
+import { defineCommand, print } from './command.js';
 
 async function directorySize(dir: string): Promise<number> {
   let total = 0;
@@ -19,17 +20,10 @@ export const inspectCommand = defineCommand({
   description: `<file.onnx>: print its inputs, outputs, IR version, opsets, op counts and weight bytes inline and
 external, without Python. <model_dir>: print the model's tasks, labels, pooling, head shape,
 parameters and size, read by the Python bridge.`,
-  options: {
-    'task-name': valued(
-      '<name>',
-      '<model_dir>: task name for a plain Hugging Face model (default: the directory name)',
-    ),
-    ...BRIDGE_OPTIONS,
-    ...OUTPUT_OPTIONS,
-  },
+  options: INSPECT_OPTIONS,
   maxPositionals: 1,
   required: { missing: 'inspect needs a model directory or an ONNX file', hint: 'rapidfit-export inspect ./my_model' },
-  async run({ positionals: [target = ''], values }) {
+  async run({ positionals: [target = ''], options: values }) {
     const bridgeOptions = bridgeSessionOptions(values);
     if (target.endsWith('.onnx')) {
       const { readOnnx } = await import('../onnx/model-file.js');
@@ -44,7 +38,7 @@ parameters and size, read by the Python bridge.`,
     const { describeModelSpec, inspectModel } = await import('../export/model-spec.js');
     const session = await openBridge(bridgeOptions);
     try {
-      const spec = await inspectModel(session.client, dir, values['task-name']);
+      const spec = await inspectModel(session.client, dir, values.taskName);
       const size = await directorySize(dir);
       print(values.json, { ...spec, sizeBytes: size }, describeModelSpec(spec, size));
     } finally {

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GateError, InputError } from '../errors.js';
-import { defineCommand, print, valued } from './command.js';
-import { OUTPUT_OPTIONS } from './shared-options.js';
+import { VERIFY_OPTIONS } from '../options/verify.js';
+import { defineCommand, print } from './command.js';
 
 /** `rapidfit-export verify <bundle>`: what a deploy job runs, no Python. */
 export const verifyCommand = defineCommand({
@@ -13,13 +13,10 @@ export const verifyCommand = defineCommand({
 on a mismatch), the bundle's tokenizer in Node against the stored Python token ids, and every graph
 (FP32, INT8, FP16) re-run on the stored samples against the stored PyTorch logits, at the gates the
 bundle was built with (exit 3 naming the task, metric, value and limit).`,
-  options: {
-    junit: valued('<file>', 'also write the gates as JUnit XML (one test case per task and gate)'),
-    ...OUTPUT_OPTIONS,
-  },
+  options: VERIFY_OPTIONS,
   maxPositionals: 1,
   required: { missing: 'verify needs a bundle directory', hint: 'rapidfit-export verify ./my_model-onnx' },
-  async run({ positionals: [target = ''], values }) {
+  async run({ positionals: [target = ''], options: values }) {
     const dir = resolve(target);
     if (!existsSync(dir)) throw new InputError('the bundle directory does not exist', { file: dir });
     const { verifyBundle } = await import('../verify/bundle-check.js');

@@ -1,7 +1,7 @@
 import { callBridge } from '../bridge/methods.js';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { describeFirstIssue } from '../config/options.js';
+import { describeFirstIssue } from '../config/zod-issues.js';
 import { checkTaskConsistency, modelFactsSchema, toModelSpec, type ModelSpec } from '../config/model-spec.js';
 import type { BridgeClient } from '../bridge/client.js';
 

@@ -1,11 +1,11 @@
 import type { BridgeSession, EarlyBridge } from '../bridge/session.js';
 import type { Manifest } from '../config/manifest.js';
 import type { ModelSpec } from '../config/model-spec.js';
-import type { ExportOptions } from '../config/options.js';
+import type { ExportOptions } from '../options/export.js';
 import type { ParityReport } from '../config/report.js';
 import type { ModelFormat } from '../export/model-dir.js';
 import type { Variant } from '../plan/variants.js';
-import type { ComparisonMetrics } from '../verify/metrics.js';
+import type { ComparisonMetrics } from '../metrics/logits.js';
 import type { StoredBatch } from '../verify/parity.js';
 import type { SampleSet } from '../verify/samples.js';
 import type { Int8StepResult } from './int8-step.js';

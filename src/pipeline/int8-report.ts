@@ -1,4 +1,4 @@
-import type { Int8Mode } from '../config/options.js';
+import type { Int8Mode } from '../quantize/policy.js';
 import type { Int8Report } from '../config/report.js';
 import type { Int8StepResult } from './int8-step.js';
 

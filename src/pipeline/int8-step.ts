@@ -1,12 +1,19 @@
 import { basename, join } from 'node:path';
-import type { Int8Mode } from '../config/options.js';
 import { deriveTaskGraphs } from '../export/derive.js';
 import { writeMultiheadGraph } from '../export/multihead.js';
 import { readOnnx, type ExternalDataMode, type OnnxFile, type WrittenOnnx } from '../onnx/model-file.js';
 import { multiheadFile, variantGraphFile } from '../plan/variants.js';
 import type { OutputLogits } from '../quantize/auto/agreement.js';
-import { chooseInt8, MAX_SIZE_SHARE, type Int8Choice } from '../quantize/auto/search.js';
-import type { MatMulMethod, QuantizeOptions } from '../quantize/options.js';
+import { chooseInt8, type Int8Choice } from '../quantize/auto/search.js';
+import {
+  autoBaseOptions,
+  calibrationTarget,
+  fixedMethodOptions,
+  INT8_SPEED_GOAL,
+  MAX_SIZE_SHARE,
+  type Int8Mode,
+} from '../quantize/policy.js';
+import type { QuantizeOptions } from '../quantize/options.js';
 import { quantizeModel } from '../quantize/quantize-model.js';
 import { referenceLogits, tokenizedBatch, type StoredBatch } from '../verify/parity.js';
 
@@ -48,44 +55,6 @@ export interface Int8StepResult {
   choice?: Int8Choice;
   /** When multihead_int8.onnx is cut from the chosen trial graph: that graph's logits on the calibration batches, per task. */
   calibrationLogits?: OutputLogits;
-}
-
-/** The speed-up over FP32 at batch 1 the INT8 graphs should reach (issue 10's goal). */
-export const INT8_SPEED_GOAL = 1.5;
-
-/**
- * The agreement the calibration split must reach: halfway between the gate and 1 (0.995 for 0.99),
- * so that a choice that barely passes on the texts it was tuned on does not fail on the judged ones.
- */
-export function calibrationTarget(gate: number): number {
-  return gate + (1 - gate) / 2;
-}
-
-/** Embedding tables up to this share of the weights stay float outside `dynamic`: position and token-type tables. */
-export const SMALL_TABLE_SHARE = 0.01;
-
-/** What `auto` starts from: the user's options with per-channel int8 weights, per-column embedding tables, small tables float. */
-export function autoBaseOptions(options: QuantizeOptions): QuantizeOptions {
-  return {
-    ...options,
-    perChannel: true,
-    weightType: 'int8',
-    gather: 'per-column',
-    gatherFloatShare: SMALL_TABLE_SHARE,
-  };
-}
-
-/**
- * The options of a fixed method: the user's quantize options with every MatMul rewritten by that
- * method; the others than dynamic (which stays ORT's) also store embedding tables per column and keep
- * small tables float.
- */
-export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: QuantizeOptions): QuantizeOptions {
-  return {
-    ...options,
-    matmul: mode as MatMulMethod,
-    ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const, gatherFloatShare: SMALL_TABLE_SHARE }),
-  };
 }
 
 async function writeInt8(fp32: OnnxFile, out: string, options: QuantizeOptions, version: string): Promise<Int8Graph> {

@@ -63,6 +63,13 @@ export const VARIANT_PLANS: Readonly<Record<Variant, VariantPlan>> = {
   },
 };
 
+/** A variant's default limit of a metric: the single source of the gates' defaults (the export options' too). */
+export function defaultLimit(variant: Variant, metric: GateMetric): number {
+  const gate = VARIANT_PLANS[variant].gates.find((g) => g.metric === metric);
+  if (!gate) throw new Error(`the ${variant} plan has no default ${metric} gate`);
+  return gate.limit;
+}
+
 export function isVariant(value: string): value is Variant {
   return (VARIANTS as readonly string[]).includes(value);
 }

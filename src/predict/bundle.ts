@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
+import { DEFAULT_BATCH_SIZE } from '../options/predict.js';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { TextTokenizer } from '../tokenizer/tokenizer.js';
 import { checkBundleFiles } from '../verify/bundle-check.js';
-import type { LogitsBatch } from '../verify/metrics.js';
-import { ClassifierSession, type TokenizedBatch } from '../verify/onnx-session.js';
+import type { LogitsBatch } from '../metrics/logits.js';
+import { ClassifierSession, type TokenizedBatch } from '../onnx/session.js';
 import { lengthSortedBatches } from './batches.js';
 import { topPredictions, type Prediction } from './softmax.js';
 import {
@@ -60,7 +61,7 @@ export interface LoadedBundle {
   close(): Promise<void>;
 }
 
-export const DEFAULT_BATCH_SIZE = 32;
+export { DEFAULT_BATCH_SIZE };
 /** Texts tokenized per call into the tokenizer (keeps memory flat on long inputs). */
 const TOKENIZE_CHUNK = 1024;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { variantGraphPaths, type Manifest } from '../config/manifest.js';
-import { describeFirstIssue } from '../config/options.js';
+import { describeFirstIssue } from '../config/zod-issues.js';
 import { InputError } from '../errors.js';
 import { taskConfigSchema } from '../export/task-config.js';
 

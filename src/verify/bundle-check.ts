@@ -4,12 +4,12 @@ import { listFiles, sha256File } from '../bundle/checksums.js';
 import { manifestSchema, variantGraphPaths, type Manifest } from '../config/manifest.js';
 import { verificationSchema, type Verification } from '../config/verification.js';
 import { MANIFEST_FILE, TOKENIZER_DIR, VERIFICATION_FILE } from '../plan/files.js';
-import { describeFirstIssue } from '../config/options.js';
+import { describeFirstIssue } from '../config/zod-issues.js';
 import { InputError } from '../errors.js';
 import { describeText, findTokenMismatch } from '../tokenizer/parity.js';
 import { TextTokenizer } from '../tokenizer/tokenizer.js';
 import { evaluateGates, withMultiheadGates, type Gate } from './gates.js';
-import type { ComparisonMetrics } from './metrics.js';
+import type { ComparisonMetrics } from '../metrics/logits.js';
 import { compareWithReference, type MultiheadGraphs } from './parity.js';
 import type { GateResult } from '../config/report.js';
 

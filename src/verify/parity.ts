@@ -4,8 +4,8 @@ import { comparisonVariant, multiheadComparison, VARIANT_PLANS, type Variant } f
 import type { BridgeClient } from '../bridge/client.js';
 import { callBridge } from '../bridge/methods.js';
 import { readNpy } from '../bridge/npy.js';
-import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from './metrics.js';
-import { ClassifierSession, type TokenizedBatch } from './onnx-session.js';
+import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from '../metrics/logits.js';
+import { ClassifierSession, type TokenizedBatch } from '../onnx/session.js';
 import { batchSamples, type SampleSet } from './samples.js';
 
 /** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits (verification.json's batches). */

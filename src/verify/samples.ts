@@ -1,29 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InputError } from '../errors.js';
+import { shuffled } from '../samples/order.js';
 import { EMBEDDED_SAMPLES } from './sample-texts.js';
-
-/** mulberry32: small, fast, seedable; the same seed gives the same order on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const random = seededRandom(seed);
-  const out = [...items];
-  for (let index = out.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(random() * (index + 1));
-    [out[index], out[other]] = [out[other]!, out[index]!];
-  }
-  return out;
-}
 
 /**
  * Batch sizes cycle so that padding differs from batch to batch (and batch 1 has none). Texts are
@@ -122,21 +101,22 @@ export function parseSamplesFile(
 export async function loadSamples(
   seed: number,
   limit: number | undefined,
-  file: string | undefined,
+  files: readonly string[],
   labelMaps: Record<string, Record<string, number>>,
 ): Promise<SampleSet> {
   const embedded = embeddedSamples(seed, limit);
-  if (!file) return embedded;
-  const bytes = await readFile(file).catch(() => {
-    throw new InputError('the samples file cannot be read', { file });
-  });
-  const extra = parseSamplesFile(file, bytes, labelMaps);
-  return {
-    source: `embedded + ${basename(file)}`,
-    seed,
-    texts: [...embedded.texts, ...extra.texts],
-    gold: [...embedded.texts.map(() => undefined), ...extra.gold],
-  };
+  if (files.length === 0) return embedded;
+  const texts = [...embedded.texts];
+  const gold: Array<Record<string, number> | undefined> = embedded.texts.map(() => undefined);
+  for (const file of files) {
+    const bytes = await readFile(file).catch(() => {
+      throw new InputError('the samples file cannot be read', { file });
+    });
+    const extra = parseSamplesFile(file, bytes, labelMaps);
+    texts.push(...extra.texts);
+    gold.push(...extra.gold);
+  }
+  return { source: `embedded + ${files.map((file) => basename(file)).join(' + ')}`, seed, texts, gold };
 }
 
 export function embeddedSamples(seed: number, limit?: number): SampleSet {

@@ -6,7 +6,7 @@ import { parseModelFacts } from '../../src/export/model-spec.js';
 import type { Manifest } from '../../src/config/manifest.js';
 import { readTextsFile } from '../../src/predict/input-file.js';
 import { readBundleTasks } from '../../src/predict/task-files.js';
-import { readGatesFile } from '../../src/verify/gates.js';
+import { readGatesFile } from '../../src/plan/gate-spec.js';
 import { loadSamples } from '../../src/verify/samples.js';
 import { scratchDir } from '../helpers/cli.js';
 import {
@@ -146,7 +146,7 @@ describe('fuzz: user input files (no Python)', () => {
         const file = join(dir, `samples${extension}`);
         writeFileSync(file, samplesBytes(input));
         const result = await caught(async () => {
-          const samples = await loadSamples(7, 3, file, LABEL_MAPS);
+          const samples = await loadSamples(7, 3, [file], LABEL_MAPS);
           expect(samples.texts.length).toBeGreaterThan(3);
           expect(samples.gold).toHaveLength(samples.texts.length);
           for (const text of samples.texts) expect(typeof text).toBe('string');

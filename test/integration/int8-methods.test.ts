@@ -9,11 +9,11 @@ import { quantizableMatMuls } from '../../src/quantize/auto/candidates.js';
 import { measureQuantizationErrors } from '../../src/quantize/auto/error-probe.js';
 import { collectLogits } from '../../src/quantize/auto/agreement.js';
 import { chooseInt8, describeMix } from '../../src/quantize/auto/search.js';
-import { autoBaseOptions } from '../../src/pipeline/int8-step.js';
+import { autoBaseOptions } from '../../src/quantize/policy.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../../src/quantize/options.js';
 import { IMPLEMENTED_OP_TYPES } from '../../src/quantize/operators/registry.js';
 import { quantizeModel } from '../../src/quantize/quantize-model.js';
-import type { TokenizedBatch } from '../../src/verify/onnx-session.js';
+import type { TokenizedBatch } from '../../src/onnx/session.js';
 import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
 import { floatTensor, matmulModel, modelOf, valueInfo } from '../helpers/onnx-models.js';
 

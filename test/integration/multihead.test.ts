@@ -10,7 +10,7 @@ import { decodeModel, encodeModel, type TensorProto } from '../../src/onnx/proto
 import { loadBundle } from '../../src/predict/index.js';
 import type { StoredBatch as VerificationBatch } from '../../src/config/verification.js';
 import { agreementWithin, collectLogits } from '../../src/quantize/auto/agreement.js';
-import type { LogitsBatch } from '../../src/verify/metrics.js';
+import type { LogitsBatch } from '../../src/metrics/logits.js';
 import { compareWithReference, equivalenceInputs, tokenizedBatch } from '../../src/verify/parity.js';
 import { rechecksum } from '../helpers/bundle-files.js';
 import { feeds } from '../helpers/ort-feeds.js';

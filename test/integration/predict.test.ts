@@ -244,7 +244,7 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
 
     it('no texts, a bad --batch-size or --max-length, an unknown option, no bundle', async () => {
       await refused([bundle], /no texts to predict/);
-      await refused([bundle, 'text', '--batch-size', '0'], /--batch-size needs a positive integer, got "0"/);
+      await refused([bundle, 'text', '--batch-size', '0'], /--batch-size: must be a positive integer/);
       await refused([bundle, 'text', '--max-length', '1000'], /max length 1000 is above the model's 512 tokens/);
       await refused(
         [bundle, 'text', '--max-length', '1'],

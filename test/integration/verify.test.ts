@@ -166,7 +166,7 @@ describe('bad samples files and gate specs: exit 2, nothing written', () => {
     const run = await runCli([fixturePath('tiny-mean-gelu'), '--gate', 'spam.int8.top2=1']);
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(
-      /--gate "spam\.int8\.top2=1": expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/,
+      /--gate: "spam\.int8\.top2=1": expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/,
     );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/bridge/npy.js';
-import { LogitsComparison } from '../../src/verify/metrics.js';
+import { LogitsComparison } from '../../src/metrics/logits.js';
 import { defaultGates, evaluateGates } from '../../src/verify/gates.js';
 
 function npy(descr: string, shape: number[], body: Uint8Array): Uint8Array {
@@ -91,7 +91,8 @@ describe('logits comparison', () => {
 
 describe('gate overrides', () => {
   it('applies --gate specs globally then per task, and reads a gates file', async () => {
-    const { gatesForTask, parseGateSpec, gateSpecsFromFile } = await import('../../src/verify/gates.js');
+    const { gatesForTask } = await import('../../src/verify/gates.js');
+    const { parseGateSpec, gateSpecsFromFile } = await import('../../src/plan/gate-spec.js');
     const specs = [
       parseGateSpec('int8.top1=0.9'),
       parseGateSpec('spam.int8.top1=0.5'),

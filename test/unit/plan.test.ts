@@ -10,7 +10,8 @@ import { DataType } from '../../src/onnx/tensor.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { dynamicAxes, INPUT_NAMES, multiheadOutput, OUTPUT_NAME } from '../../src/plan/model-io.js';
 import { comparisonTitle, multiheadFile, VARIANT_PLANS, VARIANTS, variantGraphFile } from '../../src/plan/variants.js';
-import { defaultGates, gateSpecsFromFile, gatesForTask, parseGateSpec } from '../../src/verify/gates.js';
+import { gateSpecsFromFile, parseGateSpec } from '../../src/plan/gate-spec.js';
+import { defaultGates, gatesForTask } from '../../src/verify/gates.js';
 
 const bits = (value: number) => new Uint32Array(Float32Array.of(value).buffer)[0]!;
 

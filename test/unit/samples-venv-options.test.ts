@@ -2,7 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipProgressLine, venvPython, venvState } from '../../src/bridge/venv.js';
-import { buildExportOptions } from '../../src/commands/export.js';
+import { resolve } from 'node:path';
+import { exportOptionsFor } from '../../src/api/export-model.js';
+import { commandHelp, parseCommandLine } from '../../src/commands/command.js';
+import { exportCommand } from '../../src/commands/export.js';
+import { EXPORT_OPTIONS } from '../../src/options/export.js';
+import { flatten } from '../../src/options/table.js';
 import { EMBEDDED_SAMPLES } from '../../src/verify/sample-texts.js';
 import { batchSamples, byLength, embeddedSamples } from '../../src/verify/samples.js';
 import { scratchDir } from '../helpers/cli.js';
@@ -66,23 +71,14 @@ describe('bridge venv state', () => {
   });
 });
 
-describe('export options', () => {
-  const base = {
-    force: false,
-    'external-data': false,
-    'per-channel': false,
-    'reduce-range': false,
-    json: false,
-    progress: true,
-    'no-progress': false,
-    latency: false,
-    'no-latency': false,
-    verbose: false,
-    help: false,
-    version: false,
+describe('export options (from its option table)', () => {
+  const parse = (argv: string[], model = '/models/my_model') => {
+    const parsed = parseCommandLine(exportCommand, [model, ...argv]);
+    if (parsed.help) throw new Error('unexpected help');
+    return parsed.options;
   };
   it('applies defaults and derives the output dir', () => {
-    const options = buildExportOptions('/models/my_model', base);
+    const options = parse([]);
     expect(options).toMatchObject({
       outDir: '/models/my_model-onnx',
       opset: 17,
@@ -101,23 +97,60 @@ describe('export options', () => {
       reduceRange: false,
       excludeNodes: [],
     });
-    expect(buildExportOptions('/m', { ...base, tasks: 'a, b,,c' }).tasks).toEqual(['a', 'b', 'c']);
+    expect(parse(['--tasks', 'a, b,,c'], '/m').tasks).toEqual(['a', 'b', 'c']);
   });
   it('measures latency on request, and by default with --fp16 (its report states FP16 speed) unless --no-latency', () => {
-    expect(buildExportOptions('/m', { ...base, latency: true }).latency).toBe(true);
-    expect(buildExportOptions('/m', { ...base, fp16: true }).latency).toBe(true);
-    expect(buildExportOptions('/m', { ...base, fp16: true, 'no-latency': true }).latency).toBe(false);
+    expect(parse(['--latency']).latency).toBe(true);
+    expect(parse(['--fp16']).latency).toBe(true);
+    expect(parse(['--fp16', '--no-latency']).latency).toBe(false);
   });
   it('refuses bad numbers, ranges and combinations with a named flag', () => {
-    expect(() => buildExportOptions('/m', { ...base, opset: 'ten' })).toThrowError(/--opset needs a number/);
-    expect(() => buildExportOptions('/m', { ...base, opset: '9' })).toThrowError(/--opset: opset must be at least 14/);
-    expect(() => buildExportOptions('/m', { ...base, 'max-length': '1' })).toThrowError(/--max-length/);
-    expect(() => buildExportOptions('/m', { ...base, exporter: 'magic' })).toThrowError(/--exporter/);
-    expect(() => buildExportOptions('/m', { ...base, exporter: 'dynamo', opset: '17' })).toThrowError(
-      /dynamo exporter needs --opset 18/,
-    );
-    expect(() => buildExportOptions('/m', { ...base, 'weight-type': 'int4' })).toThrowError(/--weight-type/);
-    expect(() => buildExportOptions('/m', { ...base, quantize: 'fp16' })).toThrowError(/--quantize/);
-    expect(() => buildExportOptions('/m', { ...base, 'int8-top1': '1.5' })).toThrowError(/--int8-top1/);
+    expect(() => parse(['--opset', 'ten'])).toThrowError(/--opset needs a number/);
+    expect(() => parse(['--opset', '9'])).toThrowError(/--opset: opset must be at least 14/);
+    expect(() => parse(['--max-length', '1'])).toThrowError(/--max-length/);
+    expect(() => parse(['--exporter', 'magic'])).toThrowError(/--exporter/);
+    expect(() => parse(['--exporter', 'dynamo', '--opset', '17'])).toThrowError(/dynamo exporter needs --opset 18/);
+    expect(() => parse(['--weight-type', 'int4'])).toThrowError(/--weight-type/);
+    expect(() => parse(['--quantize', 'fp16'])).toThrowError(/--quantize/);
+    expect(() => parse(['--int8-top1', '1.5'])).toThrowError(/--int8-top1/);
+    expect(() => parse(['--gate', 'spam.int8.top1=abc'])).toThrowError(/^--gate: "spam.int8.top1=abc": expected/);
+  });
+  it('gives the library the same options as the command line, from the same table', () => {
+    const argv = [
+      '-o',
+      '/x/out',
+      '--opset',
+      '18',
+      '--per-channel',
+      '--gate',
+      'spam.int8.top1=0.95',
+      '--samples',
+      'a.jsonl',
+    ];
+    const api = exportOptionsFor('/models/my_model', {
+      outDir: '/x/out',
+      opset: 18,
+      quantization: { perChannel: true },
+      gates: ['spam.int8.top1=0.95'],
+      samples: 'a.jsonl',
+    });
+    const cli = parse(argv);
+    expect({ ...api, json: false, progress: true }).toEqual(cli);
+    expect(api.samples).toEqual([resolve('a.jsonl')]);
+  });
+  it('states every default in the help from the schema that applies it', () => {
+    const help = commandHelp(exportCommand as never);
+    for (const [flag, value] of [
+      ['opset', 17],
+      ['max-length', 128],
+      ['fp32-tolerance', 1e-4],
+      ['int8-top1', 0.99],
+      ['int8-budget', 16],
+    ] as const) {
+      const line = help.split('\n').find((l) => l.includes(`--${flag} `))!;
+      expect(line, flag).toContain(`default ${value}`);
+    }
+    for (const { flag } of flatten(EXPORT_OPTIONS))
+      if (flag !== 'json' && flag !== 'progress') expect(help).toContain(`--${flag}`);
   });
 });

@@ -6,7 +6,7 @@ import { taskConfigFile, TOKENIZER_DIR } from '../../plan/files.js';
 import { checkTaskFiles } from '../../verify/config-check.js';
 import { embeddedSamples } from '../../verify/samples.js';
 import type { Step } from '../context.js';
-import { SAMPLE_SEED } from '../seed.js';
+import { SAMPLE_SEED } from '../../quantize/policy.js';
 import { taskConfigs } from './export-fp32.js';
 
 function disagree(problems: string[]): ToolError {

@@ -5,7 +5,7 @@ import { TextTokenizer } from '../../tokenizer/tokenizer.js';
 import { runReference } from '../../verify/parity.js';
 import { byLength, loadSamples, splitForCalibration } from '../../verify/samples.js';
 import type { Step } from '../context.js';
-import { SAMPLE_SEED } from '../seed.js';
+import { SAMPLE_SEED } from '../../quantize/policy.js';
 
 /**
  * Tokens per text by the saved tokenizer, run in Node (the configs step proved it tokenizes as the

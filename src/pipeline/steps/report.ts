@@ -5,11 +5,11 @@ import { runtimeFacts, TOOL_NAME, toolVersion } from '../../environment.js';
 import { REPORT_JSON_FILE, REPORT_MARKDOWN_FILE } from '../../plan/files.js';
 import { appendStepSummary, writeJunit } from '../../verify/ci-output.js';
 import { evaluateGates, gatesForTask, withMultiheadGates } from '../../verify/gates.js';
-import type { ComparisonMetrics } from '../../verify/metrics.js';
+import type { ComparisonMetrics } from '../../metrics/logits.js';
 import { renderMarkdown } from '../../verify/report.js';
 import type { ExportContext, Step } from '../context.js';
 import { int8Report } from '../int8-report.js';
-import { SAMPLE_SEED } from '../seed.js';
+import { SAMPLE_SEED } from '../../quantize/policy.js';
 import { graphBytes } from './sizes.js';
 
 /** Infinity and NaN are not JSON: the report stores them as null. */

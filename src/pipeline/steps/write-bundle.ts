@@ -5,7 +5,7 @@ import { checksumTree } from '../../bundle/checksums.js';
 import { variantEntry, type Manifest } from '../../config/manifest.js';
 import { runtimeFacts, TOOL_NAME, toolVersion } from '../../environment.js';
 import { GateError } from '../../errors.js';
-import type { ExportOptions } from '../../config/options.js';
+import type { ExportOptions } from '../../options/export.js';
 import { MANIFEST_FILE, REPORT_MARKDOWN_FILE, taskConfigFile } from '../../plan/files.js';
 import { multiheadOutput } from '../../plan/model-io.js';
 import { VARIANTS } from '../../plan/variants.js';

@@ -1,5 +1,5 @@
-import { LogitsComparison, type LogitsBatch } from '../../verify/metrics.js';
-import type { TokenizedBatch } from '../../verify/onnx-session.js';
+import { LogitsComparison, type LogitsBatch } from '../../metrics/logits.js';
+import type { TokenizedBatch } from '../../onnx/session.js';
 import { runBatches } from './run-graph.js';
 
 export type OutputLogits = Record<string, LogitsBatch[]>;

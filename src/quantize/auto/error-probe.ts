@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { OnnxFile } from '../../onnx/model-file.js';
 import type { NodeProto, ValueInfoProto } from '../../onnx/proto.js';
-import type { TokenizedBatch } from '../../verify/onnx-session.js';
+import type { TokenizedBatch } from '../../onnx/session.js';
 import type { MatMulMethod, QuantizeOptions } from '../options.js';
 import { quantizeModel } from '../quantize-model.js';
 import { intAttribute } from '../quantizer.js';

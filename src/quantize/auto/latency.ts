@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { inputFeeds } from '../../verify/onnx-session.js';
+import { inputFeeds } from '../../onnx/session.js';
 
 export interface Latency {
   batch: number;

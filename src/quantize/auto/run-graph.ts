@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { inputFeeds, type TokenizedBatch } from '../../verify/onnx-session.js';
+import { inputFeeds, type TokenizedBatch } from '../../onnx/session.js';
 
 /** Runs a graph with the plan's inputs over batches, handing each batch's named outputs to `onBatch`; stops early when it returns false. */
 export async function runBatches(

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OnnxFile } from '../../onnx/model-file.js';
-import type { TokenizedBatch } from '../../verify/onnx-session.js';
+import type { TokenizedBatch } from '../../onnx/session.js';
 import type { MatMulMethod, QuantizeOptions } from '../options.js';
 import { quantizeModel } from '../quantize-model.js';
 import { elementCount } from '../../onnx/tensor.js';
@@ -14,8 +14,6 @@ import { agreementWithin, collectLogits, type OutputLogits } from './agreement.j
 export const FALLBACK: MatMulMethod = 'weight-only-10';
 /** The most damaging nodes get this instead of FALLBACK while the size goal allows (0.25 byte more per weight). */
 export const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
-/** Issue 10's size goal: an INT8 graph at most this share of the FP32 graph. */
-export const MAX_SIZE_SHARE = 0.3;
 /** Latency of the choice is measured at batch 1 with this many tokens (RapidFit's default max_length). */
 export const SPEED_SEQUENCE = 128;
 /** FP32/INT8 run pairs the speed-up is the median of (one pair is ~0.1 s for MiniLM on 2 cores). */

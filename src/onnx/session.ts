@@ -2,7 +2,7 @@ import ort from 'onnxruntime-node';
 import type { NpyArray } from '../bridge/npy.js';
 import { InputError } from '../errors.js';
 import { byInputName } from '../plan/model-io.js';
-import type { LogitsBatch } from './metrics.js';
+import type { LogitsBatch } from '../metrics/logits.js';
 
 export interface TokenizedBatch {
   inputIds: NpyArray;
