@@ -14,6 +14,7 @@ import { convertFp16 } from './pipeline/steps/fp16.js';
 import { inspectTheModel } from './pipeline/steps/inspect.js';
 import { quantizeInt8 } from './pipeline/steps/int8.js';
 import { runPyTorch } from './pipeline/steps/reference.js';
+import { readSamples } from './pipeline/steps/samples.js';
 import { traceTheModel } from './pipeline/steps/trace.js';
 import { writeReport } from './pipeline/steps/report.js';
 import { measureLatency, verifyParity } from './pipeline/steps/verify.js';
@@ -30,6 +31,7 @@ export const EXPORT_STEPS: readonly Step[] = [
   checkInputAndOutput,
   prepareBridge,
   inspectTheModel,
+  readSamples,
   traceTheModel,
   exportFp32,
   writeConfigs,
@@ -80,7 +82,6 @@ export async function runExport(options: ExportOptions, started: { bridge?: Earl
     outDir: resolve(options.outDir),
     tasks: [],
     graphs: {},
-    calibrationCount: 0,
     timings: {},
   };
   const tasks = new Listr<ExportContext, ListrRendererValue, ListrRendererValue>(EXPORT_STEPS.map(listrTask), {

@@ -1,5 +1,7 @@
 import { parseQuantizeOptions, type QuantizeCommandOptions, type QuantizeModelOptions } from '../options/quantize.js';
+import { INT8_SPEED_GOAL } from '../quantize/policy.js';
 import type { QuantizeFileResult } from '../quantize/quantize-file.js';
+import { int8Note } from '../report/int8-note.js';
 
 export type { QuantizeModelOptions } from '../options/quantize.js';
 export type { QuantizeFileResult as QuantizeModelResult } from '../quantize/quantize-file.js';
@@ -9,14 +11,14 @@ export async function quantizeOnnxFile(
   input: string,
   options: QuantizeCommandOptions,
   onProgress: (message: string) => void,
-): Promise<QuantizeFileResult> {
+): Promise<QuantizeFileResult & { note?: string }> {
   const [{ quantizeFile }, { readSampleTexts }, { DEFAULT_QUANTIZE_OPTIONS }] = await Promise.all([
     import('../quantize/quantize-file.js'),
-    import('../samples/texts.js'),
+    import('../samples/user-samples.js'),
     import('../quantize/options.js'),
   ]);
   const texts = options.samples ? await readSampleTexts(options.samples) : undefined;
-  return quantizeFile({
+  const result = await quantizeFile({
     input,
     ...(options.out !== undefined ? { out: options.out } : {}),
     ...(options.int8 !== undefined ? { int8: options.int8 } : {}),
@@ -29,9 +31,12 @@ export async function quantizeOnnxFile(
     ...(options.tokenizer !== undefined ? { tokenizer: options.tokenizer } : {}),
     maxLength: options.maxLength,
     budget: options.int8Budget,
+    batchSize: options.batchSize,
     int8Top1: options.int8Top1,
     onProgress,
   });
+  const note = result.choice ? int8Note(result.choice, INT8_SPEED_GOAL) : undefined;
+  return { ...result, ...(note ? { note } : {}) };
 }
 
 /**
@@ -39,7 +44,10 @@ export async function quantizeOnnxFile(
  * Throws InputError (unreadable model, bad options) or, for auto, GateError when the judged half of
  * the texts falls below `int8Top1` (the graph is written; `error.payload` holds the result).
  */
-export async function quantizeModel(input: string, options: QuantizeModelOptions = {}): Promise<QuantizeFileResult> {
+export async function quantizeModel(
+  input: string,
+  options: QuantizeModelOptions = {},
+): Promise<QuantizeFileResult & { note?: string }> {
   const { onProgress, ...rest } = options;
   return quantizeOnnxFile(input, parseQuantizeOptions(rest, 'api'), onProgress ?? (() => {}));
 }

@@ -2,7 +2,7 @@ import { QUANTIZE_OPTIONS, parseQuantizeOptions, type QuantizeCommandOptions } f
 import type { QuantizeFileResult } from '../quantize/quantize-file.js';
 import { defineCommand, print } from './command.js';
 
-function summaryOf(result: QuantizeFileResult): string {
+function summaryOf(result: QuantizeFileResult & { note?: string }): string {
   const count = (counts: Record<string, number | undefined>) =>
     Object.entries(counts)
       .map(([name, n]) => `${n} ${name}`)

@@ -6,7 +6,11 @@ const worstExample = z.object({
   maxAbsDiff: z.number().or(z.null()),
   reference: z.number().int(),
   candidate: z.number().int(),
+  referenceMargin: z.number().optional(),
+  candidateMargin: z.number().optional(),
 });
+
+const interval = z.tuple([z.number(), z.number()]);
 
 export const metricsSchema = z.object({
   samples: z.number().int(),
@@ -14,14 +18,25 @@ export const metricsSchema = z.object({
   meanAbsDiff: z.number(),
   minCosine: z.number(),
   maxSoftmaxDiff: z.number(),
+  p95AbsDiff: z.number().optional(),
   top1Agreement: z.number(),
+  top1Agreed: z.number().int().optional(),
+  top1Interval: interval.optional(),
   confidentAgreement: z.number().optional(),
   confidentSamples: z.number().int().optional(),
   nonFinite: z.number().int(),
   worst: z.array(worstExample),
+  flips: z.array(worstExample).optional(),
+  marginHistogram: z
+    .object({ edges: z.array(z.number()), texts: z.array(z.number().int()), flips: z.array(z.number().int()) })
+    .optional(),
   labelled: z.number().int().optional(),
   accuracy: z.number().optional(),
+  accuracyInterval: interval.optional(),
   referenceAccuracy: z.number().optional(),
+  referenceAccuracyInterval: interval.optional(),
+  accuracyDrop: z.number().optional(),
+  accuracyDropInterval: interval.optional(),
   /**
    * These metrics are `graph`'s output for the task: this graph gave bit-identical logits on
    * `checkedSamples` texts; with `standInSamples`, only that many of the comparison's texts are
@@ -44,6 +59,13 @@ export const gateResultSchema = z.object({
   limit: z.number(),
   value: z.number().nullable(),
   passed: z.boolean(),
+  /** Texts the gate was judged on (labelled texts for accuracy_drop). */
+  samples: z.number().int().optional(),
+  /** `lower-bound`: the value is the pessimistic end of the 95% interval; `point` is the metric itself. */
+  on: z.enum(['point', 'lower-bound']).optional(),
+  point: z.number().optional(),
+  /** Why there is no value: "no labelled texts", NaN/Inf outputs. */
+  reason: z.string().optional(),
 });
 export type GateResult = z.infer<typeof gateResultSchema>;
 
@@ -60,6 +82,8 @@ const int8TrialSchema = z.object({
   fallbackNodes: z.number().int(),
   agreement: z.record(z.string(), z.number()),
   passed: z.boolean(),
+  /** Texts per task whose top-1 differs from PyTorch's (a lower bound when it stopped early). */
+  flips: z.record(z.string(), z.number().int()).optional(),
   /** It disagreed on more texts than the gate allows before the end of the split; its agreement is an upper bound. */
   stoppedEarly: z.boolean().optional(),
 });
@@ -75,11 +99,30 @@ export const int8ReportSchema = z.object({
       samples: z.number().int(),
       seed: z.number().int(),
       target: z.record(z.string(), z.number()),
+      /** The most flips the calibration split could show per task: half the gate's allowance, rounded up. */
+      targetFlips: z.record(z.string(), z.number().int()).optional(),
       /** What the calibration agreement is measured against: "PyTorch" (export) or "FP32 ONNX" (quantize). */
       against: z.string().optional(),
       /** Top-1 agreement of the chosen graph on the calibration split, per task. */
       agreement: z.record(z.string(), z.number()),
+      /** Speed-up over FP32 at batch 1 and the texts' median token count (at 128 tokens before this field's siblings existed). */
       speedupBatch1: z.number().optional(),
+      /** The chosen graph's speed at the texts' lengths: batch 1 and the serving batch. */
+      speed: z
+        .object({
+          p50Tokens: z.number().int(),
+          p95Tokens: z.number().int(),
+          batchSize: z.number().int(),
+          points: z.array(
+            z.object({
+              batch: z.number().int(),
+              sequence: z.number().int(),
+              speedup: z.number(),
+              pairs: z.number().int(),
+            }),
+          ),
+        })
+        .optional(),
       trials: z.array(int8TrialSchema),
       candidates: z.array(
         z.object({
@@ -89,6 +132,8 @@ export const int8ReportSchema = z.object({
           passed: z.boolean(),
         }),
       ),
+      /** target: a trial reached the calibration target; gate: only the gate's own allowance; none: nothing did. */
+      outcome: z.enum(['target', 'gate', 'none']).optional(),
     })
     .optional(),
   judgedSamples: z.number().int(),

@@ -9,8 +9,10 @@ export const verificationSchema = z.object({
     z.object({
       firstIndex: z.number().int(),
       /** Absent in bundles written before splits existed: judged. */
-      split: z.enum(['calibration', 'judged']).optional(),
+      split: z.enum(['calibration', 'judged', 'embedded']).optional(),
       texts: z.array(z.string()),
+      /** Per text: task -> gold label id (null: none); absent when the batch has no labels. */
+      gold: z.array(z.record(z.string(), z.number().int()).nullable()).optional(),
       inputIds: z.array(z.array(z.number().int())),
       attentionMask: z.array(z.array(z.number().int())),
       /** task -> PyTorch logits [rows][labels] */

@@ -1,6 +1,6 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { gateSpecSchema, parseGateSpec, readGatesFile, type GateSpec } from '../plan/gate-spec.js';
+import { GATE_ON, gateSpecSchema, parseGateSpec, readGatesFile, type GateSpec } from '../plan/gate-spec.js';
 import { defaultLimit } from '../plan/variants.js';
 import { BRIDGE_OPTIONS, OUTPUT_OPTIONS } from './common.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../quantize/options.js';
@@ -40,6 +40,20 @@ const filesInput = z
   .union([z.string(), z.array(z.string())])
   .transform((value) => (Array.isArray(value) ? value : [value]))
   .pipe(z.array(z.string().min(1, 'a file name is required')));
+
+/** "task=column" pairs (--label-column, repeatable) or the library's {task: column}. */
+const labelColumnsInput = z
+  .union([z.record(z.string(), z.string()), z.array(z.string())])
+  .transform((value, context) => {
+    if (!Array.isArray(value)) return value;
+    const columns: Record<string, string> = {};
+    for (const pair of value) {
+      const match = /^([^=]+)=(.+)$/.exec(pair);
+      if (match) columns[match[1]!.trim()] = match[2]!.trim();
+      else context.addIssue({ code: 'custom', message: `"${pair}": expected <task>=<column>` });
+    }
+    return columns;
+  });
 
 /** `rapidfit-export [export] <model_dir>`: the option table (flags, help, defaults, schema, API types). */
 export const EXPORT_OPTIONS = {
@@ -105,7 +119,12 @@ export const EXPORT_OPTIONS = {
   gates: repeated(z.array(gateInput).default([]), {
     flag: 'gate',
     arg: '<spec>',
-    help: 'override a gate, globally or per task (repeatable):\n[task.]fp32|int8|fp16.max_abs|top1=<x>, e.g. --gate spam.int8.top1=0.95',
+    help: "override or add a gate, globally or per task (repeatable):\n[task.]fp32|int8|fp16.max_abs|top1|accuracy_drop=<x>, e.g. --gate spam.int8.top1=0.95;\nint8.accuracy_drop=0.01: INT8 accuracy at most 1 point below PyTorch's (needs labels)",
+  }),
+  /** Judge proportion gates at their value (default) or at the pessimistic end of their 95% interval. */
+  gateOn: text(z.enum(GATE_ON).default('point'), {
+    arg: '<point|lower-bound>',
+    help: "point (default): a gate judges the measured agreement; lower-bound: the lower end\nof its 95% Wilson interval (and the upper end of an accuracy drop's)",
   }),
   /** Gates as JSON (applied before `gates`). */
   gatesFile: text(z.string().min(1).optional(), {
@@ -117,28 +136,37 @@ export const EXPORT_OPTIONS = {
     arg: '<file>',
     help: 'also write the gates as JUnit XML (one test case per task and gate)',
   }),
-  /** More verification texts: .txt or .jsonl. */
-  samples: repeated(
-    z
-      .union([
-        z
-          .string()
-          .min(1)
-          .transform((file) => [file]),
-        z.array(z.string().min(1)),
-      ])
-      .optional(),
-    {
-      arg: '<file>',
-      help: 'more verification texts: .txt (one per line) or .jsonl with "text" and\noptional "labels": {"task": "label"} (gold labels give accuracy)',
-      section: SAMPLES,
-    },
-  ),
-  sampleLimit: number(z.number().int().positive().optional(), {
+  /** Your validation texts (repeatable): they choose the INT8 graph and judge its gate. */
+  samples: repeated(filesInput.optional(), {
+    arg: '<file>',
+    help: 'your validation texts (repeatable): RapidFit seed data (.json: {task: [{"text", "label"}]}),\n.jsonl ({"text", "labels": {task: label}}), .csv/.tsv (a "text" column and a column per task)\nor .txt; they alone choose the INT8 graph and judge its gate, labels add accuracy',
+    section: SAMPLES,
+  }),
+  /** CSV/TSV: the column holding the text (default "text"). */
+  textColumn: text(z.string().min(1).optional(), {
+    arg: '<name>',
+    help: 'CSV/TSV: the column with the text (default: text)',
+    section: SAMPLES,
+  }),
+  /** CSV/TSV: task -> the column with its label (default: the column named like the task). */
+  labelColumns: repeated(labelColumnsInput.optional(), {
+    flag: 'label-column',
+    arg: '<task=col>',
+    help: 'CSV/TSV: the column with a task\'s label (repeatable; default: the column named\nlike the task, or "label" for a one-task model)',
+    section: SAMPLES,
+  }),
+  sampleLimit: number(z.number().int().min(0).optional(), {
     flag: 'samples-limit',
     arg: '<n>',
-    help: 'verify on the first n embedded samples only',
+    help: 'use the first n of the 213 embedded texts only; 0: none (needs --samples)',
     section: SAMPLES,
+  }),
+  /** The serving batch size INT8's speed-up is measured at (beside batch 1). */
+  batchSize: number(z.number().int().min(1).max(1024).default(32), {
+    arg: '<n>',
+    help: (size) =>
+      `auto: the batch size (beside 1) INT8's speed is measured at, at your texts'\nlengths (default ${size})`,
+    section: INT8,
   }),
   /** Store weights in external data files (default: only past 2 GB). */
   externalData: flag(z.boolean().default(false), { help: 'store weights in <task>_weights.bin (automatic past 2 GB)' }),
@@ -153,6 +181,13 @@ export const EXPORT_OPTIONS = {
 const exportSchema = tableSchema(EXPORT_OPTIONS).superRefine((options, context) => {
   if (options.exporter === 'dynamo' && options.opset < 18) {
     context.addIssue({ code: 'custom', path: ['opset'], message: 'the dynamo exporter needs --opset 18 or newer' });
+  }
+  if (options.sampleLimit === 0 && (options.samples ?? []).length === 0) {
+    context.addIssue({
+      code: 'custom',
+      path: ['sampleLimit'],
+      message: '0 switches the embedded texts off, which leaves no texts: give yours with --samples',
+    });
   }
 });
 

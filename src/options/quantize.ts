@@ -51,6 +51,10 @@ export const QUANTIZE_OPTIONS = {
     arg: '<n>',
     help: (budget) => `auto: most candidate graphs to try (default ${budget})`,
   }),
+  batchSize: number(EXPORT_OPTIONS.batchSize.schema, {
+    arg: '<n>',
+    help: (size) => `auto: the batch size (beside 1) the choice's speed is measured at (default ${size})`,
+  }),
   externalData: flag(z.boolean().default(false), {
     help: 'store the weights in <out>_weights.bin (automatic past 2 GB)',
   }),

@@ -63,7 +63,8 @@ export interface ExportContext {
   /** multihead.onnx and its variants (bundles with two or more tasks). */
   multihead?: VariantGraphs;
   samples?: SampleSet;
-  calibrationCount: number;
+  /** Token counts of every sample (the saved tokenizer, in Node), in the samples' order: where INT8's speed is measured. */
+  tokenLengths?: number[];
   reference?: StoredBatch[];
   int8?: Int8StepResult;
   /** task -> comparison ("fp32", "int8", "multihead-fp16", ...) -> metrics. */

@@ -5,9 +5,10 @@ import { readOnnx, type ExternalDataMode, type OnnxFile, type WrittenOnnx } from
 import { multiheadFile, variantGraphFile } from '../plan/variants.js';
 import type { OutputLogits } from '../quantize/auto/agreement.js';
 import { chooseInt8, type Int8Choice } from '../quantize/auto/search.js';
+import type { SpeedProfile } from '../quantize/auto/speed.js';
+import { int8Note } from '../report/int8-note.js';
 import {
   autoBaseOptions,
-  calibrationTarget,
   fixedMethodOptions,
   INT8_SPEED_GOAL,
   MAX_SIZE_SHARE,
@@ -33,8 +34,10 @@ export interface Int8StepInput {
   externalData: ExternalDataMode;
   stagingDir: string;
   workDir: string;
-  /** task -> the INT8 top-1 gate; the calibration split must do better (see calibrationTarget). */
+  /** task -> the INT8 top-1 gate; the calibration split must do better (policy's calibrationFlips). */
   gates: Record<string, number>;
+  /** The texts' token lengths and the serving batch size: where auto measures speed. */
+  speed: SpeedProfile;
   reference: readonly StoredBatch[];
   version: string;
   onProgress: (message: string) => void;
@@ -53,6 +56,8 @@ export interface Int8StepResult {
   /** The options every task's INT8 graph was written with. */
   options: QuantizeOptions;
   choice?: Int8Choice;
+  /** One line about auto's choice, when it needs saying (src/report/int8-note.ts). */
+  note?: string;
   /** When multihead_int8.onnx is cut from the chosen trial graph: that graph's logits on the calibration batches, per task. */
   calibrationLogits?: OutputLogits;
 }
@@ -70,102 +75,85 @@ function int8Graph(written: WrittenOnnx): Int8Graph {
   };
 }
 
+/** auto: the chosen mix, judged against PyTorch's logits on the calibration split (no FP32 pass needed). */
+async function chooseAuto(input: Int8StepInput): Promise<{ choice: Int8Choice; options: QuantizeOptions }> {
+  const calibration = input.reference.filter((batch) => batch.split === 'calibration');
+  const base = autoBaseOptions(input.options);
+  const choice = await chooseInt8({
+    fp32: await readOnnx(input.multitaskFile),
+    outputs: input.outputs,
+    gates: input.gates,
+    batches: calibration.map(tokenizedBatch),
+    reference: Object.fromEntries(
+      Object.keys(input.outputs).map((task) => [task, calibration.map((batch) => referenceLogits(batch, task))]),
+    ),
+    options: base,
+    workDir: input.workDir,
+    budget: input.budget,
+    maxSizeShare: MAX_SIZE_SHARE,
+    speed: input.speed,
+    version: input.version,
+    onProgress: input.onProgress,
+  });
+  return { choice, options: { ...base, matmul: choice.chosen.base, nodeMethods: choice.chosen.nodeMethods } };
+}
+
+/**
+ * A fixed method quantizes each task's FP32 graph, so that `dynamic` writes exactly what ORT's
+ * quantize_dynamic writes for that file (cut from the trace, 4 internal value names would differ).
+ */
+async function quantizeEachTask(input: Int8StepInput, options: QuantizeOptions): Promise<Record<string, Int8Graph>> {
+  const graphs: Record<string, Int8Graph> = {};
+  for (const [task, file] of Object.entries(input.fp32)) {
+    input.onProgress(`writing ${variantGraphFile(task, 'int8')}`);
+    const out = join(input.stagingDir, variantGraphFile(task, 'int8'));
+    graphs[task] = await writeInt8(await readOnnx(file), out, options, input.version);
+  }
+  return graphs;
+}
+
+/** Each task's INT8 graph cut from the INT8 trace (its subgraph for the task's output, same weights). */
+async function cutEachTask(input: Int8StepInput, trace: string): Promise<Record<string, Int8Graph>> {
+  input.onProgress('writing one INT8 graph per task');
+  const { outputs, stagingDir, taskMetadata, externalData } = input;
+  const derived = await deriveTaskGraphs(trace, outputs, stagingDir, taskMetadata, externalData, 'int8');
+  return Object.fromEntries(derived.map((graph) => [graph.task, int8Graph(graph)]));
+}
+
 /**
  * Writes <task>_int8.onnx for every task (and multihead_int8.onnx). The shared trace is quantized once
  * (`auto`: the chosen trial's graph, as measured on the calibration split); multihead_int8.onnx is cut
- * from it, and with `auto` so is every task's INT8 graph (its subgraph for the task's output, same
- * weights). A fixed method quantizes each task's FP32 graph with the same options.
+ * from it, and with `auto` so is every task's INT8 graph. A fixed method quantizes each task's FP32
+ * graph with the same options.
  */
 export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult> {
-  let options: QuantizeOptions;
-  let choice: Int8Choice | undefined;
-  if (input.mode === 'auto') {
-    const fp32 = await readOnnx(input.multitaskFile);
-    const calibrationBatches = input.reference.filter((batch) => batch.split === 'calibration');
-    const base = autoBaseOptions(input.options);
-    choice = await chooseInt8({
-      fp32,
-      outputs: input.outputs,
-      targets: Object.fromEntries(Object.entries(input.gates).map(([task, gate]) => [task, calibrationTarget(gate)])),
-      gates: input.gates,
-      batches: calibrationBatches.map(tokenizedBatch),
-      // agreement with PyTorch, as the gate judges it: no FP32 pass needed
-      reference: Object.fromEntries(
-        Object.keys(input.outputs).map((task) => [
-          task,
-          calibrationBatches.map((batch) => referenceLogits(batch, task)),
-        ]),
-      ),
-      options: base,
-      workDir: input.workDir,
-      budget: input.budget,
-      speedGoal: INT8_SPEED_GOAL,
-      maxSizeShare: MAX_SIZE_SHARE,
-      version: input.version,
-      onProgress: input.onProgress,
-    });
-    options = { ...base, matmul: choice.chosen.base, nodeMethods: choice.chosen.nodeMethods };
-  } else {
-    options = fixedMethodOptions(input.mode, input.options);
-  }
+  const auto = input.mode === 'auto' ? await chooseAuto(input) : undefined;
+  const options = auto?.options ?? fixedMethodOptions(input.mode as Exclude<Int8Mode, 'auto'>, input.options);
   // the INT8 trace, when something is cut from it: auto's chosen graph, else the trace quantized once
-  let trace = choice?.graph?.file;
-  if (!trace && (choice || input.multiheadMetadata)) {
+  let trace = auto?.choice.graph?.file;
+  if (!trace && (auto || input.multiheadMetadata)) {
     input.onProgress('quantizing the shared trace');
-    trace = (
-      await writeInt8(
-        await readOnnx(input.multitaskFile),
-        join(input.workDir, 'int8-trace.onnx'),
-        options,
-        input.version,
-      )
-    ).file;
+    const out = join(input.workDir, 'int8-trace.onnx');
+    trace = (await writeInt8(await readOnnx(input.multitaskFile), out, options, input.version)).file;
   }
-  const graphs: Record<string, Int8Graph> = {};
-  if (choice) {
-    input.onProgress('writing one INT8 graph per task');
-    for (const derived of await deriveTaskGraphs(
-      trace!,
-      input.outputs,
-      input.stagingDir,
-      input.taskMetadata,
-      input.externalData,
-      'int8',
-    ))
-      graphs[derived.task] = int8Graph(derived);
-  } else {
-    // a fixed method quantizes each task's FP32 graph, so that `dynamic` writes exactly what ORT's
-    // quantize_dynamic writes for that file (cut from the trace, 4 internal value names would differ)
-    for (const [task, file] of Object.entries(input.fp32)) {
-      input.onProgress(`writing ${variantGraphFile(task, 'int8')}`);
-      graphs[task] = await writeInt8(
-        await readOnnx(file),
-        join(input.stagingDir, variantGraphFile(task, 'int8')),
-        options,
-        input.version,
-      );
-    }
-  }
+  const graphs = auto ? await cutEachTask(input, trace!) : await quantizeEachTask(input, options);
   let multihead: Int8Graph | undefined;
   if (input.multiheadMetadata) {
     input.onProgress(`writing ${multiheadFile('int8')}`);
+    const { outputs, stagingDir, multiheadMetadata, externalData } = input;
     multihead = int8Graph(
-      await writeMultiheadGraph(
-        trace!,
-        input.outputs,
-        input.stagingDir,
-        input.multiheadMetadata,
-        input.externalData,
-        'int8',
-      ),
+      await writeMultiheadGraph(trace!, outputs, stagingDir, multiheadMetadata, externalData, 'int8'),
     );
   }
+  const choice = auto?.choice;
   const calibrationLogits = multihead && trace === choice?.graph?.file ? choice?.graph?.logits : undefined;
+  const note = choice ? int8Note(choice, INT8_SPEED_GOAL) : undefined;
   return {
     graphs,
     ...(multihead ? { multihead } : {}),
     options,
     ...(choice ? { choice } : {}),
+    ...(note ? { note } : {}),
     ...(calibrationLogits ? { calibrationLogits } : {}),
   };
 }

@@ -14,6 +14,10 @@ export const gateSpecSchema = z.object({
 });
 export type GateSpec = z.infer<typeof gateSpecSchema>;
 
+/** How a proportion gate is judged: at its value, or at the pessimistic end of its 95% interval. */
+export const GATE_ON = ['point', 'lower-bound'] as const;
+export type GateOn = (typeof GATE_ON)[number];
+
 const METRIC_BY_KEY: Record<string, GateMetric> = Object.fromEntries(
   Object.entries(GATE_METRICS).map(([metric, { key }]) => [key, metric as GateMetric]),
 );
@@ -39,7 +43,11 @@ export function parseGateSpec(text: string): GateSpec {
 }
 
 const variantLimits = z
-  .object({ max_abs: z.number().min(0).optional(), top1: z.number().min(0).max(1).optional() })
+  .object({
+    max_abs: z.number().min(0).optional(),
+    top1: z.number().min(0).max(1).optional(),
+    accuracy_drop: z.number().min(0).max(1).optional(),
+  })
   .strict();
 const limitsSchema = z
   .object(

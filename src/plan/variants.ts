@@ -4,6 +4,8 @@ import { graphFileName, MULTIHEAD_STEM, weightsFileName } from './files.js';
 export const GATE_METRICS = {
   maxAbsDiff: { key: 'max_abs', op: '<=' },
   top1Agreement: { key: 'top1', op: '>=' },
+  /** PyTorch's accuracy minus the graph's, on the labelled judged texts (opt-in; needs gold labels). */
+  accuracyDrop: { key: 'accuracy_drop', op: '<=' },
 } as const;
 export type GateMetric = keyof typeof GATE_METRICS;
 export type GateOp = (typeof GATE_METRICS)[GateMetric]['op'];
@@ -94,7 +96,7 @@ export function multiheadComparison(variant: Variant): string {
 
 /** The variant a comparison key is about ("int8", "multihead-int8", "int8-calibration"), if any. */
 export function comparisonVariant(comparison: string): Variant | undefined {
-  const base = comparison.replace(/^multihead-/, '').replace(/-calibration$/, '');
+  const base = comparison.replace(/^multihead-/, '').replace(/-(calibration|embedded)$/, '');
   return isVariant(base) ? base : undefined;
 }
 
@@ -106,5 +108,10 @@ export function comparisonTitle(comparison: string): string {
   const graph = comparison.startsWith('multihead-')
     ? `${multiheadFile(variant)}${plan.suffix === '' ? ` (${plan.title})` : ''}`
     : `${plan.title} ONNX`;
-  return `${graph} vs PyTorch${comparison.endsWith('-calibration') ? ', calibration split (tuned on, not gated)' : ''}`;
+  const split = comparison.endsWith('-calibration')
+    ? ', calibration split (tuned on, not gated)'
+    : comparison.endsWith('-embedded')
+      ? ', embedded texts (for information, not gated)'
+      : '';
+  return `${graph} vs PyTorch${split}`;
 }

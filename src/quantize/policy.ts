@@ -20,12 +20,19 @@ export const MAX_SIZE_SHARE = 0.3;
 /** Embedding tables up to this share of the weights stay float outside `dynamic`: position and token-type tables. */
 export const SMALL_TABLE_SHARE = 0.01;
 
+/** The most of `total` texts that may disagree while still reaching `gate` agreement. */
+export function allowedFlips(gate: number, total: number): number {
+  return Math.max(0, Math.floor(total * (1 - gate) + 1e-9));
+}
+
 /**
- * The agreement the calibration split must reach: halfway between the gate and 1 (0.995 for 0.99),
- * so that a choice that barely passes on the texts it was tuned on does not fail on the judged ones.
+ * The most texts the calibration split may flip: half of what the gate allows, rounded up, and never
+ * more than the gate itself allows. The margin keeps a choice that barely passes on the texts it was
+ * tuned on from failing on the judged ones; rounding up keeps a small split from demanding no flip at
+ * all (at 0.99, 106 texts allow 1 flip, not 0; 1,000 texts 5).
  */
-export function calibrationTarget(gate: number): number {
-  return gate + (1 - gate) / 2;
+export function calibrationFlips(gate: number, total: number): number {
+  return Math.min(allowedFlips(gate, total), Math.ceil((total * (1 - gate)) / 2 - 1e-9));
 }
 
 /** What `auto` starts from: the user's options with per-channel int8 weights, per-column embedding tables, small tables float. */

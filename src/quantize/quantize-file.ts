@@ -9,13 +9,12 @@ import type { TokenizedBatch } from '../onnx/session.js';
 import { shuffled } from '../samples/order.js';
 import { compareOutputs } from './auto/agreement.js';
 import { chooseInt8, type Int8Choice } from './auto/search.js';
+import { lengthQuantiles } from './auto/speed.js';
 import type { QuantizeOptions } from './options.js';
 import {
   autoBaseOptions,
-  calibrationTarget,
   fixedMethodOptions,
   INT8_MODES,
-  INT8_SPEED_GOAL,
   MAX_SIZE_SHARE,
   SAMPLE_SEED,
   type Int8Mode,
@@ -34,6 +33,8 @@ export interface QuantizeFileInput {
   tokenizer?: string;
   maxLength: number;
   budget: number;
+  /** auto: the serving batch size the choice's speed is measured at (beside batch 1). */
+  batchSize: number;
   int8Top1: number;
   onProgress: (message: string) => void;
 }
@@ -45,7 +46,8 @@ export interface QuantizeFileResult extends QuantizeResult {
   judged?: Record<string, number>;
   calibration?: Record<string, number>;
   speedupBatch1?: number;
-  note?: string;
+  /** auto: how the choice came about (its trials, outcome and speed at the texts' lengths). */
+  choice?: Omit<Int8Choice, 'graph' | 'fp32Logits' | 'errors'>;
 }
 
 const BATCH = 16;
@@ -122,6 +124,20 @@ function judgedGateError(summary: QuantizeFileResult, gate: number, out: string)
   return error;
 }
 
+/** Tokens per text of the batches (their attention masks), ascending. */
+function tokenLengths(batches: readonly TokenizedBatch[]): number[] {
+  const lengths: number[] = [];
+  for (const { attentionMask } of batches) {
+    const [rows = 0, width = 0] = attentionMask.shape;
+    for (let row = 0; row < rows; row += 1) {
+      let tokens = 0;
+      for (let col = 0; col < width; col += 1) tokens += Number(attentionMask.data[row * width + col]);
+      lengths.push(tokens);
+    }
+  }
+  return lengths.sort((a, b) => a - b);
+}
+
 async function chooseOnTexts(
   input: QuantizeFileInput,
   source: OnnxFile,
@@ -129,18 +145,16 @@ async function chooseOnTexts(
   workDir: string,
 ): Promise<Int8Choice> {
   const outputs = logitOutputs(source);
-  const names = Object.keys(outputs);
   return chooseInt8({
     fp32: source,
     outputs,
-    targets: Object.fromEntries(names.map((name) => [name, calibrationTarget(input.int8Top1)])),
-    gates: Object.fromEntries(names.map((name) => [name, input.int8Top1])),
+    gates: Object.fromEntries(Object.keys(outputs).map((name) => [name, input.int8Top1])),
     batches: calibration,
     options: autoBaseOptions(input.options),
     workDir,
     budget: input.budget,
-    speedGoal: INT8_SPEED_GOAL,
     maxSizeShare: MAX_SIZE_SHARE,
+    speed: { ...lengthQuantiles(tokenLengths(calibration)), batchSize: input.batchSize, maxLength: input.maxLength },
     onProgress: input.onProgress,
   });
 }
@@ -177,7 +191,7 @@ export async function quantizeFile(input: QuantizeFileInput): Promise<QuantizeFi
       judged: await compareOutputs(source.file, out, logitOutputs(source), judged),
       calibration: choice.chosen.agreement,
       ...(choice.chosen.speedup !== undefined ? { speedupBatch1: choice.chosen.speedup } : {}),
-      ...(choice.note ? { note: choice.note } : {}),
+      choice: (({ graph: _graph, fp32Logits: _logits, errors: _errors, ...facts }) => facts)(choice),
     };
     const failed = judgedGateError(summary, input.int8Top1, out);
     if (failed) throw failed;

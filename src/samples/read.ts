@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
@@ -73,4 +74,11 @@ export function parseSamplesBytes(file: string, bytes: Uint8Array, options: Read
     case 'txt':
       return readTextLines(text);
   }
+}
+
+/** Fails fast on a --samples file that is missing or of an unknown format (before the bridge starts). */
+export function checkSamplesFile(path: string): void {
+  const file = resolve(path);
+  samplesFormatOf(file);
+  if (!existsSync(file)) throw new InputError('the samples file does not exist', { file });
 }

@@ -1,6 +1,6 @@
 import type { Manifest } from '../config/manifest.js';
 import type { GateResult } from '../config/report.js';
-import type { GateSpec } from '../plan/gate-spec.js';
+import type { GateOn, GateSpec } from '../plan/gate-spec.js';
 import {
   defaultLimit,
   GATE_METRICS,
@@ -21,6 +21,17 @@ export interface Gate {
   metric: GateMetric;
   op: GateOp;
   limit: number;
+  /** `--gate-on lower-bound`: a proportion is judged at the pessimistic end of its 95% interval. */
+  on?: GateOn;
+}
+
+/** The value a gate judges: the metric, or with `lower-bound` the pessimistic end of its 95% interval. */
+function judgedValue(gate: Gate, metrics: ComparisonMetrics): { value: number | undefined; point?: number } {
+  const point = metrics[gate.metric];
+  if (gate.on !== 'lower-bound') return { value: point };
+  if (gate.metric === 'top1Agreement') return { value: metrics.top1Interval?.[0], point };
+  if (gate.metric === 'accuracyDrop') return { value: metrics.accuracyDropInterval?.[1], point };
+  return { value: point };
 }
 
 /** Every variant's default gates (the plan's), the FP32 tolerance and INT8 top-1 limit as given. */
@@ -46,16 +57,30 @@ export function evaluateGates(gates: Gate[], comparisons: Record<string, Compari
     .filter((gate) => comparisons[gate.comparison])
     .map((gate) => {
       const metrics = comparisons[gate.comparison]!;
-      const value = metrics[gate.metric];
-      const finite = Number.isFinite(value) && metrics.nonFinite === 0;
-      const passed = finite && (gate.op === '<=' ? value <= gate.limit : value >= gate.limit);
-      return { ...gate, value: Number.isFinite(value) ? value : null, passed };
+      const { value, point } = judgedValue(gate, metrics);
+      const known = value !== undefined && Number.isFinite(value);
+      const passed = known && metrics.nonFinite === 0 && (gate.op === '<=' ? value <= gate.limit : value >= gate.limit);
+      const unlabelled = gate.metric === 'accuracyDrop' && metrics.labelled === undefined;
+      return {
+        ...gate,
+        value: known ? value : null,
+        passed,
+        samples: gate.metric === 'accuracyDrop' ? (metrics.labelled ?? 0) : metrics.samples,
+        ...(point !== undefined && Number.isFinite(point) ? { point } : {}),
+        ...(unlabelled
+          ? { reason: 'no labelled texts' }
+          : metrics.nonFinite > 0
+            ? { reason: `${metrics.nonFinite} NaN/Inf outputs` }
+            : {}),
+      };
     });
 }
 
 export function describeFailure(task: string, gate: GateResult): string {
-  const value = gate.value === null ? 'NaN/Inf' : formatNumber(gate.value);
-  return `task "${task}": ${gate.comparison} ${gate.metric} = ${value}, limit ${gate.op} ${formatNumber(gate.limit)}`;
+  const value = gate.value === null ? (gate.reason ?? 'NaN/Inf') : formatNumber(gate.value);
+  const bound =
+    gate.on === 'lower-bound' && gate.point !== undefined ? ` (95% bound; point ${formatNumber(gate.point)})` : '';
+  return `task "${task}": ${gate.comparison} ${gate.metric} = ${value}${bound}, limit ${gate.op} ${formatNumber(gate.limit)}`;
 }
 
 export function formatNumber(value: number | null): string {
@@ -66,7 +91,13 @@ export function formatNumber(value: number | null): string {
 }
 
 /** The gates of one task: defaults, then global --gate values, then the task's own. */
-export function gatesForTask(task: string, fp32Tolerance: number, int8Top1: number, specs: GateSpec[] = []): Gate[] {
+export function gatesForTask(
+  task: string,
+  fp32Tolerance: number,
+  int8Top1: number,
+  specs: GateSpec[] = [],
+  on: GateOn = 'point',
+): Gate[] {
   const gates = defaultGates(fp32Tolerance, int8Top1);
   for (const spec of [...specs.filter((s) => !s.task), ...specs.filter((s) => s.task === task)]) {
     const existing = gates.find((gate) => gate.comparison === spec.comparison && gate.metric === spec.metric);
@@ -79,16 +110,22 @@ export function gatesForTask(task: string, fp32Tolerance: number, int8Top1: numb
         limit: spec.limit,
       });
   }
-  return gates;
+  return on === 'point' ? gates : gates.map((gate) => ({ ...gate, on }));
 }
 
 /** The gates a bundle was built with, from its manifest's recorded options (what `verify` checks). */
 export function gatesFromManifest(task: string, manifest: Manifest): Gate[] {
-  const options = manifest.options as { fp32Tolerance?: number; int8Top1?: number; gates?: GateSpec[] };
+  const options = manifest.options as {
+    fp32Tolerance?: number;
+    int8Top1?: number;
+    gates?: GateSpec[];
+    gateOn?: GateOn;
+  };
   return gatesForTask(
     task,
     options.fp32Tolerance ?? defaultLimit('fp32', 'maxAbsDiff'),
     options.int8Top1 ?? defaultLimit('int8', 'top1Agreement'),
     options.gates ?? [],
+    options.gateOn ?? 'point',
   );
 }

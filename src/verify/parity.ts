@@ -6,22 +6,18 @@ import { callBridge } from '../bridge/methods.js';
 import { readNpy } from '../bridge/npy.js';
 import { LogitsComparison, type ComparisonMetrics, type LogitsBatch } from '../metrics/logits.js';
 import { ClassifierSession, type TokenizedBatch } from '../onnx/session.js';
-import { batchSamples, type SampleSet } from './samples.js';
+import { batchSamples, splitRanges, type SampleSet, type SampleSplit } from './samples.js';
 
 /** What `rapidfit-export verify` needs to re-run the comparison without Python: inputs and PyTorch logits (verification.json's batches). */
 export type StoredBatch = VerificationBatch;
-
-/** Which texts a batch holds: ones the INT8 choice was tuned on, or ones it is judged on. */
-export type SampleSplit = NonNullable<StoredBatch['split']>;
 
 export interface ReferenceInput {
   bridge: BridgeClient;
   modelDir: string;
   taskName?: string;
   tasks: string[];
+  /** The texts, split after split (see planSamples), each split in token-count order. */
   samples: SampleSet;
-  /** How many of the samples (the first ones) are the calibration split; 0 when nothing is tuned. */
-  calibrationCount: number;
   maxLength: number;
   workDir: string;
   onProgress?: (message: string) => void;
@@ -34,12 +30,12 @@ function rows(data: ArrayLike<number | bigint>, shape: number[]): number[][] {
 
 /** Tokenizes every sample and runs it through PyTorch (both in the bridge), batch by batch, calibration split first. */
 export async function runReference(input: ReferenceInput): Promise<StoredBatch[]> {
-  const splits: Array<[SampleSplit, number, string[]]> = [
-    ['calibration', 0, input.samples.texts.slice(0, input.calibrationCount)],
-    ['judged', input.calibrationCount, input.samples.texts.slice(input.calibrationCount)],
-  ];
-  const planned = splits.flatMap(([split, offset, texts]) =>
-    batchSamples(texts).map((batch) => ({ split, firstIndex: offset + batch.firstIndex, texts: batch.texts })),
+  const planned = splitRanges(input.samples).flatMap(([split, from, to]) =>
+    batchSamples(input.samples.texts.slice(from, to)).map((batch) => ({
+      split,
+      firstIndex: from + batch.firstIndex,
+      texts: batch.texts,
+    })),
   );
   const stored: StoredBatch[] = [];
   for (const [index, batch] of planned.entries()) {
@@ -61,10 +57,12 @@ export async function runReference(input: ReferenceInput): Promise<StoredBatch[]
     });
     const inputIds = await readNpy(tokens.input_ids);
     const attentionMask = await readNpy(tokens.attention_mask);
+    const gold = input.samples.gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length);
     const record: StoredBatch = {
       firstIndex: batch.firstIndex,
       split: batch.split,
       texts: batch.texts,
+      ...(gold?.some((labels) => labels !== undefined) ? { gold: gold.map((labels) => labels ?? null) } : {}),
       inputIds: rows(inputIds.data, inputIds.shape),
       attentionMask: rows(attentionMask.data, attentionMask.shape),
       reference: {},
@@ -99,11 +97,13 @@ export function referenceLogits(batch: StoredBatch, task: string): LogitsBatch {
 
 /**
  * The comparison a batch counts in: results of a variant tuned on the calibration split (INT8) are
- * reported apart there ("int8-calibration") and never gated, since the variant was chosen on those texts.
+ * reported apart there ("int8-calibration") and never gated, since the variant was chosen on those
+ * texts; so are its results on the embedded texts when the user's texts judge it ("int8-embedded").
  */
 export function comparisonFor(kind: string, split: SampleSplit | undefined): string {
   const variant = comparisonVariant(kind);
-  return variant && VARIANT_PLANS[variant].calibrated && split === 'calibration' ? `${kind}-calibration` : kind;
+  if (!variant || !VARIANT_PLANS[variant].calibrated) return kind;
+  return split === 'calibration' || split === 'embedded' ? `${kind}-${split}` : kind;
 }
 
 /** The multihead graph of each variant (fp32, int8) and each task's output in it. */
@@ -119,11 +119,10 @@ function addBatch(
   batch: StoredBatch,
   task: string,
   actual: LogitsBatch,
-  gold: ReadonlyArray<Record<string, number> | undefined> | undefined,
 ): void {
   const key = comparisonFor(kind, batch.split);
   if (!comparisons.has(key)) comparisons.set(key, new LogitsComparison());
-  const labels = gold?.slice(batch.firstIndex, batch.firstIndex + batch.texts.length).map((g) => g?.[task]);
+  const labels = batch.gold?.map((g) => g?.[task]);
   comparisons.get(key)!.add(referenceLogits(batch, task), actual, batch.texts, batch.firstIndex, labels);
 }
 
@@ -173,8 +172,6 @@ export interface MeasuredLogits {
 }
 
 export interface CompareOptions {
-  /** Per sample index: task -> gold label id. */
-  gold?: ReadonlyArray<Record<string, number> | undefined>;
   onProgress?: (message: string) => void;
   multihead?: MultiheadGraphs;
   /** Task graphs shown bit-identical to their multihead graph report its metrics (see below). */
@@ -194,7 +191,7 @@ export function measuredCheckBatches(knownCount: number): number[] {
 
 /**
  * Runs each task's ONNX graphs (onnxruntime-node) on the stored batches and compares them with the
- * stored PyTorch logits: task -> comparison -> metrics. `gold` gives per sample index task -> label id.
+ * stored PyTorch logits: task -> comparison -> metrics. Gold labels come with the batches.
  * The multihead graphs run once per batch; each task's output counts in "multihead-<variant>".
  *
  * With `shareMultihead`, a task's graph of a variant that has a multihead graph runs only on the
@@ -213,7 +210,7 @@ export async function compareWithReference(
   graphs: Record<string, Record<string, string>>,
   options: CompareOptions = {},
 ): Promise<Record<string, Record<string, ComparisonMetrics>>> {
-  const { gold, onProgress, multihead, shareMultihead = false, measured } = options;
+  const { onProgress, multihead, shareMultihead = false, measured } = options;
   const comparisons = new Map<string, Map<string, LogitsComparison>>();
   const of = (task: string) => comparisons.get(task) ?? comparisons.set(task, new Map()).get(task)!;
   // variant -> task -> the multihead graph's logits, batch by batch, and on the equivalence inputs (kept only to share)
@@ -255,7 +252,7 @@ export async function compareWithReference(
             outputs.map(([, output]) => output),
           )));
       for (const [task, output] of outputs) {
-        addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!, gold);
+        addBatch(of(task), multiheadComparison(variant as Variant), batch, task, actual[output]!);
         if (shareMultihead) kept[task]!.push(actual[output]!);
       }
     }
@@ -299,7 +296,7 @@ export async function compareWithReference(
           maxDifference(await session.run(tokenizedBatch(input)), shared.checks[task]![index]!),
         );
       if (difference === 0) {
-        batches.forEach((batch, index) => addBatch(of(task), kind, batch, task, sharedTask[index]!, gold));
+        batches.forEach((batch, index) => addBatch(of(task), kind, batch, task, sharedTask[index]!));
         measuredOn.set(`${task}/${kind}`, {
           graph: basename(shared.file),
           checkedSamples: checkInputs.reduce((sum, input) => sum + input.inputIds.length, 0),
@@ -311,7 +308,7 @@ export async function compareWithReference(
     } else {
       onProgress?.(`${task}: ${kind} on ${batches.length} batches`);
     }
-    for (const batch of batches) addBatch(of(task), kind, batch, task, await session.run(tokenizedBatch(batch)), gold);
+    for (const batch of batches) addBatch(of(task), kind, batch, task, await session.run(tokenizedBatch(batch)));
   };
 
   // variant by variant: its multihead graph first (what the task graphs are checked against), then each task's

@@ -1,15 +1,18 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { InputError } from '../errors.js';
 import { shuffled } from '../samples/order.js';
+import { stratifiedHalves, stratifiedSubsample, stratumOf } from '../samples/split.js';
+import { describeUserSamples, type UserSamples } from '../samples/user-samples.js';
 import { EMBEDDED_SAMPLES } from './sample-texts.js';
 
 /**
  * Batch sizes cycle so that padding differs from batch to batch (and batch 1 has none). Texts are
  * batched in length order (byLength), so the padding stays small: every graph run costs what the
- * texts cost, not what one long text in a batch of short ones costs.
+ * texts cost, not what one long text in a batch of short ones costs. Past the first CYCLED_TEXTS texts
+ * of a split, batches hold LARGE_BATCH texts: thousands of user texts need no more variety, and each
+ * batch is one bridge round trip.
  */
 const BATCH_SIZES = [1, 4, 16, 7, 32, 3];
+const CYCLED_TEXTS = 256;
+const LARGE_BATCH = 32;
 
 export interface SampleBatch {
   firstIndex: number;
@@ -21,7 +24,7 @@ export function batchSamples(texts: readonly string[]): SampleBatch[] {
   let index = 0;
   let size = 0;
   while (index < texts.length) {
-    const take = BATCH_SIZES[size % BATCH_SIZES.length]!;
+    const take = index >= CYCLED_TEXTS ? LARGE_BATCH : BATCH_SIZES[size % BATCH_SIZES.length]!;
     batches.push({ firstIndex: index, texts: texts.slice(index, index + take) });
     index += take;
     size += 1;
@@ -29,135 +32,150 @@ export function batchSamples(texts: readonly string[]): SampleBatch[] {
   return batches;
 }
 
+/**
+ * Which texts a batch holds: the ones the INT8 choice is tuned on, the ones it is judged on, and,
+ * when the user gave texts, the embedded ones (robustness probes: gated for FP32, reported for INT8).
+ */
+export const SAMPLE_SPLITS = ['calibration', 'judged', 'embedded'] as const;
+export type SampleSplit = (typeof SAMPLE_SPLITS)[number];
+
+/** The most calibration texts the INT8 search runs (more go to the judged split); the most judged texts. */
+export const MAX_CALIBRATION_TEXTS = 2000;
+export const MAX_JUDGED_TEXTS = 20_000;
+
 export interface SampleSet {
   source: string;
   seed: number;
+  /** The texts, split after split in SAMPLE_SPLITS order. */
   texts: string[];
   /** Per text: task -> gold label id, where the samples file gave one. */
   gold?: Array<Record<string, number> | undefined>;
+  /** Texts per split. */
+  splits: Record<SampleSplit, number>;
+  /** Where the texts come from, and what was set aside (counts for the report). */
+  origin: SampleOrigin;
 }
 
-/**
- * Reads --samples: .txt (one text per line) or .jsonl ({"text": ..., "labels": {"task": "label"}}).
- * Refuses an empty file, invalid UTF-8, bad JSON, and labels for unknown tasks or unknown label names.
- */
-export function parseSamplesFile(
-  file: string,
-  bytes: Uint8Array,
-  labelMaps: Record<string, Record<string, number>>,
-): { texts: string[]; gold: Array<Record<string, number> | undefined> } {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new InputError('the samples file is not valid UTF-8', { file });
-  }
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  if (lines.length === 0) throw new InputError('the samples file has no samples', { file });
-  if (!file.endsWith('.jsonl')) return { texts: lines, gold: lines.map(() => undefined) };
-  const texts: string[] = [];
-  const gold: Array<Record<string, number> | undefined> = [];
-  lines.forEach((line, index) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      throw new InputError(`line ${index + 1} is not JSON`, { file });
-    }
-    const isObject = (value: unknown): value is Record<string, unknown> =>
-      typeof value === 'object' && value !== null && !Array.isArray(value);
-    const entry = isObject(parsed) ? parsed : {};
-    if (typeof entry.text !== 'string') throw new InputError(`line ${index + 1} has no "text" string`, { file });
-    texts.push(entry.text);
-    if (entry.labels === undefined) {
-      gold.push(undefined);
-      return;
-    }
-    if (!isObject(entry.labels))
-      throw new InputError(`line ${index + 1}: "labels" must be an object of task -> label name`, { file });
-    const labels: Record<string, number> = {};
-    for (const [task, label] of Object.entries(entry.labels)) {
-      // own properties only: "constructor" or "__proto__" are not tasks or labels
-      const map = Object.hasOwn(labelMaps, task) ? labelMaps[task] : undefined;
-      if (!map)
-        throw new InputError(
-          `line ${index + 1}: unknown task "${task}" in labels; the model has ${Object.keys(labelMaps).join(', ')}`,
-          { file },
-        );
-      if (typeof label !== 'string')
-        throw new InputError(`line ${index + 1}: the label of task "${task}" must be a label name (a string)`, {
-          file,
-        });
-      const id = Object.hasOwn(map, label) ? map[label] : undefined;
-      if (id === undefined) throw new InputError(`line ${index + 1}: task "${task}" has no label "${label}"`, { file });
-      labels[task] = id;
-    }
-    gold.push(labels);
-  });
-  return { texts, gold };
+export interface SampleOrigin {
+  embedded: number;
+  user?: { files: UserSamples['files']; texts: number; merged: number; labelled: number };
+  /** User texts of the calibration half past MAX_CALIBRATION_TEXTS, judged instead. */
+  movedToJudged?: number;
+  /** User texts past MAX_JUDGED_TEXTS, not used (stratified subsample). */
+  leftOut?: number;
 }
 
-/** The embedded set plus, when given, the user's samples (in file order, after the embedded ones). */
-export async function loadSamples(
-  seed: number,
-  limit: number | undefined,
-  files: readonly string[],
-  labelMaps: Record<string, Record<string, number>>,
-): Promise<SampleSet> {
-  const embedded = embeddedSamples(seed, limit);
-  if (files.length === 0) return embedded;
-  const texts = [...embedded.texts];
-  const gold: Array<Record<string, number> | undefined> = embedded.texts.map(() => undefined);
-  for (const file of files) {
-    const bytes = await readFile(file).catch(() => {
-      throw new InputError('the samples file cannot be read', { file });
-    });
-    const extra = parseSamplesFile(file, bytes, labelMaps);
-    texts.push(...extra.texts);
-    gold.push(...extra.gold);
-  }
-  return { source: `embedded + ${files.map((file) => basename(file)).join(' + ')}`, seed, texts, gold };
-}
-
-export function embeddedSamples(seed: number, limit?: number): SampleSet {
+export function embeddedSamples(seed: number, limit?: number): string[] {
   const texts = shuffled(EMBEDDED_SAMPLES, seed);
-  return { source: 'embedded', seed, texts: limit ? texts.slice(0, limit) : texts };
+  return limit === undefined ? texts : texts.slice(0, limit);
 }
 
-/**
- * The samples in a seeded order, split in two disjoint halves: the first `calibrationCount` texts
- * tune the INT8 choice, the rest judge it.
- */
-export function splitForCalibration(
-  samples: SampleSet,
-  seed: number,
-): { samples: SampleSet; calibrationCount: number } {
-  const order = shuffled(
-    samples.texts.map((_, index) => index),
-    seed,
-  );
-  const reordered: SampleSet = {
-    ...samples,
-    texts: order.map((index) => samples.texts[index]!),
-    ...(samples.gold ? { gold: order.map((index) => samples.gold![index]) } : {}),
+interface Pool {
+  texts: readonly string[];
+  gold: ReadonlyArray<Record<string, number> | undefined>;
+}
+
+function pick(pool: Pool, indices: readonly number[]) {
+  return { texts: indices.map((index) => pool.texts[index]!), gold: indices.map((index) => pool.gold[index]) };
+}
+
+/** Halves of the pool (stratified by labels), the calibration half capped; the judged split capped. */
+function tunedSplits(pool: Pool, seed: number) {
+  const keys = pool.gold.map(stratumOf);
+  const halves = stratifiedHalves(keys, seed);
+  const calibration = stratifiedSubsample(halves.first, keys, MAX_CALIBRATION_TEXTS);
+  const judged = stratifiedSubsample([...halves.second, ...calibration.dropped], keys, MAX_JUDGED_TEXTS);
+  return {
+    calibration: pick(pool, calibration.kept),
+    judged: pick(pool, judged.kept),
+    movedToJudged: calibration.dropped.length,
+    leftOut: judged.dropped.length,
   };
-  return { samples: reordered, calibrationCount: Math.floor(samples.texts.length / 2) };
+}
+
+/** Every text judged, in the pool's order (a seeded, stratified subsample past MAX_JUDGED_TEXTS). */
+function judgedOnly(pool: Pool, seed: number) {
+  const indices = pool.texts.map((_, index) => index);
+  const judged = stratifiedSubsample(shuffled(indices, seed), pool.gold.map(stratumOf), MAX_JUDGED_TEXTS);
+  const kept = new Set(judged.kept);
+  return {
+    calibration: pick(pool, []),
+    judged: pick(
+      pool,
+      indices.filter((index) => kept.has(index)),
+    ),
+    movedToJudged: 0,
+    leftOut: judged.dropped.length,
+  };
 }
 
 /**
- * The samples with each split (the first `calibrationCount` texts, then the rest) in order of length
- * (`lengths`, per text: token counts, or characters by default), shortest first (stable), gold labels
- * alongside: batched in this order, texts of similar length share a batch. Membership of the splits
- * does not change.
+ * The verification texts and their splits. With the user's texts, they alone choose the INT8 graph
+ * (calibration) and judge its gate (judged), split in seeded, label-stratified halves; the embedded
+ * texts become the `embedded` split. Without them, the embedded texts are split instead. Without
+ * tuning (a fixed INT8 method, or no INT8), the texts that would be split are all judged.
+ */
+export function planSamples(input: {
+  seed: number;
+  embedded: readonly string[];
+  user?: UserSamples;
+  tuned: boolean;
+}): SampleSet {
+  const { seed, embedded, user, tuned } = input;
+  const pool: Pool = user ? user : { texts: embedded, gold: embedded.map(() => undefined) };
+  const split = tuned ? tunedSplits(pool, seed) : judgedOnly(pool, seed);
+  const probes = user ? [...embedded] : [];
+  const texts = [...split.calibration.texts, ...split.judged.texts, ...probes];
+  const gold = [...split.calibration.gold, ...split.judged.gold, ...probes.map(() => undefined)];
+  const source = user
+    ? `${describeUserSamples(user)}${embedded.length > 0 ? ` + ${embedded.length} embedded` : ''}`
+    : 'embedded';
+  return {
+    source,
+    seed,
+    texts,
+    ...(gold.some((labels) => labels !== undefined) ? { gold } : {}),
+    splits: { calibration: split.calibration.texts.length, judged: split.judged.texts.length, embedded: probes.length },
+    origin: {
+      embedded: embedded.length,
+      ...(user
+        ? {
+            user: {
+              files: user.files,
+              texts: user.texts.length,
+              merged: user.merged,
+              labelled: user.gold.filter((labels) => labels !== undefined).length,
+            },
+          }
+        : {}),
+      ...(split.movedToJudged > 0 ? { movedToJudged: split.movedToJudged } : {}),
+      ...(split.leftOut > 0 ? { leftOut: split.leftOut } : {}),
+    },
+  };
+}
+
+/** [first, end) of each split in the texts. */
+export function splitRanges(samples: Pick<SampleSet, 'splits'>): Array<[SampleSplit, number, number]> {
+  let start = 0;
+  return SAMPLE_SPLITS.map((split) => {
+    const range: [SampleSplit, number, number] = [split, start, start + samples.splits[split]];
+    start += samples.splits[split];
+    return range;
+  });
+}
+
+/**
+ * The samples with each split in order of length (`lengths`, per text: token counts, or characters by
+ * default), shortest first (stable), gold labels alongside: batched in this order, texts of similar
+ * length share a batch. Membership of the splits does not change.
  */
 export function byLength(
   samples: SampleSet,
-  calibrationCount: number,
   lengths: readonly number[] = samples.texts.map((text) => text.length),
 ): SampleSet {
   const sortRange = (from: number, to: number) =>
     Array.from({ length: to - from }, (_, offset) => from + offset).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
-  const order = [...sortRange(0, calibrationCount), ...sortRange(calibrationCount, samples.texts.length)];
+  const order = splitRanges(samples).flatMap(([, from, to]) => sortRange(from, to));
   return {
     ...samples,
     texts: order.map((index) => samples.texts[index]!),

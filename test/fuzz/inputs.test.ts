@@ -7,7 +7,7 @@ import type { Manifest } from '../../src/config/manifest.js';
 import { readTextsFile } from '../../src/predict/input-file.js';
 import { readBundleTasks } from '../../src/predict/task-files.js';
 import { readGatesFile } from '../../src/plan/gate-spec.js';
-import { loadSamples } from '../../src/verify/samples.js';
+import { readUserSamples } from '../../src/samples/user-samples.js';
 import { scratchDir } from '../helpers/cli.js';
 import {
   applyJsonEdits,
@@ -146,8 +146,8 @@ describe('fuzz: user input files (no Python)', () => {
         const file = join(dir, `samples${extension}`);
         writeFileSync(file, samplesBytes(input));
         const result = await caught(async () => {
-          const samples = await loadSamples(7, 3, [file], LABEL_MAPS);
-          expect(samples.texts.length).toBeGreaterThan(3);
+          const samples = await readUserSamples([file], { labelMaps: LABEL_MAPS });
+          expect(samples.texts.length).toBeGreaterThan(0);
           expect(samples.gold).toHaveLength(samples.texts.length);
           for (const text of samples.texts) expect(typeof text).toBe('string');
           for (const gold of samples.gold ?? []) {

@@ -9,6 +9,7 @@ import { quantizableMatMuls } from '../../src/quantize/auto/candidates.js';
 import { measureQuantizationErrors } from '../../src/quantize/auto/error-probe.js';
 import { collectLogits } from '../../src/quantize/auto/agreement.js';
 import { chooseInt8, describeMix } from '../../src/quantize/auto/search.js';
+import { int8Note } from '../../src/report/int8-note.js';
 import { autoBaseOptions } from '../../src/quantize/policy.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../../src/quantize/options.js';
 import { IMPLEMENTED_OP_TYPES } from '../../src/quantize/operators/registry.js';
@@ -314,15 +315,14 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     const choice = await chooseInt8({
       fp32: source,
       outputs,
-      targets: { topic: 0.995 },
       gates: { topic: 0.99 },
       batches,
       reference: { topic: moved },
       options: autoBaseOptions(DEFAULT_QUANTIZE_OPTIONS),
       workDir: dir,
       budget: 16,
-      speedGoal: 1.5,
       maxSizeShare: 0.3,
+      speed: { p50: 16, p95: 32, batchSize: 8, maxLength: 64 },
     });
     expect(choice.candidates).toEqual([]);
     expect(choice.chosen.passed).toBe(false);
@@ -333,7 +333,9 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
       ['dynamic', choice.matmulCount, false],
     ]);
     expect(Object.keys(choice.chosen.nodeMethods)).toHaveLength(choice.matmulCount);
-    expect(choice.note).toBe(
+    expect(choice.outcome).toBe('none');
+    expect(choice.speed).toBeUndefined();
+    expect(int8Note(choice, 1.5)).toBe(
       'INT8: no candidate reached the INT8 gate on the calibration split (2 trial(s), budget 16); wrote the most precise one tried (every MatMul at higher precision), which the judged split decides',
     );
   });

@@ -83,7 +83,7 @@ describe('the bundle plan', () => {
       limit: 5e-3,
     });
     expect(() => parseGateSpec('bf16.top1=0.9')).toThrowError(
-      /expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/,
+      /expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1\|accuracy_drop=<number>/,
     );
     const specs = gateSpecsFromFile({ fp16: { top1: 0.995 } });
     expect(

@@ -23,12 +23,13 @@ describe('samples', () => {
     expect(new Set(EMBEDDED_SAMPLES).size).toBe(EMBEDDED_SAMPLES.length);
   });
   it('is reproducible for a seed and differs between seeds', () => {
-    expect(embeddedSamples(7).texts).toEqual(embeddedSamples(7).texts);
-    expect(embeddedSamples(7).texts).not.toEqual(embeddedSamples(8).texts);
-    expect(embeddedSamples(7, 10).texts).toHaveLength(10);
+    expect(embeddedSamples(7)).toEqual(embeddedSamples(7));
+    expect(embeddedSamples(7)).not.toEqual(embeddedSamples(8));
+    expect(embeddedSamples(7, 10)).toHaveLength(10);
+    expect(embeddedSamples(7, 0)).toHaveLength(0);
   });
   it('batches every text once with varying batch sizes', () => {
-    const texts = embeddedSamples(1).texts;
+    const texts = embeddedSamples(1);
     const batches = batchSamples(texts);
     expect(batches.flatMap((batch) => batch.texts)).toEqual(texts);
     expect(new Set(batches.map((batch) => batch.texts.length)).size).toBeGreaterThan(3);
@@ -40,12 +41,14 @@ describe('samples', () => {
       seed: 1,
       texts: ['ccc', 'a', 'bb', 'dddd', 'e', 'ff', 'g'],
       gold: [{ t: 3 }, { t: 1 }, { t: 2 }, { t: 4 }, { t: 5 }, { t: 6 }, undefined],
+      splits: { calibration: 4, judged: 3, embedded: 0 },
+      origin: { embedded: 0 },
     };
-    const ordered = byLength(samples, 4);
+    const ordered = byLength(samples);
     expect(ordered.texts).toEqual(['a', 'bb', 'ccc', 'dddd', 'e', 'g', 'ff']);
     expect(ordered.gold).toEqual([{ t: 1 }, { t: 2 }, { t: 3 }, { t: 4 }, { t: 5 }, undefined, { t: 6 }]);
     // given lengths (token counts) rule, not characters
-    expect(byLength(samples, 4, [1, 9, 5, 2, 3, 1, 2]).texts).toEqual(['ccc', 'dddd', 'bb', 'a', 'ff', 'g', 'e']);
+    expect(byLength(samples, [1, 9, 5, 2, 3, 1, 2]).texts).toEqual(['ccc', 'dddd', 'bb', 'a', 'ff', 'g', 'e']);
   });
 });
 

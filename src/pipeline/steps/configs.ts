@@ -50,7 +50,7 @@ export const saveTokenizer: Step = {
     const probe = await callBridge(c.bridge!.client, 'check_tokenizer', {
       model_dir: c.modelDir,
       tokenizer_dir: join(c.staging!, TOKENIZER_DIR),
-      texts: embeddedSamples(SAMPLE_SEED, 8).texts,
+      texts: embeddedSamples(SAMPLE_SEED, 8),
       max_length: c.options.maxLength,
     });
     if (!probe.same) throw disagree([`${TOKENIZER_DIR}/: ${probe.detail}`]);

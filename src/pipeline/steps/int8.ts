@@ -4,9 +4,20 @@ import { graphMetadata } from '../../export/task-config.js';
 import { externalDataMode, taskConfigs } from './export-fp32.js';
 import { describeMix } from '../../quantize/auto/search.js';
 import { gatesForTask } from '../../verify/gates.js';
-import type { Step } from '../context.js';
+import { lengthQuantiles, type SpeedProfile } from '../../quantize/auto/speed.js';
+import type { ExportContext, Step } from '../context.js';
 import { runInt8Step } from '../int8-step.js';
 import { graphBytes } from './sizes.js';
+
+/**
+ * Where auto measures INT8's speed: the token lengths of the texts that choose and judge it (the
+ * user's, when given; not the embedded robustness texts), at batch 1 and --batch-size.
+ */
+function speedProfile(c: ExportContext): SpeedProfile {
+  const { calibration, judged } = c.samples!.splits;
+  const lengths = c.tokenLengths!.slice(0, calibration + judged).sort((a, b) => a - b);
+  return { ...lengthQuantiles(lengths), batchSize: c.options.batchSize, maxLength: c.options.maxLength };
+}
 
 /** <task>_int8.onnx (and multihead_int8.onnx): one method, or auto's choice on the calibration split. */
 export const quantizeInt8: Step = {
@@ -34,6 +45,7 @@ export const quantizeInt8: Step = {
       workDir: c.workDir!,
       gates: Object.fromEntries(c.tasks.map((name) => [name, int8Gate(name)])),
       reference: c.reference!,
+      speed: speedProfile(c),
       version,
       onProgress: (message) => (task.output = message),
     });
@@ -53,6 +65,6 @@ export const quantizeInt8: Step = {
       ? `auto: ${describeMix(chosen.base, chosen.nodeMethods, c.int8.choice!.matmulCount)}${chosen.speedup ? `, ${chosen.speedup.toFixed(2)}x FP32 at batch 1` : ''}`
       : c.options.int8;
     task.title = `Quantize to INT8 (${method}): ${c.tasks.length} graph(s), ${sizes.join(', ')} of FP32 size`;
-    if (c.int8.choice?.note) task.output = c.int8.choice.note;
+    if (c.int8.note) task.output = c.int8.note;
   },
 };

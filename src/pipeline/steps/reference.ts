@@ -3,9 +3,8 @@ import { InputError } from '../../errors.js';
 import { TOKENIZER_DIR } from '../../plan/files.js';
 import { TextTokenizer } from '../../tokenizer/tokenizer.js';
 import { runReference } from '../../verify/parity.js';
-import { byLength, loadSamples, splitForCalibration } from '../../verify/samples.js';
+import { byLength } from '../../verify/samples.js';
 import type { Step } from '../context.js';
-import { SAMPLE_SEED } from '../../quantize/policy.js';
 
 /**
  * Tokens per text by the saved tokenizer, run in Node (the configs step proved it tokenizes as the
@@ -30,37 +29,22 @@ export const runPyTorch: Step = {
   title: 'Run PyTorch on the samples',
   timing: 'reference',
   async run(c, task) {
-    const loaded = await loadSamples(
-      SAMPLE_SEED,
-      c.options.sampleLimit,
-      c.options.samples,
-      Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.label2id])),
-    );
-    const tuned = c.options.quantize === 'int8' && c.options.int8 === 'auto';
-    const split = tuned ? splitForCalibration(loaded, SAMPLE_SEED) : { samples: loaded, calibrationCount: 0 };
-    c.samples = byLength(
-      split.samples,
-      split.calibrationCount,
-      await tokenCounts(join(c.staging!, TOKENIZER_DIR), split.samples.texts, c.options.maxLength),
-    );
-    c.calibrationCount = split.calibrationCount;
+    const lengths = await tokenCounts(join(c.staging!, TOKENIZER_DIR), c.samples!.texts, c.options.maxLength);
+    const lengthOf = new Map(c.samples!.texts.map((text, index) => [text, lengths[index]!]));
+    c.samples = byLength(c.samples!, lengths);
+    c.tokenLengths = c.samples.texts.map((text) => lengthOf.get(text)!);
     c.reference = await runReference({
       bridge: c.bridge!.client,
       modelDir: c.modelDir,
       ...(c.options.taskName ? { taskName: c.options.taskName } : {}),
       tasks: c.tasks,
       samples: c.samples,
-      calibrationCount: c.calibrationCount,
       maxLength: c.options.maxLength,
       workDir: join(c.workDir!, 'reference'),
       onProgress: (message) => (task.output = message),
     });
     // the last bridge call of the run: the interpreter's teardown (~2 s with torch) overlaps what follows
     c.bridgeClosing = c.bridge!.client.close().catch(() => undefined);
-    task.title = `Run PyTorch on the samples: ${c.samples.texts.length} texts${
-      tuned
-        ? ` (${c.calibrationCount} to calibrate INT8, ${c.samples.texts.length - c.calibrationCount} to judge it)`
-        : ''
-    }`;
+    task.title = `Run PyTorch on the samples: ${c.samples.texts.length} texts`;
   },
 };

@@ -68,9 +68,7 @@ export const writeReport: Step = {
       },
       environment: { ...runtimeFacts(), bridge: c.bridge!.client.versions },
       tasks,
-      ...(c.int8
-        ? { int8: int8Report(c.options.int8, c.int8, SAMPLE_SEED, c.samples!.texts.length - c.calibrationCount) }
-        : {}),
+      ...(c.int8 ? { int8: int8Report(c.options.int8, c.int8, SAMPLE_SEED, c.samples!.splits.judged) } : {}),
       timings: c.timings,
       passed: tasks.every((report) => report.passed),
     };
@@ -84,7 +82,7 @@ export const writeReport: Step = {
     const fp16 = tasks.filter((r) => r.comparisons.fp16).map((r) => r.comparisons.fp16!.maxAbsDiff ?? Infinity);
     task.title = `Evaluate the gates: ${c.samples!.texts.length} samples, max FP32 diff ${worst.toExponential(2)}${
       int8.length > 0
-        ? `, INT8 top-1 agreement >= ${(Math.min(...int8) * 100).toFixed(1)}%${c.calibrationCount > 0 ? ' on the judged split' : ''}`
+        ? `, INT8 top-1 agreement >= ${(Math.min(...int8) * 100).toFixed(1)}%${c.samples!.splits.calibration > 0 ? ' on the judged split' : ''}`
         : ''
     }${fp16.length > 0 ? `, max FP16 diff ${Math.max(...fp16).toExponential(2)}` : ''} (${c.report.passed ? 'pass' : 'FAIL'})`;
   },

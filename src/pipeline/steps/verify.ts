@@ -44,7 +44,6 @@ export const verifyParity: Step = {
   timing: 'verify',
   async run(c, task) {
     c.comparisons = await compareWithReference(c.reference!, graphFiles(c.graphs), {
-      gold: c.samples!.gold,
       onProgress: (message) => (task.output = message),
       multihead: multiheadGraphs(c),
       shareMultihead: true,

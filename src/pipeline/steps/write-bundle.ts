@@ -98,7 +98,7 @@ export const writeBundle: Step = {
       files,
       parity,
       timings: c.timings,
-      ...(c.int8?.choice?.note ? { int8Note: c.int8.choice.note } : {}),
+      ...(c.int8?.note ? { int8Note: c.int8.note } : {}),
     };
     if (!verified) {
       const unverified = `${c.outDir}.unverified`;

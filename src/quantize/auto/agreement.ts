@@ -35,6 +35,8 @@ export function topOneAgreement(reference: OutputLogits, candidate: OutputLogits
 export interface BoundedAgreement {
   /** Top-1 agreement per task; an upper bound when `complete` is false. */
   agreement: Record<string, number>;
+  /** Texts per task whose top-1 differs from the reference's (so far, when the run stopped). */
+  flips: Record<string, number>;
   /** False when the run stopped because a task passed its allowed disagreements. */
   complete: boolean;
   /** The graph's logits per task and batch, when complete. */
@@ -56,10 +58,7 @@ export async function agreementWithin(
   const total = batches.reduce((sum, batch) => sum + batch.inputIds.shape[0]!, 0);
   const comparisons = Object.fromEntries(Object.keys(outputs).map((task) => [task, new LogitsComparison(0)]));
   const logits: OutputLogits = Object.fromEntries(Object.keys(outputs).map((task) => [task, []]));
-  const flips = (task: string) => {
-    const result = comparisons[task]!.result();
-    return result.samples - Math.round(result.top1Agreement * result.samples);
-  };
+  const flips = (task: string) => comparisons[task]!.disagreements();
   let complete = true;
   await runBatches(file, batches, Object.values(outputs), (values, index) => {
     for (const [task, output] of Object.entries(outputs)) {
@@ -77,6 +76,7 @@ export async function agreementWithin(
     agreement: Object.fromEntries(
       Object.keys(outputs).map((task) => [task, total === 0 ? 0 : (total - flips(task)) / total]),
     ),
+    flips: Object.fromEntries(Object.keys(outputs).map((task) => [task, flips(task)])),
     complete,
     ...(complete ? { logits } : {}),
   };

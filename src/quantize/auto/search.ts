@@ -1,23 +1,16 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { OnnxFile } from '../../onnx/model-file.js';
 import type { TokenizedBatch } from '../../onnx/session.js';
 import type { MatMulMethod, QuantizeOptions } from '../options.js';
-import { quantizeModel } from '../quantize-model.js';
-import { elementCount } from '../../onnx/tensor.js';
+import { allowedFlips, calibrationFlips } from '../policy.js';
+import { collectLogits, type OutputLogits } from './agreement.js';
 import { quantizableMatMuls } from './candidates.js';
 import { measureQuantizationErrors } from './error-probe.js';
-import { measureSpeedup } from './latency.js';
-import { agreementWithin, collectLogits, type OutputLogits } from './agreement.js';
+import { SizeBudget } from './size-budget.js';
+import { measureCandidateSpeeds, type SpeedProfile, type SpeedReport } from './speed.js';
+import { TrialRunner, type Int8Trial, type TrialGraph } from './trials.js';
 
-/** The higher precision the most damaging MatMuls fall back to. */
-export const FALLBACK: MatMulMethod = 'weight-only-10';
-/** The most damaging nodes get this instead of FALLBACK while the size goal allows (0.25 byte more per weight). */
-export const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
-/** Latency of the choice is measured at batch 1 with this many tokens (RapidFit's default max_length). */
-export const SPEED_SEQUENCE = 128;
-/** FP32/INT8 run pairs the speed-up is the median of (one pair is ~0.1 s for MiniLM on 2 cores). */
-export const SPEED_PAIRS = 7;
+export { describeMix, type Int8Trial, type TrialGraph } from './trials.js';
+
 /**
  * `dynamic` with at most this share of the MatMuls at higher precision is searched before `per-token`:
  * measured at batch 1 (bench/int8-fidelity.mjs), dynamic runs at ~1.5x FP32, per-token at ~1.25x and a
@@ -30,380 +23,245 @@ export interface AutoInt8Input {
   fp32: OnnxFile;
   /** task -> output name in that graph. */
   outputs: Record<string, string>;
-  /** task -> top-1 agreement the calibration split should reach (the gate plus a margin). */
-  targets: Record<string, number>;
-  /** task -> the INT8 gate: a candidate that misses the margin but reaches this is kept when nothing better passes. */
+  /** task -> the INT8 gate (top-1 agreement); the calibration split must do better (policy's calibrationFlips). */
   gates: Record<string, number>;
   /** The calibration split, tokenized. */
   batches: readonly TokenizedBatch[];
-  /**
-   * The logits to agree with on those batches, per task and batch (PyTorch's, in an export). Without
-   * them the FP32 graph is run once to get them.
-   */
+  /** The logits to agree with on those batches, per task and batch (PyTorch's, in an export); else the FP32 graph's. */
   reference?: OutputLogits;
   options: QuantizeOptions;
   workDir: string;
   /** Most candidate graphs to build and run (each costs one quantization and at most one pass over the calibration split). */
   budget: number;
-  /** The speed-up over FP32 at batch 1 below which the report says the choice is slow. */
-  speedGoal: number;
   /** The largest INT8 size as a share of FP32 (float weights kept by the search must fit in it). */
   maxSizeShare: number;
+  /** The texts' token lengths and the serving batch size: where the candidates' speed is measured. */
+  speed: SpeedProfile;
   /** producer_version of the graphs built (the chosen one is kept). */
   version?: string;
   onProgress?: (message: string) => void;
 }
 
-export interface Int8Trial {
-  base: MatMulMethod;
-  nodeMethods: Record<string, MatMulMethod>;
-  /** How many of the most damaging MatMuls fell back to FALLBACK. */
-  fallbackNodes: number;
-  /** Top-1 agreement per task; an upper bound when the trial stopped early. */
-  agreement: Record<string, number>;
-  passed: boolean;
-  /** The trial disagreed on more texts than the gate allows before the end of the split, and stopped there. */
-  stoppedEarly?: boolean;
-}
-
 export interface Int8Candidate {
   base: MatMulMethod;
-  fallback: MatMulMethod;
   /** MatMul node -> method, for the nodes that do not use `base`. */
   nodeMethods: Record<string, MatMulMethod>;
   agreement: Record<string, number>;
   passed: boolean;
-  /** FP32 latency / INT8 latency at batch 1, SPEED_SEQUENCE tokens. */
+  /** FP32 latency / INT8 latency at batch 1 and the texts' median length. */
   speedup?: number;
 }
 
-/** A trial's graph in workDir and, when it ran on the whole calibration split, its outputs there. */
-export interface TrialGraph {
-  file: string;
-  dataFile?: string;
-  logits?: OutputLogits;
-}
+/** How the choice came about, for the report's note (src/report/int8-note.ts words it). */
+export type Int8Outcome = 'target' | 'gate' | 'none';
 
 export interface Int8Choice {
   chosen: Int8Candidate;
+  /** The trials that reached the target, fastest first (by speed at the texts' median length). */
   candidates: Int8Candidate[];
   trials: Int8Trial[];
+  outcome: Int8Outcome;
   /** Relative output error of each MatMul quantized alone, per base method (the ranking). */
   errors: Record<string, Record<string, number>>;
   calibrationSamples: number;
-  /** Quantizable MatMuls in the graph. */
   matmulCount: number;
   /** What the calibration agreement was measured against ("PyTorch" or "FP32 ONNX"). */
   against: string;
+  /** task -> the agreement the calibration split had to reach, and the flips that allows. */
   targets: Record<string, number>;
-  /** One line for the user when the choice misses the speed goal or no candidate passed. */
-  note?: string;
-  /** The chosen graph as built and measured (in workDir; the caller owns it), when a trial was chosen, and its logits on the calibration batches. */
+  targetFlips: Record<string, number>;
+  /** The chosen graph's speed at the texts' lengths (batch 1 and the serving batch), when a graph was chosen. */
+  speed?: SpeedReport;
+  budget: number;
+  /** The chosen graph as built and measured (in workDir; the caller owns it) and its logits on the calibration batches. */
   graph?: TrialGraph;
-  /**
-   * The FP32 graph's logits on the calibration batches, per task and batch, when the error probe ran
-   * (it keeps every FP32 node unchanged and ran the whole split).
-   */
+  /** The FP32 graph's logits on the calibration batches, when the error probe ran (it keeps every FP32 node unchanged). */
   fp32Logits?: OutputLogits;
 }
 
-/** A mix in words: "dynamic", "dynamic + 10 of 42 MatMuls at higher precision", "every MatMul at higher precision". */
-export function describeMix(
-  base: MatMulMethod,
-  nodeMethods: Record<string, MatMulMethod>,
-  matmulCount: number,
-): string {
-  const fallbacks = Object.keys(nodeMethods).length;
-  if (fallbacks >= matmulCount) return 'every MatMul at higher precision';
-  return fallbacks > 0 ? `${base} + ${fallbacks} of ${matmulCount} MatMuls at higher precision` : base;
+/** The fewest-fallback trial of a list. */
+const fewest = (trials: readonly Int8Trial[]) => [...trials].sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
+
+/** The search's state: the trials, the MatMul ranking (measured once, when a mix needs it), the size budget. */
+class Search {
+  readonly runner: TrialRunner;
+  readonly sizes: SizeBudget;
+  readonly errors: Int8Choice['errors'] = {};
+  fp32Logits?: OutputLogits;
+  private ranking?: string[];
+
+  constructor(
+    readonly input: AutoInt8Input,
+    readonly reference: OutputLogits,
+    readonly targetFlips: Record<string, number>,
+    readonly gateFlips: Record<string, number>,
+    readonly matmulCount: number,
+  ) {
+    this.sizes = new SizeBudget(input.fp32, input.maxSizeShare);
+    this.runner = new TrialRunner({
+      ...input,
+      reference,
+      matmulCount,
+      targetFlips,
+      gateFlips,
+      version: input.version ?? 'auto',
+      onProgress: input.onProgress ?? (() => {}),
+      onBuilt: (bytes) => this.sizes.measured(bytes),
+    });
+  }
+
+  /** MatMul names, most damaging first (each node's error when quantized alone). */
+  async rank(): Promise<string[]> {
+    if (this.ranking) return this.ranking;
+    this.input.onProgress?.("dynamic: measuring each MatMul's quantization error");
+    const { fp32, options, batches, workDir, outputs } = this.input;
+    const probed = await measureQuantizationErrors(fp32, 'dynamic', options, batches, workDir, outputs);
+    this.fp32Logits = probed.logits;
+    this.errors.dynamic = Object.fromEntries(probed.errors);
+    this.ranking = [...probed.errors.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
+    return this.ranking;
+  }
+
+  /** The k most damaging MatMuls at higher precision, the others `base`. */
+  async mix(base: MatMulMethod, k: number): Promise<Int8Trial | undefined> {
+    const order = await this.rank();
+    return this.run(base, this.sizes.fallbacks(order, Math.min(k, order.length)));
+  }
+
+  /** A trial; afterwards only the graphs that can still be chosen are kept (disk stays bounded). */
+  async run(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Int8Trial | undefined> {
+    const trial = await this.runner.run(base, nodeMethods);
+    await this.runner.keepOnly(this.choosable());
+    return trial;
+  }
+
+  /**
+   * What can still be chosen: per family (one method everywhere, a mix, every MatMul at higher
+   * precision) the passing trial with the fewest fallbacks; the most precise trial; the
+   * fewest-fallback trial at the gate's own allowance.
+   */
+  private choosable(): Set<Int8Trial | undefined> {
+    const kept = this.runner.kept();
+    const family = (t: Int8Trial) =>
+      t.fallbackNodes === 0 ? t.base : t.fallbackNodes >= this.matmulCount ? 'precise' : `${t.base} mix`;
+    const families = new Set(kept.map(family));
+    return new Set([
+      ...[...families].map((name) => fewest(kept.filter((t) => t.passed && family(t) === name))),
+      [...kept].sort((a, b) => b.fallbackNodes - a.fallbackNodes)[0],
+      fewest(kept.filter((t) => t.reachesGate)),
+    ]);
+  }
 }
 
-/** The most rows of `total` that may disagree while still reaching `share` agreement. */
-function allowedFlips(share: number, total: number): number {
-  return Math.max(0, Math.floor(total * (1 - share) + 1e-9));
+/** Every MatMul `dynamic` (~1.5x FP32): the fastest mix. */
+const fastest = (search: Search) => search.run('dynamic', {});
+/** Every MatMul at higher precision: 12-bit for the most damaging while the size goal allows, then 10-bit (~1x). */
+const mostPrecise = async (search: Search) => search.mix('dynamic', Infinity);
+/** Every MatMul `per-token` (~1.25x). */
+const perToken = (search: Search) => search.run('per-token', {});
+
+/** `dynamic` with the fewest most-damaging MatMuls at higher precision that passes, by bisection, if MIX_SHARE of them suffice. */
+async function fewestFallbackMix(search: Search): Promise<Int8Trial | undefined> {
+  const most = Math.max(1, Math.floor(search.matmulCount * MIX_SHARE));
+  let high = await search.mix('dynamic', most);
+  if (!high?.passed) return undefined;
+  let [low, highK] = [0, most];
+  while (highK - low > 1) {
+    const middle = Math.floor((low + highK) / 2);
+    const tried = await search.mix('dynamic', middle);
+    if (!tried) break;
+    if (tried.passed) [high, highK] = [tried, middle];
+    else low = middle;
+  }
+  return high;
 }
 
 /**
- * `--int8 auto`: the first graph, in order of measured speed, whose top-1 agreement reaches every
- * task's target on the calibration split:
- *   1. every MatMul `dynamic` (~1.5x FP32);
- *   2. `dynamic` with the fewest most-damaging MatMuls at higher precision, found by bisection, if at
- *      most MIX_SHARE of them suffice (the ranking: each node's error when quantized alone);
- *   3. every MatMul `per-token` (~1.25x);
- *   4. every MatMul at higher precision: 12-bit weight-only for the most damaging while the size goal
- *      allows, then 10-bit (~1x).
- * When 1 misses, 4 is tried next: 2 and 3 are less precise on every MatMul, so they are tried only
- * when 4 reaches the target (4 is kept if neither does). Each trial stops as soon as it disagrees on
- * more texts than the gate allows, so failing trials are cheap. If none reaches the target, the trial
- * with the fewest fallbacks that reaches the gate itself is kept, and the report says so. Judging the
- * choice is the verification step's job, on other texts.
+ * The stages in order of measured speed. When the fastest misses, the most precise comes next: the
+ * mixes between are less precise on every MatMul (8-bit activations and weights, or 8-bit dynamic on
+ * most of them), so they are tried only when it reaches the target; otherwise they could pass only
+ * by errors that happen to fall the right way on the calibration texts' near-ties, which the judged
+ * split would not confirm. Returns the trials that reached the target.
+ */
+async function runStages(search: Search): Promise<Int8Trial[]> {
+  const first = await fastest(search);
+  if (first?.passed) return [first];
+  const precise = await mostPrecise(search);
+  if (!precise?.passed) return [];
+  const between = [await fewestFallbackMix(search), await perToken(search)];
+  return [...between.filter((trial): trial is Int8Trial => trial?.passed === true), precise];
+}
+
+function asCandidate(trial: Int8Trial, passed: boolean, speedup?: number): Int8Candidate {
+  return {
+    base: trial.base,
+    nodeMethods: trial.nodeMethods,
+    agreement: trial.agreement,
+    passed,
+    ...(speedup !== undefined ? { speedup } : {}),
+  };
+}
+
+/** Nothing reached the target: the fewest-fallback complete trial at the gate, else the most precise one tried. */
+function fallbackChoice(search: Search): { trial: Int8Trial; outcome: Int8Outcome } {
+  const atGate = fewest(search.runner.kept().filter((trial) => trial.reachesGate));
+  if (atGate) return { trial: atGate, outcome: 'gate' };
+  // the agreements of trials that stopped early are upper bounds, so they do not rank
+  const lowest = (trial: Int8Trial) => Math.min(...Object.values(trial.agreement));
+  const [best] = [...search.runner.trials].sort((a, b) => b.fallbackNodes - a.fallbackNodes || lowest(b) - lowest(a));
+  return { trial: best!, outcome: 'none' };
+}
+
+/**
+ * `--int8 auto`: the fastest graph, by speed measured at the texts' own lengths, whose top-1 agreement
+ * stays within every task's calibration allowance of flips (policy's calibrationFlips); each trial
+ * stops as soon as it has flipped more texts than the gate allows, so failing trials are cheap. If
+ * none reaches the target, the fewest-fallback trial that reaches the gate itself is kept, else the
+ * most precise one tried. Judging the choice is the verification step's job, on other texts.
  */
 export async function chooseInt8(input: AutoInt8Input): Promise<Int8Choice> {
   const progress = input.onProgress ?? (() => {});
-  const file = input.fp32.file;
   let reference = input.reference;
   if (!reference) {
     progress('running the FP32 graph on the calibration split');
-    reference = await collectLogits(file, input.outputs, input.batches);
+    reference = await collectLogits(input.fp32.file, input.outputs, input.batches);
   }
-  const calibrationSamples = countRows(input.batches);
-  const gateFlips = Object.fromEntries(
-    Object.entries(input.gates).map(([task, gate]) => [task, allowedFlips(gate, calibrationSamples)]),
-  );
-  const trials: Int8Trial[] = [];
-  const errors: Int8Choice['errors'] = {};
-  const matmuls = quantizableMatMuls(input.fp32.model).length;
-  const preciseCost = preciseCosts(input.fp32);
-  let preciseBudget: number | undefined;
-  let built = 0;
-  const reaches = (scores: Record<string, number>, limits: Record<string, number>) =>
-    Object.entries(scores).every(([task, value]) => value >= limits[task]!);
-  const passes = (scores: Record<string, number>) => reaches(scores, input.targets);
-  const reachesGate = (scores: Record<string, number>) => reaches(scores, input.gates);
-  const fewestFallbacks = (list: Int8Trial[]) => [...list].sort((a, b) => a.fallbackNodes - b.fallbackNodes)[0];
-  // one graph, one key: when every MatMul has its own method, the base method no longer matters
-  const graphKey = (base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>) =>
-    JSON.stringify([Object.keys(nodeMethods).length >= matmuls ? '' : base, Object.entries(nodeMethods).sort()]);
-  const known = new Map<string, Int8Trial>();
-  const graphs = new Map<Int8Trial, TrialGraph>();
-
-  async function trial(base: MatMulMethod, nodeMethods: Record<string, MatMulMethod>): Promise<Int8Trial | undefined> {
-    const key = graphKey(base, nodeMethods);
-    const seen = known.get(key);
-    if (seen) return seen;
-    if (built >= input.budget) return undefined;
-    built += 1;
-    const fallbackNodes = Object.keys(nodeMethods).length;
-    progress(`${describeMix(base, nodeMethods, matmuls)} (trial ${built}/${input.budget})`);
-    const trialFile = join(input.workDir, `int8-trial-${built}.onnx`);
-    const result = await quantizeModel(
-      input.fp32,
-      trialFile,
-      { ...input.options, matmul: base, nodeMethods },
-      input.version ?? 'auto',
-    );
-    // what the size goal leaves for 12-bit weights: from the first all-INT8 graph (1 byte per weight),
-    // less the residuals every MatMul gets when it falls back to 10-bit, less 1% for the per-task graphs' heads
-    preciseBudget ??= Math.max(
-      0,
-      (input.maxSizeShare - 0.01) * fp32Bytes(input.fp32) - result.bytes - residualBytes(input.fp32, 2),
-    );
-    const graph: TrialGraph = { file: trialFile, ...(result.dataFile ? { dataFile: result.dataFile } : {}) };
-    let keep = false;
-    try {
-      const scored = await agreementWithin(trialFile, input.outputs, input.batches, reference!, gateFlips);
-      const done: Int8Trial = {
-        base,
-        nodeMethods,
-        fallbackNodes,
-        agreement: scored.agreement,
-        passed: scored.complete && passes(scored.agreement),
-        ...(scored.complete ? {} : { stoppedEarly: true }),
-      };
-      trials.push(done);
-      known.set(key, done);
-      // a graph that can still be chosen (it ran on the whole split) is kept, so that the choice is not built twice
-      keep = scored.complete;
-      if (keep) {
-        graphs.set(done, { ...graph, ...(scored.logits ? { logits: scored.logits } : {}) });
-        await keepOnlyChoosable();
-      }
-      return done;
-    } finally {
-      if (!keep) await removeGraph(graph);
-    }
-  }
-  // at most three graphs can still be chosen: the fewest-fallback passing one, the fewest-fallback one at
-  // the gate (the relaxed choice) and the most precise one (when nothing reaches the gate)
-  async function keepOnlyChoosable(): Promise<void> {
-    const kept = [...graphs.keys()];
-    const wanted = new Set([
-      fewestFallbacks(kept.filter((t) => t.passed)),
-      fewestFallbacks(kept.filter((t) => reachesGate(t.agreement))),
-      [...kept].sort((a, b) => b.fallbackNodes - a.fallbackNodes)[0],
-    ]);
-    for (const trialDone of kept) {
-      if (wanted.has(trialDone)) continue;
-      await removeGraph(graphs.get(trialDone)!);
-      graphs.delete(trialDone);
-    }
-  }
-
-  let ranking: string[] | undefined;
-  let fp32Logits: OutputLogits | undefined;
-  const rank = async () => {
-    if (ranking) return ranking;
-    progress("dynamic: measuring each MatMul's quantization error");
-    const probed = await measureQuantizationErrors(
-      input.fp32,
-      'dynamic',
-      input.options,
-      input.batches,
-      input.workDir,
-      input.outputs,
-    );
-    const nodeErrors = probed.errors;
-    fp32Logits = probed.logits;
-    errors.dynamic = Object.fromEntries(nodeErrors);
-    ranking = [...nodeErrors.entries()].sort((a, b) => b[1] - a[1]).map(([name]) => name);
-    return ranking;
-  };
-  // the k most damaging nodes at higher precision: 12-bit while the size goal allows, then 10-bit
-  const fallbacks = (order: string[], k: number) => {
-    let spent = 0;
-    return Object.fromEntries(
-      order.slice(0, k).map((name) => {
-        const cost = preciseCost.get(name) ?? Infinity;
-        if (preciseBudget !== undefined && spent + cost <= preciseBudget) {
-          spent += cost;
-          return [name, PRECISE_FALLBACK];
-        }
-        return [name, FALLBACK];
-      }),
-    ) as Record<string, MatMulMethod>;
-  };
-
-  // the fewest most-damaging MatMuls at higher precision that pass, by bisection, if MIX_SHARE of them suffice
-  const fewestFallbackMix = async () => {
-    const order = await rank();
-    const most = Math.max(1, Math.floor(order.length * MIX_SHARE));
-    let high = await trial('dynamic', fallbacks(order, most));
-    if (!high?.passed) return undefined;
-    let low = 0;
-    let highK = most;
-    while (highK - low > 1) {
-      const middle = Math.floor((low + highK) / 2);
-      const tried = await trial('dynamic', fallbacks(order, middle));
-      if (!tried) break;
-      if (tried.passed) [high, highK] = [tried, middle];
-      else low = middle;
-    }
-    return high;
-  };
-  const mostPrecise = async () => {
-    const order = await rank();
-    return trial('dynamic', fallbacks(order, order.length));
-  };
-
-  let chosenTrial: Int8Trial | undefined;
-  const fastest = await trial('dynamic', {});
-  if (fastest?.passed) {
-    chosenTrial = fastest;
-  } else {
-    // the most precise candidate next: the ones between are less precise on every MatMul (8-bit
-    // activations and weights, or 8-bit dynamic on most of them), so they are tried only when it
-    // reaches the target; otherwise they could pass only by errors that happen to fall the right way
-    // on the calibration texts' near-ties, which the judged split would not confirm
-    const precise = await mostPrecise();
-    if (precise?.passed) {
-      for (const stage of [fewestFallbackMix, () => trial('per-token', {})]) {
-        const found = await stage();
-        if (found?.passed) {
-          chosenTrial = found;
-          break;
-        }
-      }
-      chosenTrial ??= precise;
-    }
-  }
-  let relaxed = false;
-  if (!chosenTrial) {
-    // no trial reached the margin: the fewest-fallback complete trial that still reaches the gate itself, if any
-    chosenTrial = fewestFallbacks([...graphs.keys()].filter((t) => reachesGate(t.agreement)));
-    relaxed = chosenTrial !== undefined;
-  }
-  // nothing reached even the gate: the most precise trial is the candidate (the agreements of trials
-  // that stopped early are upper bounds, so they do not rank)
-  const best =
-    chosenTrial ??
-    [...trials].sort(
-      (a, b) =>
-        b.fallbackNodes - a.fallbackNodes ||
-        Math.min(...Object.values(b.agreement)) - Math.min(...Object.values(a.agreement)),
-    )[0]!;
-  for (const [trialDone, graph] of graphs) if (trialDone !== best) await removeGraph(graph);
-  const against = input.reference ? 'PyTorch' : 'FP32 ONNX';
-  const measured = {
-    trials,
-    errors,
-    calibrationSamples,
-    matmulCount: matmuls,
-    against,
-    targets: input.targets,
-    ...(fp32Logits ? { fp32Logits } : {}),
-  };
-  if (chosenTrial) {
-    const chosen: Int8Candidate = {
-      base: chosenTrial.base,
-      fallback: FALLBACK,
-      nodeMethods: chosenTrial.nodeMethods,
-      agreement: chosenTrial.agreement,
-      passed: true,
-    };
-    const graph = graphs.get(chosenTrial)!;
-    progress('measuring the speed of the choice against FP32');
-    chosen.speedup = await measureSpeedup(file, graph.file, 1, SPEED_SEQUENCE, SPEED_PAIRS);
-    const notes = [
-      ...(relaxed
-        ? ['no candidate reached the calibration margin; chose one that reaches the gate on the calibration split']
-        : []),
-      ...(chosen.speedup < input.speedGoal
-        ? [
-            `no candidate reaches both the agreement target and ${input.speedGoal}x FP32 speed; chose the fastest that passes (${chosen.speedup.toFixed(2)}x, ${describeMix(chosen.base, chosen.nodeMethods, matmuls)})`,
-          ]
-        : []),
-    ];
-    return {
-      chosen,
-      candidates: [chosen],
-      ...measured,
-      graph,
-      ...(notes.length > 0 ? { note: `INT8: ${notes.join('; ')}` } : {}),
-    };
-  }
-  const bestGraph = graphs.get(best);
+  const total = input.batches.reduce((sum, batch) => sum + batch.inputIds.shape[0]!, 0);
+  const perTask = (limit: (gate: number) => number) =>
+    Object.fromEntries(Object.entries(input.gates).map(([task, gate]) => [task, limit(gate)]));
+  const targetFlips = perTask((gate) => calibrationFlips(gate, total));
+  const gateFlips = perTask((gate) => allowedFlips(gate, total));
+  const search = new Search(input, reference, targetFlips, gateFlips, quantizableMatMuls(input.fp32.model).length);
+  const passing = await runStages(search);
+  const measured =
+    passing.length > 0
+      ? await measureCandidateSpeeds(input.fp32.file, passing, search.runner, input.speed, progress)
+      : undefined;
+  const picked = measured ? { trial: measured.order[0]!, outcome: 'target' as const } : fallbackChoice(search);
+  await search.runner.keepOnly(new Set([picked.trial]));
+  const graph = search.runner.graphOf(picked.trial);
+  const speed =
+    measured?.report ??
+    (graph && picked.outcome === 'gate'
+      ? (await measureCandidateSpeeds(input.fp32.file, [picked.trial], search.runner, input.speed, progress)).report
+      : undefined);
+  const speedupOf = (trial: Int8Trial) => measured?.ranking.get(trial);
   return {
-    chosen: {
-      base: best.base,
-      fallback: FALLBACK,
-      nodeMethods: best.nodeMethods,
-      agreement: best.agreement,
-      passed: false,
-    },
-    candidates: [],
-    ...measured,
-    note: `INT8: no candidate reached the INT8 gate on the calibration split (${trials.length} trial(s), budget ${input.budget}); wrote the most precise one tried (${describeMix(best.base, best.nodeMethods, matmuls)}), which the judged split decides`,
-    ...(bestGraph ? { graph: bestGraph } : {}),
+    chosen: asCandidate(picked.trial, picked.outcome !== 'none', speed?.headline),
+    candidates: (measured?.order ?? []).map((trial) => asCandidate(trial, true, speedupOf(trial))),
+    trials: search.runner.trials,
+    outcome: picked.outcome,
+    errors: search.errors,
+    calibrationSamples: total,
+    matmulCount: search.matmulCount,
+    against: input.reference ? 'PyTorch' : 'FP32 ONNX',
+    targets: Object.fromEntries(
+      Object.entries(targetFlips).map(([task, flips]) => [task, total === 0 ? 0 : 1 - flips / total]),
+    ),
+    targetFlips,
+    ...(speed ? { speed } : {}),
+    budget: input.budget,
+    ...(graph ? { graph } : {}),
+    ...(search.fp32Logits ? { fp32Logits: search.fp32Logits } : {}),
   };
-}
-
-async function removeGraph(graph: { file: string; dataFile?: string }): Promise<void> {
-  await rm(graph.file, { force: true });
-  if (graph.dataFile) await rm(graph.dataFile, { force: true });
-}
-
-/** Elements of each initializer, by name. */
-function initializerSizes(source: OnnxFile): Map<string, number> {
-  return new Map((source.model.graph!.initializer ?? []).map((tensor) => [tensor.name ?? '', elementCount(tensor)]));
-}
-
-/** Float32 weight bytes of the graph (what FP32 size shares are measured against). */
-function fp32Bytes(source: OnnxFile): number {
-  return 4 * [...initializerSizes(source).values()].reduce((sum, count) => sum + count, 0);
-}
-
-/** The bytes `bits`-bit residuals add to every MatMul weight (FALLBACK's 2 bits per weight). */
-function residualBytes(source: OnnxFile, bits: number): number {
-  const sizes = initializerSizes(source);
-  return quantizableMatMuls(source.model).reduce((sum, c) => sum + ((sizes.get(c.node.input![1]!) ?? 0) * bits) / 8, 0);
-}
-
-/** Per MatMul candidate: the bytes its weight adds at 12 bits instead of FALLBACK's 10 (a quarter byte per weight). */
-function preciseCosts(source: OnnxFile): Map<string, number> {
-  const sizes = initializerSizes(source);
-  return new Map(quantizableMatMuls(source.model).map((c) => [c.name, (sizes.get(c.node.input![1]!) ?? Infinity) / 4]));
-}
-
-function countRows(batches: readonly TokenizedBatch[]): number {
-  return batches.reduce((sum, batch) => sum + batch.inputIds.shape[0]!, 0);
 }
