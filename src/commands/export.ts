@@ -13,6 +13,7 @@ function summaryLines(result: ExportResult): string {
         (p.int8Top1Agreement === null ? '' : `, INT8 top-1 agreement ${(p.int8Top1Agreement * 100).toFixed(1)}%`) +
         (p.fp16MaxAbsDiff === undefined ? '' : `, FP16 max abs diff ${diff(p.fp16MaxAbsDiff)}`),
     ),
+    ...(result.warnings ?? []).map((warning) => `warning: ${warning}`),
   ].join('\n');
 }
 

@@ -152,6 +152,27 @@ export const parityReportSchema = z.object({
     seed: z.number().int(),
     count: z.number().int(),
     maxLength: z.number().int(),
+    /** Texts per split: calibration (chooses INT8), judged (INT8's gate), embedded (robustness probes beside the user's texts). */
+    splits: z
+      .object({ calibration: z.number().int(), judged: z.number().int(), embedded: z.number().int() })
+      .optional(),
+    origin: z
+      .object({
+        embedded: z.number().int(),
+        user: z
+          .object({
+            files: z.array(z.object({ file: z.string(), entries: z.number().int() })),
+            texts: z.number().int(),
+            merged: z.number().int(),
+            labelled: z.number().int(),
+          })
+          .optional(),
+        movedToJudged: z.number().int().optional(),
+        leftOut: z.number().int().optional(),
+      })
+      .optional(),
+    /** Why the INT8 verdict may not mean what it says: generic texts only, a judged split too small for its gate. */
+    warnings: z.array(z.string()).optional(),
   }),
   environment: z.record(z.string(), z.unknown()),
   tasks: z.array(

@@ -27,6 +27,8 @@ export interface ExportResult {
   timings: Record<string, number>;
   /** One line about the INT8 choice (speed goal missed, or no candidate passed the calibration split). */
   int8Note?: string;
+  /** What the INT8 verdict rests on, when it may not mean what it says (generic texts only, a small judged split). */
+  warnings?: string[];
   unverifiedDir?: string;
 }
 

@@ -32,7 +32,7 @@ export function allowedFlips(gate: number, total: number): number {
  * all (at 0.99, 106 texts allow 1 flip, not 0; 1,000 texts 5).
  */
 export function calibrationFlips(gate: number, total: number): number {
-  return Math.min(allowedFlips(gate, total), Math.ceil((total * (1 - gate)) / 2 - 1e-9));
+  return Math.max(0, Math.min(allowedFlips(gate, total), Math.ceil((total * (1 - gate)) / 2 - 1e-9)));
 }
 
 /** What `auto` starts from: the user's options with per-channel int8 weights, per-column embedding tables, small tables float. */

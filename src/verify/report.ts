@@ -93,6 +93,28 @@ function int8Section(report: ParityReport): string[] {
   return lines;
 }
 
+/** Which texts did what, and the warnings about them. */
+function textsSection(report: ParityReport): string[] {
+  const { splits, origin, warnings } = report.samples;
+  const lines: string[] = [];
+  if (splits) {
+    const parts = [
+      splits.calibration > 0 ? `${splits.calibration} calibration texts chose the INT8 graph` : '',
+      `${splits.judged} ${origin?.user ? 'of your' : 'embedded'} texts judged ${splits.calibration > 0 ? 'it' : 'every variant'}`,
+      splits.embedded > 0
+        ? `${splits.embedded} embedded texts checked FP32 parity and robustness (their INT8 rows are for information)`
+        : '',
+    ].filter(Boolean);
+    const set = [
+      origin?.movedToJudged ? `${origin.movedToJudged} calibration texts past the cap were judged instead` : '',
+      origin?.leftOut ? `${origin.leftOut} texts past the cap were left out (seeded, stratified)` : '',
+    ].filter(Boolean);
+    lines.push(`Texts: ${parts.join('; ')}${set.length > 0 ? ` (${set.join('; ')})` : ''}.`, '');
+  }
+  for (const warning of warnings ?? []) lines.push(`> **Warning:** ${warning}.`, '');
+  return lines;
+}
+
 export function renderMarkdown(report: ParityReport): string {
   const lines: string[] = [];
   lines.push(`# Parity report: ${report.passed ? 'PASSED' : 'FAILED'}`, '');
@@ -101,6 +123,7 @@ export function renderMarkdown(report: ParityReport): string {
       `seed ${report.samples.seed}, max_length ${report.samples.maxLength}; ${report.tool.name} ${report.tool.version}, ${report.createdAt}.`,
     '',
   );
+  lines.push(...textsSection(report));
   if (report.tasks.some((task) => task.comparisons['multihead-fp32'])) {
     lines.push(
       '`multihead.onnx` (one encoder pass, one `<task>_logits` output per task) is gated like the per-task graphs, output by output.',

@@ -105,8 +105,10 @@ describe.concurrent('options per command', () => {
         '--bridge-timeout',
         '--json',
         '--no-progress',
+        '--batch-size',
+        '--gate-on',
       ],
-      ['--tokenizer', '--variant', '--file', '--batch-size'],
+      ['--tokenizer', '--variant', '--file'],
     ],
     [
       'inspect',

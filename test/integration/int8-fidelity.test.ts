@@ -55,7 +55,13 @@ describe('INT8 fidelity on a model trained on real texts (minilm-fortunes)', () 
       const int8 = report.int8!;
       expect(int8.mode).toBe('auto');
       const calibration = int8.calibration!;
-      expect(calibration.samples + int8.judgedSamples).toBe(report.samples.count);
+      // the held-out texts alone choose and judge INT8; the 213 embedded ones are probes beside them
+      expect(calibration.samples + int8.judgedSamples).toBe(report.samples.origin!.user!.texts);
+      expect(report.samples.splits).toEqual({
+        calibration: calibration.samples,
+        judged: int8.judgedSamples,
+        embedded: 213,
+      });
       expect(calibration.trials.length).toBeGreaterThanOrEqual(2);
       // judged against PyTorch, as the gate is; ORT-style dynamic (< 95%) fails the first trial within a few batches
       expect(calibration.against).toBe('PyTorch');
@@ -91,7 +97,11 @@ describe('INT8 fidelity on a model trained on real texts (minilm-fortunes)', () 
         dynamicTopic,
       );
       // when the passing mix is slower than the speed goal, the trade-off is said in one line and recorded
-      if (int8.calibration!.speedupBatch1! < 1.5) expect(int8.note).toMatch(/chose the fastest that passes/);
+      // the choice's speed is measured at the texts' lengths, and a miss of the 1.5x goal is said in one line
+      const speedup = int8.calibration!.speedupBatch1;
+      expect(speedup).toBeGreaterThan(0);
+      if (speedup! < 1.5) expect(int8.note).toMatch(/chose the fastest that passes \(\d+\.\d+x at \d+ tokens/);
+      else expect(int8.note ?? '').not.toMatch(/chose the fastest/);
       process.stderr.write(
         `[int8-fidelity] exit ${run.exitCode}; ${int8.method} + ${Object.keys(int8.higherPrecision).length} higher-precision MatMuls; judged agreement ${report.tasks
           .map((t) => `${t.task} ${(t.comparisons.int8!.top1Agreement * 100).toFixed(2)}%`)

@@ -26,7 +26,18 @@ describe('the demo model: RapidFit heads on all-MiniLM-L6-v2', () => {
         expect(task.int8SizeShare!).toBeLessThanOrEqual(0.3);
       }
       expect(report.int8!.mode).toBe('auto');
-      expect(report.int8!.calibration!.samples + report.int8!.judgedSamples).toBe(report.samples.count);
+      // the demo's own validation texts choose and judge INT8; the embedded ones are probes beside them
+      const { splits, origin, warnings } = report.samples;
+      expect(report.int8!.calibration!.samples).toBe(splits!.calibration);
+      expect(report.int8!.judgedSamples).toBe(splits!.judged);
+      expect(splits!.calibration + splits!.judged).toBe(origin!.user!.texts);
+      expect(origin!.user!.labelled).toBe(origin!.user!.texts);
+      expect(splits!.embedded).toBe(213);
+      expect(report.samples.count).toBe(origin!.user!.texts + 213);
+      // its validation data is real but small: the run says the judged split is too small for a 0.99 gate
+      expect(warnings).toEqual([
+        expect.stringMatching(new RegExp(`judged on ${splits!.judged} texts, fewer than the 300`)),
+      ]);
       // one shared encoder per graph: each task file holds the ~90 MB of MiniLM weights once
       const size = statSync(join(out, 'sentiment.onnx')).size;
       expect(size).toBeGreaterThan(85e6);

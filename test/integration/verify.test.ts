@@ -114,18 +114,18 @@ describe('rapidfit-export verify <bundle> (no Python) and CI outputs', () => {
 
 describe('bad samples files and gate specs: exit 2, nothing written', () => {
   it.each([
-    ['an empty samples file', 'empty.txt', Buffer.from('\n\n'), /the samples file has no samples/],
+    ['an empty samples file', 'empty.txt', Buffer.from('\n\n'), /the samples file has no texts/],
     [
       'a samples file that is not UTF-8',
       'latin1.txt',
       Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]),
-      /the samples file is not valid UTF-8/,
+      /line 1 is not valid UTF-8/,
     ],
     [
       'labels for an unknown task',
       'labels.jsonl',
       Buffer.from('{"text": "hi", "labels": {"colour": "red"}}\n'),
-      /line 1: unknown task "colour" in labels/,
+      /line 1: task "colour" is not a task of the model \(tasks: /,
     ],
     [
       'an unknown label',
@@ -166,7 +166,7 @@ describe('bad samples files and gate specs: exit 2, nothing written', () => {
     const run = await runCli([fixturePath('tiny-mean-gelu'), '--gate', 'spam.int8.top2=1']);
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(
-      /--gate: "spam\.int8\.top2=1": expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1=<number>/,
+      /--gate: "spam\.int8\.top2=1": expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1\|accuracy_drop=<number>/,
     );
   });
 });

@@ -11,6 +11,7 @@ import type { ExportContext, Step } from '../context.js';
 import { int8Report } from '../int8-report.js';
 import { SAMPLE_SEED } from '../../quantize/policy.js';
 import { graphBytes } from './sizes.js';
+import { sampleWarnings } from '../../verify/sample-warnings.js';
 
 /** Infinity and NaN are not JSON: the report stores them as null. */
 function jsonSafeComparisons(
@@ -31,7 +32,9 @@ function jsonSafeComparisons(
 function taskReport(c: ExportContext, name: string): ParityReport['tasks'][number] {
   const comparisons = c.comparisons![name]!;
   const gates = evaluateGates(
-    withMultiheadGates(gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates)),
+    withMultiheadGates(
+      gatesForTask(name, c.options.fp32Tolerance, c.options.int8Top1, c.options.gates, c.options.gateOn),
+    ),
     comparisons,
   );
   const sizes = Object.fromEntries(
@@ -54,6 +57,13 @@ export const writeReport: Step = {
   title: 'Evaluate the gates',
   async run(c, task) {
     const tasks = c.tasks.map((name) => taskReport(c, name));
+    const warnings = sampleWarnings({
+      samples: c.samples!,
+      int8Gates: tasks.flatMap((t) =>
+        t.gates.filter((g) => g.comparison === 'int8' && g.metric === 'top1Agreement').map((g) => g.limit),
+      ),
+      tuned: c.samples!.splits.calibration > 0,
+    });
     c.report = {
       schema: 'rapidfit-export/parity-report',
       schemaVersion: 1,
@@ -65,6 +75,9 @@ export const writeReport: Step = {
         seed: c.samples!.seed,
         count: c.samples!.texts.length,
         maxLength: c.options.maxLength,
+        splits: c.samples!.splits,
+        origin: c.samples!.origin,
+        ...(warnings.length > 0 ? { warnings } : {}),
       },
       environment: { ...runtimeFacts(), bridge: c.bridge!.client.versions },
       tasks,

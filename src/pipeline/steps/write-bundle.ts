@@ -27,6 +27,10 @@ function specOptions(options: ExportOptions): Record<string, unknown> {
     fp16: options.fp16,
     quantization: options.quantization,
     gates: options.gates,
+    gateOn: options.gateOn,
+    samples: options.samples.map((file) => basename(file)),
+    sampleLimit: options.sampleLimit ?? null,
+    batchSize: options.batchSize,
   };
 }
 
@@ -99,6 +103,7 @@ export const writeBundle: Step = {
       parity,
       timings: c.timings,
       ...(c.int8?.note ? { int8Note: c.int8.note } : {}),
+      ...(c.report!.samples.warnings ? { warnings: c.report!.samples.warnings } : {}),
     };
     if (!verified) {
       const unverified = `${c.outDir}.unverified`;
@@ -111,7 +116,10 @@ export const writeBundle: Step = {
       );
       const error = new GateError(`parity gate failed: ${failures.join('; ')}`, {
         file: join(unverified, REPORT_MARKDOWN_FILE),
-        hint: `${c.outDir} was left untouched; the unverified candidate is in ${unverified}`,
+        hint: [
+          `${c.outDir} was left untouched; the unverified candidate is in ${unverified}`,
+          ...(result.warnings ?? []).map((warning) => `warning: ${warning}`),
+        ].join('\n  '),
       });
       error.payload = c.result;
       throw error;
