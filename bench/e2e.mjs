@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBridge } from '../dist/bridge/session.js';
 import { buildFixtures, fixturePath } from '../fixtures/models.mjs';
-import { compareWithReference, runReference } from '../dist/verify/parity.js';
+import { runReference } from '../dist/pipeline/reference-run.js';
+import { compareWithReference } from '../dist/verify/parity.js';
 import { embeddedSamples } from '../dist/verify/samples.js';
 import { SAMPLE_SEED } from '../dist/pipeline.js';
 

@@ -24,7 +24,7 @@ function measure(command, commandArgs) {
       stdio: 'ignore',
     });
   } catch (error) {
-    throw new Error(`${command} ${commandArgs.join(' ')} failed: ${error.message}`);
+    throw new Error(`${command} ${commandArgs.join(' ')} failed: ${error.message}`, { cause: error });
   }
   const [seconds, kib] = execFileSync('cat', [join(work, 'time.txt')], { encoding: 'utf8' })
     .trim()

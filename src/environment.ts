@@ -26,7 +26,7 @@ const RELEVANT_FLAGS = [
   'amx_bf16',
 ];
 
-export function cpuFacts(): { model: string; cores: number; flags: string[] } {
+function cpuFacts(): { model: string; cores: number; flags: string[] } {
   const model = cpus()[0]?.model ?? 'unknown';
   let flags: string[] = [];
   try {
@@ -41,7 +41,12 @@ export function cpuFacts(): { model: string; cores: number; flags: string[] } {
   return { model, cores: cpus().length, flags };
 }
 
-export function runtimeFacts(): Record<string, unknown> {
+export function runtimeFacts(): {
+  node: string;
+  platform: string;
+  onnxruntimeNode: string | undefined;
+  cpu: ReturnType<typeof cpuFacts>;
+} {
   return {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,

@@ -12,6 +12,18 @@ export { quantizeModel, type QuantizeModelOptions, type QuantizeModelResult } fr
 export type { QuantizeOptions } from './quantize/options.js';
 export { verifyBundle, type BundleVerification, type VerifyBundleOptions } from './api/verify-bundle.js';
 export {
+  compareBundles,
+  type AccuracyChange,
+  type ChangedText,
+  type CompareBundlesOptions,
+  type CompareResult,
+  type LabelMatch,
+  type ReleaseSummary,
+  type TaskVariantComparison,
+  type TaskVariantMetrics,
+  type VariantLatency,
+} from './api/compare-bundles.js';
+export {
   loadBundle,
   type BundleTask,
   type LoadBundleOptions,

@@ -3,6 +3,6 @@ import { fileURLToPath } from 'node:url';
 
 /** The package root (holds package.json, python-bridge/ and src/onnx/onnx-ml.proto). Works from src/ and dist/. */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const BRIDGE_ROOT = join(PACKAGE_ROOT, 'python-bridge');
+const BRIDGE_ROOT = join(PACKAGE_ROOT, 'python-bridge');
 export const BRIDGE_SOURCE = join(BRIDGE_ROOT, 'src');
 export const LOCK_FILE = join(BRIDGE_ROOT, 'requirements.lock');

@@ -15,7 +15,7 @@ import { inspectTheModel } from './pipeline/steps/inspect.js';
 import { quantizeInt8 } from './pipeline/steps/int8.js';
 import { runPyTorch } from './pipeline/steps/reference.js';
 import { readSamples } from './pipeline/steps/samples.js';
-import { traceTheModel } from './pipeline/steps/trace.js';
+import { exportTheMultiheadGraph } from './pipeline/steps/trace.js';
 import { writeReport } from './pipeline/steps/report.js';
 import { measureLatency, verifyParity } from './pipeline/steps/verify.js';
 import { writeBundle } from './pipeline/steps/write-bundle.js';
@@ -27,12 +27,12 @@ export { SAMPLE_SEED } from './quantize/policy.js';
  * The export, step by step: each step one job over the typed context (src/pipeline/steps/). (Running
  * the bridge's steps beside Node's was measured: no gain on 2 cores, where PyTorch uses both.)
  */
-export const EXPORT_STEPS: readonly Step[] = [
+const EXPORT_STEPS: readonly Step[] = [
   checkInputAndOutput,
   prepareBridge,
   inspectTheModel,
   readSamples,
-  traceTheModel,
+  exportTheMultiheadGraph,
   exportFp32,
   writeConfigs,
   saveTokenizer,

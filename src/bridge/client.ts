@@ -1,43 +1,15 @@
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
-import { EnvironmentError, ExitCode, InputError, ToolError } from '../errors.js';
+import { EnvironmentError } from '../errors.js';
 import { BRIDGE_SOURCE } from '../paths.js';
-import { bridgeExitedError, bridgeGoneError, bridgeTimeoutError, type RequestActivity } from './failure.js';
-
-/** Error codes the bridge sends for problems with the user's model (exit 2). */
-const INPUT_CODES = new Set([
-  'INPUT_MISSING',
-  'BAD_TASK_HEADS',
-  'UNSAFE_PICKLE',
-  'BAD_CONFIG',
-  'HEAD_MISMATCH',
-  'UNKNOWN_TASK',
-  'BAD_WEIGHTS',
-  'BAD_TOKENIZER',
-]);
-
-export interface BridgeErrorPayload {
-  code: string;
-  message: string;
-  file?: string;
-  hint?: string;
-  traceback?: string;
-}
-
-export function toToolError(payload: BridgeErrorPayload): ToolError {
-  const details = {
-    code: payload.code,
-    ...(payload.file ? { file: payload.file } : {}),
-    ...(payload.hint ? { hint: payload.hint } : {}),
-  };
-  if (INPUT_CODES.has(payload.code)) return new InputError(payload.message, details);
-  if (payload.code === 'INTERNAL') {
-    const error = new ToolError(ExitCode.internal, `the Python bridge failed: ${payload.message}`, details);
-    if (payload.traceback) error.stack = payload.traceback;
-    return error;
-  }
-  return new EnvironmentError(payload.message, details);
-}
+import {
+  bridgeExitedError,
+  bridgeGoneError,
+  bridgeTimeoutError,
+  toToolError,
+  type BridgeErrorPayload,
+  type RequestActivity,
+} from './failure.js';
 
 export type BridgeVersions = Record<string, string | null>;
 
@@ -129,14 +101,14 @@ export class BridgeClient {
       ...(options.signal ? { cancelSignal: options.signal } : {}),
     });
     // a write to a bridge that has just died fails with EPIPE; the exit handler reports it instead
-    child.stdin!.on('error', () => undefined);
+    child.stdin.on('error', () => undefined);
     const stderrTail: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       stderrTail.push(line);
       if (stderrTail.length > STDERR_LINES_KEPT) stderrTail.shift();
       if (options.verbose) process.stderr.write(`[bridge] ${line}\n`);
     });
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
 
     const ready = await new Promise<BridgeVersions>((resolve, reject) => {
       const timer = setTimeout(() => {

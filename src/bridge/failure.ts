@@ -1,4 +1,4 @@
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError, ExitCode, InputError, ToolError } from '../errors.js';
 
 /** What a request was doing when the bridge died or went silent, for the error message. */
 export interface RequestActivity {
@@ -68,4 +68,39 @@ export function bridgeGoneError(method: string, exitError: EnvironmentError | un
     code: BRIDGE_EXITED,
     ...(exitError?.details.hint ? { hint: exitError.details.hint } : {}),
   });
+}
+
+/** Error codes the bridge sends for problems with the user's model (exit 2). */
+const INPUT_CODES = new Set([
+  'INPUT_MISSING',
+  'BAD_TASK_HEADS',
+  'UNSAFE_PICKLE',
+  'BAD_CONFIG',
+  'HEAD_MISMATCH',
+  'UNKNOWN_TASK',
+  'BAD_WEIGHTS',
+  'BAD_TOKENIZER',
+]);
+
+export interface BridgeErrorPayload {
+  code: string;
+  message: string;
+  file?: string;
+  hint?: string;
+  traceback?: string;
+}
+
+export function toToolError(payload: BridgeErrorPayload): ToolError {
+  const details = {
+    code: payload.code,
+    ...(payload.file ? { file: payload.file } : {}),
+    ...(payload.hint ? { hint: payload.hint } : {}),
+  };
+  if (INPUT_CODES.has(payload.code)) return new InputError(payload.message, details);
+  if (payload.code === 'INTERNAL') {
+    const error = new ToolError(ExitCode.internal, `the Python bridge failed: ${payload.message}`, details);
+    if (payload.traceback) error.stack = payload.traceback;
+    return error;
+  }
+  return new EnvironmentError(payload.message, details);
 }

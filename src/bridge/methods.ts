@@ -7,7 +7,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import type { BridgeClient, RequestOptions } from './client.js';
 
 /** The bridge's method names, shared with Python: python-bridge/src/rapidfit_bridge/methods.json (handlers.py checks its HANDLERS against it). */
-export const METHODS_FILE = join(PACKAGE_ROOT, 'python-bridge', 'src', 'rapidfit_bridge', 'methods.json');
+const METHODS_FILE = join(PACKAGE_ROOT, 'python-bridge', 'src', 'rapidfit_bridge', 'methods.json');
 
 export function sharedMethodNames(): string[] {
   return (JSON.parse(readFileSync(METHODS_FILE, 'utf8')) as { methods: string[] }).methods;
@@ -109,7 +109,7 @@ export async function callBridge<M extends BridgeMethod>(
       ExitCode.internal,
       `bridge method "${method}": invalid request (${describeFirstIssue(request.error)})`,
     );
-  const raw = await client.request<unknown>(method, request.data as Record<string, unknown>, options);
+  const raw = await client.request<unknown>(method, request.data, options);
   const result = schemas.result.safeParse(raw);
   if (!result.success)
     throw new ToolError(

@@ -202,7 +202,7 @@ async function pipInstallLock(
     }
   });
   const result = await pip;
-  const tail = String(result.all ?? '')
+  const tail = (result.all ?? '')
     .split('\n')
     .filter((line) => line.trim())
     .slice(-6)

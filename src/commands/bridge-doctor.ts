@@ -48,7 +48,7 @@ the interpreter, the lock file and its sha256, the venv and the versions of the 
         ...Object.entries(versions)
           .filter(([key]) => key !== 'executable' && key !== 'platform')
           .map(([key, value]) => `${key.padEnd(13)} ${value ?? 'not installed'}`),
-        `node          ${process.version}, onnxruntime-node ${String((runtimeFacts() as { onnxruntimeNode: string }).onnxruntimeNode)}`,
+        `node          ${process.version}, onnxruntime-node ${runtimeFacts().onnxruntimeNode ?? 'unknown'}`,
       ].join('\n');
       print(values.json, report, text);
     } finally {

@@ -1,9 +1,12 @@
 import { bridgeDoctorCommand } from './bridge-doctor.js';
+import { bridgeKeyCommand } from './bridge-key.js';
 import type { Command } from './command.js';
+import { compareCommand } from './compare.js';
 import { exportCommand } from './export.js';
 import { inspectCommand } from './inspect.js';
 import { predictCommand } from './predict.js';
 import { quantizeCommand } from './quantize.js';
+import { reportCommand } from './report.js';
 import { verifyCommand } from './verify.js';
 
 /** Every command, in the order of the top-level help. */
@@ -12,8 +15,11 @@ export const COMMANDS = [
   inspectCommand,
   quantizeCommand,
   verifyCommand,
+  reportCommand,
   predictCommand,
+  compareCommand,
   bridgeDoctorCommand,
+  bridgeKeyCommand,
 ] as unknown as ReadonlyArray<Command>;
 
 /** What `rapidfit-export <model_dir>` runs. */

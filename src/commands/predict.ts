@@ -10,7 +10,7 @@ const LONG_INPUT = 200;
 /** Throttled progress on stderr: a rewritten line on a terminal, a line every few seconds otherwise. */
 function progressReporter(enabled: boolean): (done: number, total: number) => void {
   if (!enabled) return () => {};
-  const tty = process.stderr.isTTY === true;
+  const tty = process.stderr.isTTY;
   let last = 0;
   return (done, total) => {
     const now = performance.now();

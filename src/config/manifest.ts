@@ -18,7 +18,7 @@ const bundlePath = z
     },
   );
 
-export const manifestFileSchema = z.object({
+const manifestFileSchema = z.object({
   path: bundlePath,
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   size: z.number().int().nonnegative(),

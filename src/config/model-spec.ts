@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-export const POOLINGS = ['mean', 'cls', 'max'] as const;
-export const ACTIVATIONS = ['gelu', 'relu', 'silu', 'tanh'] as const;
+const POOLINGS = ['mean', 'cls', 'max'] as const;
+const ACTIVATIONS = ['gelu', 'relu', 'silu', 'tanh'] as const;
 
 const taskFacts = z.object({
   name: z.string().min(1),

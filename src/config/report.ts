@@ -12,7 +12,7 @@ const worstExample = z.object({
 
 const interval = z.tuple([z.number(), z.number()]);
 
-export const metricsSchema = z.object({
+const metricsSchema = z.object({
   samples: z.number().int(),
   maxAbsDiff: z.number().nullable(),
   meanAbsDiff: z.number(),
@@ -52,7 +52,7 @@ export const metricsSchema = z.object({
     .optional(),
 });
 
-export const gateResultSchema = z.object({
+const gateResultSchema = z.object({
   comparison: z.string(),
   metric: z.string(),
   op: z.enum(['<=', '>=']),
@@ -89,7 +89,7 @@ const int8TrialSchema = z.object({
 });
 
 /** How the INT8 graphs were made and, for auto, what was tried on which texts. */
-export const int8ReportSchema = z.object({
+const int8ReportSchema = z.object({
   mode: z.string(),
   /** The method of most MatMuls, and the nodes kept at higher precision (node -> method). */
   method: z.string(),

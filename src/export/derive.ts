@@ -5,8 +5,6 @@ import type { ModelProto } from '../onnx/proto.js';
 import { OUTPUT_NAME } from '../plan/model-io.js';
 import { variantGraphFile, type Variant } from '../plan/variants.js';
 
-export { OUTPUT_NAME } from '../plan/model-io.js';
-
 export interface DerivedGraph extends WrittenOnnx {
   task: string;
   nodes: number;
@@ -18,21 +16,21 @@ export interface DerivedGraph extends WrittenOnnx {
  * each keeps only what its output needs, and that output is renamed to "logits" (RapidFit's name).
  * Weights move to "<task>_weights.bin" when `externalData` says so (always, or auto past 2 GB),
  * streamed from the exporter's files. `variant` names the files (<task>.onnx, <task>_int8.onnx, ...):
- * an INT8 trace splits the same way, so every task's INT8 graph is quantized once, in the trace.
+ * an INT8 multihead graph splits the same way, so every task's INT8 graph is quantized once, in the multihead graph.
  */
 export async function deriveTaskGraphs(
-  multitaskFile: string,
+  exportedMultihead: string,
   outputs: Record<string, string>,
   outDir: string,
   metadata: (task: string) => Record<string, string>,
   externalData: ExternalDataMode = 'auto',
   variant: Variant = 'fp32',
 ): Promise<DerivedGraph[]> {
-  const source = await readOnnx(multitaskFile);
+  const source = await readOnnx(exportedMultihead);
   const { model } = source;
   const graph = model.graph!;
   if (!isTopologicallySorted(graph))
-    throw new Error(`${multitaskFile}: the exported graph is not topologically sorted`);
+    throw new Error(`${exportedMultihead}: the exported graph is not topologically sorted`);
   const derived: DerivedGraph[] = [];
   for (const [task, output] of Object.entries(outputs)) {
     const pruned = renameValue(pruneToOutputs(graph, [output]), output, OUTPUT_NAME);

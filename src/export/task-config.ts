@@ -2,8 +2,6 @@ import { z } from 'zod';
 import type { ModelSpec, TaskSpec } from '../config/model-spec.js';
 import { dynamicAxes, INPUT_NAMES, OUTPUT_NAME } from '../plan/model-io.js';
 
-export { INPUT_NAMES } from '../plan/model-io.js';
-
 /** <task>_config.json: RapidFit's keys (id2label with string keys, label2id) plus what a runtime needs. */
 export const taskConfigSchema = z.object({
   id2label: z.record(z.string(), z.string()),
@@ -40,7 +38,7 @@ export function graphMetadata(config: TaskConfig, toolVersion: string): Record<s
     'rapidfit.task': config.task,
     'rapidfit.id2label': JSON.stringify(config.id2label),
     'rapidfit.max_length': String(config.max_length),
-    'rapidfit.pooling': String(config.pooling ?? 'none'),
+    'rapidfit.pooling': config.pooling ?? 'none',
     'rapidfit_export.version': toolVersion,
   };
 }

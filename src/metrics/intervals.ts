@@ -5,7 +5,7 @@
  */
 
 /** The normal quantile of a two-sided 95% interval. */
-export const Z95 = 1.959963984540054;
+const Z95 = 1.959963984540054;
 
 export type Interval = [low: number, high: number];
 
@@ -56,14 +56,4 @@ export function pairedDifference(counts: PairedCounts, z: number = Z95): { value
   const low = value - Math.sqrt(Math.max(0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2));
   const high = value + Math.sqrt(Math.max(0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2));
   return { value, interval: [Math.max(-1, low), Math.min(1, high)] };
-}
-
-/**
- * The fewest judged texts for which a gate `limit` on a proportion can mean anything: with no
- * disagreement at all, the 95% upper bound on the disagreement rate is about 3/n (the rule of three),
- * so a gate at 0.99 needs n >= 3 / 0.01 = 300 texts before a flawless result shows 99% or better.
- */
-export function smallestMeaningfulSample(limit: number): number | undefined {
-  if (limit >= 1 || limit <= 0) return undefined;
-  return Math.ceil(3 / (1 - limit) - 1e-9);
 }

@@ -9,7 +9,7 @@ export interface LogitsBatch {
   data: Float32Array;
 }
 
-export interface WorstExample {
+interface WorstExample {
   index: number;
   text: string;
   maxAbsDiff: number;
@@ -58,7 +58,7 @@ export interface ComparisonMetrics {
 }
 
 /** Reference probabilities closer than this at the top are near-ties: a flip there is not damage. */
-export const CONFIDENT_MARGIN = 0.1;
+const CONFIDENT_MARGIN = 0.1;
 
 /** One compared row: what the aggregates and the example lists need. */
 interface Row {

@@ -1,6 +1,6 @@
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { InputError } from '../errors.js';
 import type { GraphProto, TensorProto } from './proto.js';
@@ -16,7 +16,7 @@ export interface ExternalRange {
 }
 
 /** Every tensor of a graph that can carry data: initializers and tensor attributes, in subgraphs too. */
-export function graphTensors(graph: GraphProto | undefined): TensorProto[] {
+function graphTensors(graph: GraphProto | undefined): TensorProto[] {
   if (!graph) return [];
   const out: TensorProto[] = [...(graph.initializer ?? [])];
   for (const node of graph.node ?? []) {
@@ -41,7 +41,7 @@ function inside(root: string, path: string): boolean {
  * "..", that stays inside the model directory after following symlinks, within the file's size, and
  * as long as the tensor's shape needs. Every failure is an InputError naming the tensor.
  */
-export function resolveExternal(tensor: TensorProto, modelDir: string, modelFile: string): ExternalRange {
+function resolveExternal(tensor: TensorProto, modelDir: string, modelFile: string): ExternalRange {
   const name = tensor.name ?? '(unnamed)';
   let info: ExternalInfo;
   try {
@@ -149,12 +149,4 @@ export async function copyRange(range: ExternalRange, stream: Writable): Promise
     highWaterMark: 1 << 20,
   });
   for await (const chunk of input) await writeChunk(stream, chunk as Buffer);
-}
-
-export function relativeInside(root: string, path: string): string {
-  return relative(root, path).split(sep).join('/');
-}
-
-export function joinLocation(dir: string, location: string): string {
-  return join(dir, ...location.split('/'));
 }

@@ -76,7 +76,7 @@ export function pruneToOutputs(graph: GraphProto, outputs: string[]): GraphProto
 }
 
 /** Every name defined or used in the graph (inputs, initializers, node inputs and outputs). */
-export function allNames(graph: GraphProto): Set<string> {
+function allNames(graph: GraphProto): Set<string> {
   const names = new Set<string>();
   for (const value of graph.input ?? []) if (value.name) names.add(value.name);
   for (const tensor of graph.initializer ?? []) if (tensor.name) names.add(tensor.name);

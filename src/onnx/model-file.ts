@@ -9,12 +9,12 @@ import { EXTERNAL } from './tensor.js';
 import { checkWire } from './wire-check.js';
 
 /** Protobuf's hard limit, less a margin for the graph structure around the weights. */
-export const PROTOBUF_LIMIT = 2 ** 31 - 1;
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
 export const INLINE_LIMIT = PROTOBUF_LIMIT - 64 * 2 ** 20;
 /** Tensors smaller than this stay inline (onnx's save_as_external_data uses the same default). */
 export const EXTERNAL_THRESHOLD = 1024;
 /** Tensors of at least 1 MiB start at 64 KiB offsets, so a loader can mmap them on any OS; others at 4 KiB. */
-export const LARGE_TENSOR = 2 ** 20;
+const LARGE_TENSOR = 2 ** 20;
 export const ALIGN_LARGE = 64 * 1024;
 export const ALIGN_SMALL = 4096;
 
@@ -115,7 +115,7 @@ function tensorBytes(tensor: TensorProto, sources: Map<TensorProto, ExternalRang
 }
 
 /** Total weight bytes of the model's initializers, inline or external. */
-export function weightBytes(model: ModelProto, sources: Map<TensorProto, ExternalRange>): number {
+function weightBytes(model: ModelProto, sources: Map<TensorProto, ExternalRange>): number {
   return (model.graph?.initializer ?? []).reduce((sum, tensor) => sum + tensorBytes(tensor, sources), 0);
 }
 
@@ -154,10 +154,10 @@ export class ExternalDataWriter {
     this.offset += padding;
     const start = this.offset;
     if (data instanceof Uint8Array) await writeChunk(this.stream, data);
-    else if ('file' in data) await copyRange(data as ExternalRange, this.stream);
+    else if ('file' in data) await copyRange(data, this.stream);
     else {
       let written = 0;
-      for await (const chunk of data as AsyncIterable<Uint8Array>) {
+      for await (const chunk of data) {
         await writeChunk(this.stream, chunk);
         written += chunk.length;
       }

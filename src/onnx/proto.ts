@@ -103,9 +103,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
 }
 
 export function encodeModel(model: ModelProto): Uint8Array {
-  return modelType()
-    .encode(model as unknown as protobuf.Message)
-    .finish();
+  return modelType().encode(model).finish();
 }
 
 export function toNumber(value: Int64 | undefined): number {

@@ -41,7 +41,7 @@ const ELEMENT_SIZE: Record<number, number> = {
 
 export const EXTERNAL = 1;
 
-export function elementSize(dataType: number | undefined): number | undefined {
+function elementSize(dataType: number | undefined): number | undefined {
   return ELEMENT_SIZE[dataType ?? 0];
 }
 

@@ -20,7 +20,7 @@ import {
   type TableOutput,
 } from './table.js';
 
-export const EXPORTERS = ['torchscript', 'dynamo'] as const;
+const EXPORTERS = ['torchscript', 'dynamo'] as const;
 const SAMPLES = 'Verification texts';
 const INT8 = 'INT8';
 

@@ -76,7 +76,7 @@ export const repeated = <S extends z.ZodType>(schema: S, more: More<S>) => defin
 export const toggle = <S extends z.ZodType>(schema: S, more: More<S>) => define('switch', schema, more);
 export const group = <T extends OptionTable>(table: T): GroupDef<T> => ({ kind: 'group', table });
 
-export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** An option of a table with where it sits (["quantization", "weightType"]) and its flag. */
 interface FlatOption {
@@ -104,7 +104,7 @@ export function tableSchema<T extends OptionTable>(table: T): TableSchema<T> {
 }
 
 /** The default an option's schema gives when nothing is passed, if any. */
-export function defaultOf(schema: z.ZodType): unknown {
+function defaultOf(schema: z.ZodType): unknown {
   const parsed = schema.safeParse(undefined);
   return parsed.success ? parsed.data : undefined;
 }
@@ -124,7 +124,7 @@ export function parseArgsOptions(table: OptionTable): NonNullable<ParseArgsConfi
   return options;
 }
 
-export function splitList(value: string): string[] {
+function splitList(value: string): string[] {
   return value
     .split(',')
     .map((item) => item.trim())
@@ -142,7 +142,9 @@ function cliValue(name: string, def: OptionDef, values: Readonly<Record<string, 
       if (raw === undefined) return undefined;
       const value = Number(raw);
       if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) {
-        throw new InputError(`--${name} needs a number, got "${String(raw)}"`);
+        throw new InputError(
+          `--${name} needs a number, got ${typeof raw === 'string' ? `"${raw}"` : JSON.stringify(raw)}`,
+        );
       }
       return value;
     }
@@ -171,7 +173,7 @@ export function inputFromArgs(table: OptionTable, values: Readonly<Record<string
 }
 
 /** zod's problems as "--opset: opset must be at least 14" (command line) or "opset: ..." (library). */
-export function describeIssues(table: OptionTable, error: z.ZodError, style: 'cli' | 'api'): string {
+function describeIssues(table: OptionTable, error: z.ZodError, style: 'cli' | 'api'): string {
   const flags = new Map(flatten(table).map((option) => [option.path.join('.'), option.flag]));
   return error.issues
     .map((issue) => {
@@ -200,7 +202,7 @@ export function parseTable<T extends OptionTable>(
 const HELP_COLUMN = 27;
 
 function helpOf(def: OptionDef): string {
-  return typeof def.help === 'function' ? def.help(defaultOf(def.schema) as never) : def.help;
+  return typeof def.help === 'function' ? def.help(defaultOf(def.schema)) : def.help;
 }
 
 /** The help lines of a table's command-line options, by section (in table order). */

@@ -6,12 +6,16 @@ import type { ParityReport } from '../config/report.js';
 import type { ModelFormat } from '../export/model-dir.js';
 import type { Variant } from '../plan/variants.js';
 import type { ComparisonMetrics } from '../metrics/logits.js';
-import type { StoredBatch } from '../verify/parity.js';
+import type { StoredBatch } from '../verify/stored-batch.js';
 import type { SampleSet } from '../verify/samples.js';
 import type { Int8StepResult } from './int8-step.js';
 import type { TaskLatency } from './latency-step.js';
 
 export interface ExportResult {
+  /**
+   * @deprecated Always equals `verified`. Kept because the README documents it and `export --json` prints it
+   * (every command's JSON output starts with `ok`).
+   */
   ok: boolean;
   outDir: string;
   verified: boolean;
@@ -58,8 +62,8 @@ export interface ExportContext {
   tasks: string[];
   staging?: string;
   workDir?: string;
-  /** The shared trace in the work dir and each task's output in it (INT8's choice runs on it). */
-  multitask?: { file: string; outputs: Record<string, string> };
+  /** The exported multihead graph in the work dir and each task's output in it (INT8's choice runs on it). */
+  exportedMultihead?: { file: string; outputs: Record<string, string> };
   /** task -> variant -> graph in the staging dir. */
   graphs: Record<string, VariantGraphs>;
   /** multihead.onnx and its variants (bundles with two or more tasks). */

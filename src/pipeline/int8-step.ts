@@ -16,14 +16,14 @@ import {
 } from '../quantize/policy.js';
 import type { QuantizeOptions } from '../quantize/options.js';
 import { quantizeModel } from '../quantize/quantize-model.js';
-import { referenceLogits, tokenizedBatch, type StoredBatch } from '../verify/parity.js';
+import { referenceLogits, tokenizedBatch, type StoredBatch } from '../verify/stored-batch.js';
 
 export interface Int8StepInput {
   mode: Int8Mode;
   options: QuantizeOptions;
   budget: number;
-  /** The shared trace (every task's output) and each task's output name in it. */
-  multitaskFile: string;
+  /** The exported multihead graph (every task's output) and each task's output name in it. */
+  exportedMultihead: string;
   outputs: Record<string, string>;
   /** task -> FP32 graph in the staging dir (a fixed method quantizes each, as ORT would). */
   fp32: Record<string, string>;
@@ -43,7 +43,7 @@ export interface Int8StepInput {
   onProgress: (message: string) => void;
 }
 
-export interface Int8Graph {
+interface Int8Graph {
   file: string;
   dataFile?: string;
   bytes: number;
@@ -80,7 +80,7 @@ async function chooseAuto(input: Int8StepInput): Promise<{ choice: Int8Choice; o
   const calibration = input.reference.filter((batch) => batch.split === 'calibration');
   const base = autoBaseOptions(input.options);
   const choice = await chooseInt8({
-    fp32: await readOnnx(input.multitaskFile),
+    fp32: await readOnnx(input.exportedMultihead),
     outputs: input.outputs,
     gates: input.gates,
     batches: calibration.map(tokenizedBatch),
@@ -100,7 +100,7 @@ async function chooseAuto(input: Int8StepInput): Promise<{ choice: Int8Choice; o
 
 /**
  * A fixed method quantizes each task's FP32 graph, so that `dynamic` writes exactly what ORT's
- * quantize_dynamic writes for that file (cut from the trace, 4 internal value names would differ).
+ * quantize_dynamic writes for that file (cut from the multihead graph, 4 internal value names would differ).
  */
 async function quantizeEachTask(input: Int8StepInput, options: QuantizeOptions): Promise<Record<string, Int8Graph>> {
   const graphs: Record<string, Int8Graph> = {};
@@ -112,16 +112,16 @@ async function quantizeEachTask(input: Int8StepInput, options: QuantizeOptions):
   return graphs;
 }
 
-/** Each task's INT8 graph cut from the INT8 trace (its subgraph for the task's output, same weights). */
-async function cutEachTask(input: Int8StepInput, trace: string): Promise<Record<string, Int8Graph>> {
+/** Each task's INT8 graph cut from the INT8 multihead graph (its subgraph for the task's output, same weights). */
+async function cutEachTask(input: Int8StepInput, int8Multihead: string): Promise<Record<string, Int8Graph>> {
   input.onProgress('writing one INT8 graph per task');
   const { outputs, stagingDir, taskMetadata, externalData } = input;
-  const derived = await deriveTaskGraphs(trace, outputs, stagingDir, taskMetadata, externalData, 'int8');
+  const derived = await deriveTaskGraphs(int8Multihead, outputs, stagingDir, taskMetadata, externalData, 'int8');
   return Object.fromEntries(derived.map((graph) => [graph.task, int8Graph(graph)]));
 }
 
 /**
- * Writes <task>_int8.onnx for every task (and multihead_int8.onnx). The shared trace is quantized once
+ * Writes <task>_int8.onnx for every task (and multihead_int8.onnx). The exported multihead graph is quantized once
  * (`auto`: the chosen trial's graph, as measured on the calibration split); multihead_int8.onnx is cut
  * from it, and with `auto` so is every task's INT8 graph. A fixed method quantizes each task's FP32
  * graph with the same options.
@@ -129,24 +129,24 @@ async function cutEachTask(input: Int8StepInput, trace: string): Promise<Record<
 export async function runInt8Step(input: Int8StepInput): Promise<Int8StepResult> {
   const auto = input.mode === 'auto' ? await chooseAuto(input) : undefined;
   const options = auto?.options ?? fixedMethodOptions(input.mode as Exclude<Int8Mode, 'auto'>, input.options);
-  // the INT8 trace, when something is cut from it: auto's chosen graph, else the trace quantized once
-  let trace = auto?.choice.graph?.file;
-  if (!trace && (auto || input.multiheadMetadata)) {
-    input.onProgress('quantizing the shared trace');
-    const out = join(input.workDir, 'int8-trace.onnx');
-    trace = (await writeInt8(await readOnnx(input.multitaskFile), out, options, input.version)).file;
+  // the INT8 multihead graph, when something is cut from it: auto's chosen graph, else the exported multihead graph quantized once
+  let int8Multihead = auto?.choice.graph?.file;
+  if (!int8Multihead && (auto || input.multiheadMetadata)) {
+    input.onProgress('quantizing the exported multihead graph');
+    const out = join(input.workDir, 'multihead-int8-work.onnx');
+    int8Multihead = (await writeInt8(await readOnnx(input.exportedMultihead), out, options, input.version)).file;
   }
-  const graphs = auto ? await cutEachTask(input, trace!) : await quantizeEachTask(input, options);
+  const graphs = auto ? await cutEachTask(input, int8Multihead!) : await quantizeEachTask(input, options);
   let multihead: Int8Graph | undefined;
   if (input.multiheadMetadata) {
     input.onProgress(`writing ${multiheadFile('int8')}`);
     const { outputs, stagingDir, multiheadMetadata, externalData } = input;
     multihead = int8Graph(
-      await writeMultiheadGraph(trace!, outputs, stagingDir, multiheadMetadata, externalData, 'int8'),
+      await writeMultiheadGraph(int8Multihead!, outputs, stagingDir, multiheadMetadata, externalData, 'int8'),
     );
   }
   const choice = auto?.choice;
-  const calibrationLogits = multihead && trace === choice?.graph?.file ? choice?.graph?.logits : undefined;
+  const calibrationLogits = multihead && int8Multihead === choice?.graph?.file ? choice?.graph?.logits : undefined;
   const note = choice ? int8Note(choice, INT8_SPEED_GOAL) : undefined;
   return {
     graphs,

@@ -1,7 +1,7 @@
 import { VARIANTS } from '../plan/variants.js';
 import { measureLatency } from '../quantize/auto/latency.js';
 
-export const LATENCY_SEQUENCE = 128;
+const LATENCY_SEQUENCE = 128;
 /** Batch size -> timed runs (after one warm-up): batch 32 is slow, so it gets few. */
 const RUNS: ReadonlyArray<[number, number]> = [
   [1, 10],

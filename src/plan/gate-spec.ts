@@ -59,7 +59,7 @@ const limitsSchema = z
   .strict();
 
 /** --gates-file: {"int8": {"top1": 0.99}, "tasks": {"spam": {"int8": {"top1": 0.95}}}} (validated). */
-export const gatesFileSchema = limitsSchema
+const gatesFileSchema = limitsSchema
   .extend({
     tasks: z
       .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a task name (letters, digits, "_" or "-")'), limitsSchema)

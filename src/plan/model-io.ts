@@ -4,7 +4,7 @@
  * `rapidfit_bridge/model_io.py` holds the same names for the exporter (test/unit/plan.test.ts checks
  * that both agree).
  */
-export interface TensorIO {
+interface TensorIO {
   name: string;
   dtype: 'int64' | 'float32';
   /** Axis index -> symbolic (dynamic) dimension name. */
@@ -14,7 +14,7 @@ export interface TensorIO {
 const BATCH = 'batch';
 const SEQUENCE = 'sequence';
 
-export const MODEL_IO = {
+const MODEL_IO = {
   /** Token ids and mask, [batch, sequence], in this order (the tokenizer returns exactly these). */
   inputs: [
     { name: 'input_ids', dtype: 'int64', dynamicAxes: { 0: BATCH, 1: SEQUENCE } },
@@ -36,8 +36,7 @@ export function multiheadOutput(task: string): string {
 
 /** dynamic_axes as <task>_config.json records them (string axis keys), for the inputs and `output`. */
 export function dynamicAxes(output: string = OUTPUT_NAME): Record<string, Record<string, string>> {
-  const axes = (io: TensorIO) =>
-    Object.fromEntries(Object.entries(io.dynamicAxes).map(([axis, name]) => [String(axis), name]));
+  const axes = (io: TensorIO) => Object.fromEntries(Object.entries(io.dynamicAxes));
   return {
     ...Object.fromEntries(MODEL_IO.inputs.map((input) => [input.name, axes(input)])),
     [output]: axes(MODEL_IO.output),

@@ -1,4 +1,4 @@
-import { graphFileName, MULTIHEAD_STEM, weightsFileName } from './files.js';
+import { graphFileName, MULTIHEAD_STEM } from './files.js';
 
 /** The metrics a gate can hold, and the name --gate / --gates-file give each. */
 export const GATE_METRICS = {
@@ -11,7 +11,7 @@ export type GateMetric = keyof typeof GATE_METRICS;
 export type GateOp = (typeof GATE_METRICS)[GateMetric]['op'];
 
 /** A variant's default gate; `option` names the export option that sets its limit, if one does. */
-export interface DefaultGate {
+interface DefaultGate {
   metric: GateMetric;
   limit: number;
   option?: 'fp32Tolerance' | 'int8Top1';
@@ -23,8 +23,6 @@ export interface VariantPlan {
   title: string;
   /** Appended to the graph's stem: sentiment.onnx, sentiment_int8.onnx, multihead_fp16.onnx. */
   suffix: string;
-  /** The pipeline step that writes it (also its key in the report's timings). */
-  step: 'export' | 'quantize' | 'fp16';
   /** Its keys in a manifest task entry and in the manifest's multihead entry. */
   manifest: { graph: 'fp32' | 'int8' | 'fp16'; weights: 'weights' | 'int8Weights' | 'fp16Weights' };
   gates: readonly DefaultGate[];
@@ -39,7 +37,6 @@ export const VARIANT_PLANS: Readonly<Record<Variant, VariantPlan>> = {
   fp32: {
     title: 'FP32',
     suffix: '',
-    step: 'export',
     manifest: { graph: 'fp32', weights: 'weights' },
     gates: [{ metric: 'maxAbsDiff', limit: 1e-4, option: 'fp32Tolerance' }],
     calibrated: false,
@@ -47,7 +44,6 @@ export const VARIANT_PLANS: Readonly<Record<Variant, VariantPlan>> = {
   int8: {
     title: 'INT8',
     suffix: '_int8',
-    step: 'quantize',
     manifest: { graph: 'int8', weights: 'int8Weights' },
     gates: [{ metric: 'top1Agreement', limit: 0.99, option: 'int8Top1' }],
     calibrated: true,
@@ -55,7 +51,6 @@ export const VARIANT_PLANS: Readonly<Record<Variant, VariantPlan>> = {
   fp16: {
     title: 'FP16',
     suffix: '_fp16',
-    step: 'fp16',
     manifest: { graph: 'fp16', weights: 'fp16Weights' },
     gates: [
       { metric: 'maxAbsDiff', limit: 1e-2 },
@@ -79,10 +74,6 @@ export function isVariant(value: string): value is Variant {
 /** A task's (or the multihead graph's) file of one variant: `<stem><suffix>.onnx`. */
 export function variantGraphFile(stem: string, variant: Variant): string {
   return graphFileName(stem, VARIANT_PLANS[variant].suffix);
-}
-
-export function variantWeightsFile(stem: string, variant: Variant): string {
-  return weightsFileName(stem, VARIANT_PLANS[variant].suffix);
 }
 
 export function multiheadFile(variant: Variant): string {

@@ -22,7 +22,7 @@ export type { Variant } from './task-files.js';
 
 export interface LoadBundleOptions {
   /** int8 (default), fp32 or fp16; a task without a graph of that variant falls back to FP32 (see `notes`). */
-  variant?: Variant | string;
+  variant?: Variant | (string & {});
   /** Called with each note (e.g. the INT8 fallback) as it arises. */
   onNote?: (note: string) => void;
   /**
@@ -61,7 +61,6 @@ export interface LoadedBundle {
   close(): Promise<void>;
 }
 
-export { DEFAULT_BATCH_SIZE };
 /** Texts tokenized per call into the tokenizer (keeps memory flat on long inputs). */
 const TOKENIZE_CHUNK = 1024;
 

@@ -1,6 +1,5 @@
 /** Predicting from a bundle in Node: `const bundle = await loadBundle(dir); await bundle.predict(texts); await bundle.close();` */
 export {
-  DEFAULT_BATCH_SIZE,
   loadBundle,
   type LoadBundleOptions,
   type LoadedBundle,
@@ -9,4 +8,4 @@ export {
   type TextPredictions,
   type Variant,
 } from './bundle.js';
-export { VARIANTS, type BundleTask } from './task-files.js';
+export { type BundleTask } from './task-files.js';

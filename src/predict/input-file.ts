@@ -54,9 +54,10 @@ export function parseTextsFile(file: string, bytes: Uint8Array): string[] {
 
 export async function readTextsFile(path: string): Promise<string[]> {
   const file = resolve(path);
-  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readFile(file).catch((error: unknown) => {
+    const { code, message } = error as NodeJS.ErrnoException; // readFile rejects with an errno error
     throw new InputError(
-      error.code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${error.code ?? error.message})`,
+      code === 'ENOENT' ? 'the file does not exist' : `the file cannot be read (${code ?? message})`,
       { file },
     );
   });

@@ -7,7 +7,7 @@ import { taskConfigSchema } from '../export/task-config.js';
 
 import { isVariant, VARIANTS, type Variant } from '../plan/variants.js';
 
-export { VARIANTS, type Variant } from '../plan/variants.js';
+export { type Variant } from '../plan/variants.js';
 
 /** One task of a bundle: its labels (by class id), its max_length and the graph of each variant it has. */
 export interface BundleTask {

@@ -21,7 +21,7 @@ export interface FloatSource {
   chunks(options?: ChunkOptions): AsyncIterable<FloatChunk>;
 }
 
-export interface ChunkOptions {
+interface ChunkOptions {
   maxElements?: number;
   /**
    * Two buffers that external (or unaligned inline) data is read into, alternately (chunk k into

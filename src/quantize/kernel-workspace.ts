@@ -4,7 +4,7 @@ import { BLOCK, kernelModule, type KernelExports } from './simd-kernels.js';
 
 const PAGE = 65536;
 /** Channels up to this count use the column kernels (their scales, zero points and extremes live in wasm memory). */
-export const MAX_COLUMNS = 65536;
+const MAX_COLUMNS = 65536;
 
 /** Running minimum and maximum of a tensor; NaN once a NaN was seen. */
 export interface Extremes {
@@ -54,8 +54,8 @@ export class KernelWorkspace {
     this.kernels = new WebAssembly.Instance(kernelModule()).exports as unknown as KernelExports;
     this.kernels.memory.grow(Math.ceil(total / PAGE));
     const buffer = this.kernels.memory.buffer;
-    const floats = (index: number, count: number) => new Float32Array(buffer, offsets[index]!, count);
-    const bytes = (index: number, count: number) => new Uint8Array(buffer, offsets[index]!, count);
+    const floats = (index: number, count: number) => new Float32Array(buffer, offsets[index], count);
+    const bytes = (index: number, count: number) => new Uint8Array(buffer, offsets[index], count);
     this.acc = floats(0, 8);
     this.nanMask = new Uint32Array(buffer, 32, 4);
     this.columnArrays = [1, 2, 3, 4].map((index) => floats(index, MAX_COLUMNS));

@@ -18,7 +18,7 @@ const FLOAT32_TINY = 1.1754943508222875e-38;
 
 export function qRange(type: QuantType, reduceRange: boolean, symmetric: boolean): [number, number] {
   if (reduceRange) return REDUCED[type];
-  if (symmetric && SYMMETRIC[type]) return SYMMETRIC[type]!;
+  if (symmetric && SYMMETRIC[type]) return SYMMETRIC[type];
   return FULL[type];
 }
 

@@ -1,4 +1,4 @@
-import type { MatMulMethod, QuantizeOptions } from './options.js';
+import type { QuantizeOptions } from './options.js';
 
 /**
  * The INT8 policy in one place: the methods a user can pick, what `auto` starts from, what a fixed
@@ -18,7 +18,7 @@ export const INT8_SPEED_GOAL = 1.5;
 export const MAX_SIZE_SHARE = 0.3;
 
 /** Embedding tables up to this share of the weights stay float outside `dynamic`: position and token-type tables. */
-export const SMALL_TABLE_SHARE = 0.01;
+const SMALL_TABLE_SHARE = 0.01;
 
 /** The most of `total` texts that may disagree while still reaching `gate` agreement. */
 export function allowedFlips(gate: number, total: number): number {
@@ -54,7 +54,7 @@ export function autoBaseOptions(options: QuantizeOptions): QuantizeOptions {
 export function fixedMethodOptions(mode: Exclude<Int8Mode, 'auto'>, options: QuantizeOptions): QuantizeOptions {
   return {
     ...options,
-    matmul: mode as MatMulMethod,
+    matmul: mode,
     ...(mode === 'dynamic' ? {} : { gather: 'per-column' as const, gatherFloatShare: SMALL_TABLE_SHARE }),
   };
 }

@@ -18,8 +18,8 @@ import type { MatMulMethod, QuantizeOptions } from './options.js';
 import { quantizeWeight, type QuantizedWeight } from './weight.js';
 import { KernelWorkspace } from './kernel-workspace.js';
 
-export const ATTRIBUTE_FLOAT = 1;
-export const ATTRIBUTE_INT = 2;
+const ATTRIBUTE_FLOAT = 1;
+const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_STRING = 3;
 const OTHER_FLOATS = new Set<number>([DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
 

@@ -5,50 +5,11 @@
  * range. Each call works on whole blocks (16 values, or whole rows of 4k columns); KernelWorkspace
  * (kernel-workspace.ts) feeds them and sends the few leftover values through the scalar kernel.
  */
+import { advance, atColumn, eachRowColumn, whileBelow } from './simd-loops.js';
 import { assembleModule, F32, I32, op, V128, type Bytes, type WasmFunction } from './wasm-assembler.js';
 
 /** Values per block of the flat kernels. */
 export const BLOCK = 16;
-
-const whileBelow = (pointer: number, limit: number, body: Bytes[]): Bytes[] => [
-  op.block(),
-  op.loop(),
-  op.localGet(pointer),
-  op.localGet(limit),
-  op.i32GeU(),
-  op.brIf(1),
-  ...body,
-  op.br(0),
-  op.end(),
-  op.end(),
-];
-
-const advance = (pointer: number, bytes: number): Bytes[] => [
-  op.localGet(pointer),
-  op.i32Const(bytes),
-  op.i32Add(),
-  op.localSet(pointer),
-];
-
-/** For each row of rowBytes in [src, end): for each 16-byte column step (column = byte offset in the row): body. */
-const eachRowColumn = (src: number, end: number, rowBytes: number, column: number, body: Bytes[]): Bytes[] =>
-  whileBelow(src, end, [
-    op.i32Const(0),
-    op.localSet(column),
-    ...whileBelow(column, rowBytes, [...body, ...advance(column, 16)]),
-    op.localGet(src),
-    op.localGet(rowBytes),
-    op.i32Add(),
-    op.localSet(src),
-  ]);
-
-/** The v128 at base + column. */
-const atColumn = (base: number, column: number): Bytes[] => [
-  op.localGet(base),
-  op.localGet(column),
-  op.i32Add(),
-  op.v128Load(0),
-];
 
 /**
  * minMax(src, end, acc): acc holds 4 lane minima, 4 lane maxima and a NaN mask, updated in place.
@@ -280,29 +241,30 @@ function splitColumnsFunction(): WasmFunction {
   };
 }
 
+/** WebAssembly exports are plain functions (no `this`), so they are typed as function-valued properties. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
-  minMax(src: number, end: number, acc: number): void;
-  minMaxColumns(src: number, end: number, rowBytes: number, mins: number, maxs: number): void;
-  quantizeInt8(src: number, end: number, dst: number, scale: number, zeroPoint: number): void;
-  quantizeUint8(src: number, end: number, dst: number, scale: number, zeroPoint: number): void;
-  quantizeColumnsInt8(
+  minMax: (src: number, end: number, acc: number) => void;
+  minMaxColumns: (src: number, end: number, rowBytes: number, mins: number, maxs: number) => void;
+  quantizeInt8: (src: number, end: number, dst: number, scale: number, zeroPoint: number) => void;
+  quantizeUint8: (src: number, end: number, dst: number, scale: number, zeroPoint: number) => void;
+  quantizeColumnsInt8: (
     src: number,
     end: number,
     rowBytes: number,
     dst: number,
     scales: number,
     zeroPoints: number,
-  ): void;
-  quantizeColumnsUint8(
+  ) => void;
+  quantizeColumnsUint8: (
     src: number,
     end: number,
     rowBytes: number,
     dst: number,
     scales: number,
     zeroPoints: number,
-  ): void;
-  splitColumns(
+  ) => void;
+  splitColumns: (
     src: number,
     end: number,
     rowBytes: number,
@@ -312,7 +274,7 @@ export interface KernelExports {
     residualScales: number,
     half: number,
     top: number,
-  ): void;
+  ) => void;
 }
 
 let compiled: WebAssembly.Module | undefined;

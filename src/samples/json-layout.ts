@@ -47,9 +47,9 @@ export function scanSeedLayout(text: string): SeedLayout {
   for (;;) {
     const at = scanner.skipWhitespace();
     if (expecting === 'key') {
-      const name = scanner.string();
+      scanner.string();
       if (open.length === 1 && rootIsObject)
-        keys.push({ name: JSON.parse(text.slice(at, scanner.position)), offset: at, elements: [] });
+        keys.push({ name: JSON.parse(text.slice(at, scanner.position)) as string, offset: at, elements: [] });
       scanner.skipWhitespace();
       scanner.expect(':');
       expecting = 'value';

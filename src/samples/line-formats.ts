@@ -48,10 +48,10 @@ function readLineLabels(entry: Record<string, unknown>, schema: LabelSchema, fai
   if (single !== undefined) {
     if (several !== undefined) fail('give "label" or "labels", not both');
     if (schema.onlyTask === undefined) fail('"label" needs a one-task model; use "labels": {"<task>": ...}');
-    given = [[schema.onlyTask!, single]];
+    given = [[schema.onlyTask, single]];
   } else if (several !== undefined && several !== null) {
     if (!isJsonObject(several)) fail(`"labels" must be an object of task -> label name, not ${describeJson(several)}`);
-    given = Object.entries(several as Record<string, unknown>);
+    given = Object.entries(several);
   }
   const labels: Array<[string, string]> = [];
   for (const [task, label] of given) {

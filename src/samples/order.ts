@@ -1,7 +1,7 @@
 /** Seeded orders: the same seed gives the same order on every machine. */
 
 /** mulberry32: small, fast, seedable; the same seed gives the same order on every machine. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

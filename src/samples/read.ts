@@ -9,9 +9,9 @@ import { readSeedData } from './seed-json.js';
 import { decodeUtf8 } from './text.js';
 import type { ReadSamplesOptions, SampleRecord } from './types.js';
 
-export type { MergedSample, ReadSamplesOptions, SampleRecord } from './types.js';
+export type { ReadSamplesOptions, SampleRecord } from './types.js';
 
-export type SamplesFormat = 'seed-json' | 'jsonl' | 'csv' | 'tsv' | 'txt';
+type SamplesFormat = 'seed-json' | 'jsonl' | 'csv' | 'tsv' | 'txt';
 
 const FORMATS: ReadonlyMap<string, SamplesFormat> = new Map([
   ['.json', 'seed-json'],
@@ -25,7 +25,7 @@ const FORMATS: ReadonlyMap<string, SamplesFormat> = new Map([
 const KNOWN_FORMATS = 'use .json seed data, .jsonl, .csv, .tsv or .txt';
 
 /** The format of a samples file, by its extension (case-insensitive). */
-export function samplesFormatOf(file: string): SamplesFormat {
+function samplesFormatOf(file: string): SamplesFormat {
   const extension = extname(file).toLowerCase();
   const format = FORMATS.get(extension);
   if (format) return format;
@@ -41,11 +41,10 @@ export function samplesFormatOf(file: string): SamplesFormat {
 export async function readSamplesFile(path: string, options: ReadSamplesOptions): Promise<SampleRecord[]> {
   const file = resolve(path);
   samplesFormatOf(file);
-  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readFile(file).catch((error: unknown) => {
+    const { code, message } = error as NodeJS.ErrnoException; // readFile rejects with an errno error
     throw new InputError(
-      error.code === 'ENOENT'
-        ? 'the samples file does not exist'
-        : `the samples file cannot be read (${error.code ?? error.message})`,
+      code === 'ENOENT' ? 'the samples file does not exist' : `the samples file cannot be read (${code ?? message})`,
       { file },
     );
   });

@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { padBatch, type EncodedBatch } from './padding.js';
 import { readTokenizerSettings, type TokenizerSettings } from './settings.js';
 
-export const TOKENIZER_FILE = 'tokenizer.json';
+const TOKENIZER_FILE = 'tokenizer.json';
 
 /**
  * A saved Hugging Face tokenizer (tokenizer.json, run by Hugging Face's Rust `tokenizers`, the same

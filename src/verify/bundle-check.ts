@@ -10,7 +10,8 @@ import { describeText, findTokenMismatch } from '../tokenizer/parity.js';
 import { TextTokenizer } from '../tokenizer/tokenizer.js';
 import { evaluateGates, withMultiheadGates, type Gate } from './gates.js';
 import type { ComparisonMetrics } from '../metrics/logits.js';
-import { compareWithReference, type MultiheadGraphs } from './parity.js';
+import { compareWithReference } from './parity.js';
+import type { MultiheadGraphs } from './parity-plan.js';
 import type { GateResult } from '../config/report.js';
 
 function readJson(file: string, what: string): unknown {
@@ -101,7 +102,7 @@ function multiheadGraphs(dir: string, manifest: Manifest): MultiheadGraphs | und
       },
     );
   }
-  return { files: variantGraphPaths(dir, multihead) as Record<string, string>, outputs: multihead.outputs };
+  return { files: variantGraphPaths(dir, multihead), outputs: multihead.outputs };
 }
 
 export interface BundleVerification {

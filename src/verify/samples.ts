@@ -36,7 +36,7 @@ export function batchSamples(texts: readonly string[]): SampleBatch[] {
  * Which texts a batch holds: the ones the INT8 choice is tuned on, the ones it is judged on, and,
  * when the user gave texts, the embedded ones (robustness probes: gated for FP32, reported for INT8).
  */
-export const SAMPLE_SPLITS = ['calibration', 'judged', 'embedded'] as const;
+const SAMPLE_SPLITS = ['calibration', 'judged', 'embedded'] as const;
 export type SampleSplit = (typeof SAMPLE_SPLITS)[number];
 
 /** The most calibration texts the INT8 search runs (more go to the judged split); the most judged texts. */
@@ -56,7 +56,7 @@ export interface SampleSet {
   origin: SampleOrigin;
 }
 
-export interface SampleOrigin {
+interface SampleOrigin {
   embedded: number;
   user?: { files: UserSamples['files']; texts: number; merged: number; labelled: number };
   /** User texts of the calibration half past MAX_CALIBRATION_TEXTS, judged instead. */

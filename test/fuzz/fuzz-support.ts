@@ -16,7 +16,7 @@ export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
 
 /** Cases run by each property (for docs/reliability.md), filled in as the properties run. */
-export const casesRun = new Map<string, number>();
+const casesRun = new Map<string, number>();
 
 /** Prints the case count of every property this file ran (afterAll). */
 export function printCases(): void {
@@ -175,7 +175,10 @@ function slots(root: Json): Array<[Json[] | { [key: string]: Json }, string | nu
   const walk = (value: Json) => {
     if (Array.isArray(value)) value.forEach((item, index) => (out.push([value, index]), walk(item)));
     else if (value && typeof value === 'object')
-      for (const key of Object.keys(value)) (out.push([value, key]), walk(value[key]!));
+      for (const key of Object.keys(value)) {
+        out.push([value, key]);
+        walk(value[key]!);
+      }
   };
   walk(root);
   return out;
@@ -220,7 +223,7 @@ export function applyJsonEdits(document: unknown, edits: readonly JsonEdit[]): u
               ? String(current)
               : typeof current === 'string'
                 ? 7
-                : String(current),
+                : JSON.stringify(current),
         );
         break;
       case 'empty':

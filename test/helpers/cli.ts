@@ -18,7 +18,7 @@ export interface CliRun {
 export async function runCli(args: string[], env: Record<string, string> = {}, timeout = 10 * 60_000): Promise<CliRun> {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it)');
   const result = await execa('node', [CLI, ...args], { reject: false, env: { ...env }, timeout, all: false });
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 export function scratchDir(prefix = 'rfe-test-'): string {

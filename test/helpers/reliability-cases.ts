@@ -8,7 +8,7 @@
  */
 
 /** What a run leaves at -o and beside it. */
-export type Left =
+type Left =
   /** the directory the run wrote into is as it was before the run (no -o, no staging, lock or .old dirs) */
   | 'nothing'
   /** the bundle that was at -o before the run, byte for byte, and nothing beside it */

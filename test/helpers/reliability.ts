@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { expect } from 'vitest';
 import { FUZZ_PROPERTIES, RELIABILITY_CASES, type FuzzProperty, type ReliabilityCase } from './reliability-cases.js';
 
-export function reliabilityCase(id: string): ReliabilityCase {
+function reliabilityCase(id: string): ReliabilityCase {
   const found = RELIABILITY_CASES.find((c) => c.id === id);
   if (!found) throw new Error(`no reliability case "${id}" in test/helpers/reliability-cases.ts`);
   return found;

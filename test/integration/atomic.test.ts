@@ -80,7 +80,7 @@ describe('atomic bundles', () => {
       });
       let bridgePid = 0;
       let sent = false;
-      child.all!.on('data', (chunk: Buffer) => {
+      child.all.on('data', (chunk: Buffer) => {
         const text = chunk.toString();
         const pid = /bridge ready \(pid (\d+)/.exec(text);
         if (pid) bridgePid = Number(pid[1]);
@@ -92,7 +92,7 @@ describe('atomic bundles', () => {
       const result = await child;
       expect(sent).toBe(true);
       expect(result.exitCode).toBe(130);
-      expect(String(result.all)).toMatch(/interrupted \(SIGINT\); nothing was written/);
+      expect(result.all).toMatch(/interrupted \(SIGINT\); nothing was written/);
       expect(bridgePid).toBeGreaterThan(0);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(isRunning(bridgePid)).toBe(false);

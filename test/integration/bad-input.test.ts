@@ -40,7 +40,7 @@ async function expectRefused(args: string[], root: string, expected: Expectation
   const run = await runCli([...args, '--no-progress'], env);
   expect(run.exitCode, run.stderr).toBe(expected.exitCode);
   expect(run.stderr).toMatch(expected.message);
-  expect(run.stderr).not.toMatch(/Traceback|    at /);
+  expect(run.stderr).not.toMatch(/Traceback| {4}at /);
   expect(readdirSync(root).sort()).toEqual(before);
   return run;
 }

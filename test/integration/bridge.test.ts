@@ -78,7 +78,7 @@ describe('the Python bridge protocol', () => {
     expect((error as ToolError).exitCode).toBe(4);
     expect((error as ToolError).message).toMatch(/did not answer "inspect" within 0\.001 s/);
     expect(await waitFor(() => !isRunning(own.pid))).toBe(true);
-    await expect(own.request('ping')).rejects.toThrowError(/not running/);
+    await expect(own.request('ping')).rejects.toThrow(/not running/);
   }, 120_000);
 
   it('declares a stopped bridge hung after its inactivity timeout, and kills it', async () => {
@@ -155,7 +155,7 @@ describe('the Python bridge protocol', () => {
       code: 'BRIDGE_EXITED',
       hint: expect.stringMatching(/out of memory|memory runs out/),
     });
-    await expect(own.request('ping')).rejects.toThrowError(
+    await expect(own.request('ping')).rejects.toThrow(
       /cannot run "ping": the Python bridge is not running: the Python bridge was killed by SIGKILL/,
     );
     const other = await BridgeClient.start({ python });

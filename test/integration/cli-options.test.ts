@@ -79,11 +79,11 @@ describe.concurrent('options per command', () => {
   it('refuses an unknown command, and an unknown bridge command', async () => {
     await refused(
       ['frobnicate', missing('bundle')],
-      /^error: unknown command "frobnicate", and no model directory of that name \(commands: export, inspect, quantize, verify, predict, bridge doctor; see rapidfit-export --help\)$/,
+      /^error: unknown command "frobnicate", and no model directory of that name \(commands: export, inspect, quantize, verify, report, predict, compare, bridge doctor, bridge key; see rapidfit-export --help\)$/,
     );
     await refused(
       ['bridge', 'docter'],
-      /^error: bridge: unknown command "docter" \(bridge commands: doctor; see rapidfit-export --help\)$/,
+      /^error: bridge: unknown command "docter" \(bridge commands: doctor, key; see rapidfit-export --help\)$/,
     );
     await refused(['bridge'], /^error: bridge: no command given/);
   });
@@ -145,6 +145,13 @@ describe.concurrent('options per command', () => {
       ['--opset', '--python', '--junit', '--out'],
     ],
     ['bridge doctor', ['bridge', 'doctor'], ['--python', '--verbose', '--json'], ['--opset', '--junit', '--task-name']],
+    [
+      'compare',
+      ['compare'],
+      ['--samples', '--tasks', '--variant', '--min-agreement', '--max-accuracy-drop', '--md', '--junit', '--json'],
+      ['--opset', '--python', '--bridge-timeout', '--out', '--gate'],
+    ],
+    ['bridge key', ['bridge', 'key'], ['--python', '--json'], ['--verbose', '--bridge-timeout', '--junit']],
   ])('%s --help lists its own options only', async (command, words, own, others) => {
     const run = await runCli([...words, '--help']);
     expect(run.exitCode, run.stderr).toBe(0);
@@ -194,7 +201,9 @@ describe.concurrent('options per command', () => {
       'quantize <in.onnx>',
       'verify <bundle>',
       'predict <bundle>',
+      'compare <old-bundle> <new-bundle>',
       'bridge doctor',
+      'bridge key',
     ]) {
       expect(run.stdout.split('\n').filter((line) => line.includes(`rapidfit-export ${usage}`))).toHaveLength(1);
     }
@@ -211,7 +220,7 @@ describe.concurrent('options per command', () => {
       listedOptions((await runCli([...words, '--help'])).stdout).filter((option) => option !== '--help');
     expect(documented.sort()).toEqual((await listed(['export'])).sort());
     // the "its options" column of the usage section's command table
-    for (const command of ['inspect', 'quantize', 'verify', 'bridge doctor']) {
+    for (const command of ['inspect', 'quantize', 'verify', 'compare', 'bridge doctor', 'bridge key']) {
       const row = new RegExp(`^\\| \`${command}\` \\| (.*) \\|$`, 'm').exec(readme)?.[1] ?? '';
       const options = [...row.matchAll(/`(-[\w-]+)`/g)].map((match) => (match[1] === '-o' ? '--out' : match[1]!));
       expect(options.sort(), command).toEqual((await listed(command.split(' '))).sort());

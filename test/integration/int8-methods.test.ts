@@ -8,7 +8,7 @@ import { readOnnx, writeOnnx } from '../../src/onnx/model-file.js';
 import { quantizableMatMuls } from '../../src/quantize/auto/candidates.js';
 import { measureQuantizationErrors } from '../../src/quantize/auto/error-probe.js';
 import { collectLogits } from '../../src/quantize/auto/agreement.js';
-import { chooseInt8, describeMix } from '../../src/quantize/auto/search.js';
+import { chooseInt8 } from '../../src/quantize/auto/search.js';
 import { int8Note } from '../../src/report/int8-note.js';
 import { autoBaseOptions } from '../../src/quantize/policy.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../../src/quantize/options.js';

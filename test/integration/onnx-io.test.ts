@@ -50,13 +50,13 @@ describe('lossless ONNX round trips', () => {
     await execa(python, [
       '-c',
       'import onnx, sys\nm = onnx.load(sys.argv[1])\nonnx.save(m, sys.argv[2], save_as_external_data=True, all_tensors_to_one_file=True, location="w.bin", size_threshold=0)',
-      join(dir, 'torchscript', 'multitask.onnx'),
+      join(dir, 'torchscript', 'multihead-export.onnx'),
       join(dir, 'external.onnx'),
     ]);
   }, 5 * 60_000);
   afterAll(async () => client?.close());
 
-  it.each(['torchscript/multitask.onnx', 'dynamo/multitask.onnx', 'external.onnx'])(
+  it.each(['torchscript/multihead-export.onnx', 'dynamo/multihead-export.onnx', 'external.onnx'])(
     '%s decodes and re-encodes byte for byte',
     async (name) => {
       const bytes = readFileSync(join(dir, name));
@@ -67,7 +67,7 @@ describe('lossless ONNX round trips', () => {
   );
 
   it('the dynamo export carries IR 10+ fields and still round-trips', async () => {
-    const onnx = await readOnnx(join(dir, 'dynamo', 'multitask.onnx'));
+    const onnx = await readOnnx(join(dir, 'dynamo', 'multihead-export.onnx'));
     expect(Number(onnx.model.ir_version)).toBeGreaterThanOrEqual(10);
   });
 
@@ -79,7 +79,7 @@ describe('lossless ONNX round trips', () => {
   });
 
   it('refuses a file with a field the schema does not know, at the top level or nested', async () => {
-    const bytes = readFileSync(join(dir, 'torchscript', 'multitask.onnx'));
+    const bytes = readFileSync(join(dir, 'torchscript', 'multihead-export.onnx'));
     // field 99, varint 1, appended to ModelProto
     const topLevel = Buffer.concat([bytes, Buffer.from([0x98, 0x06, 0x01])]);
     expect(findUnknownFields(topLevel)).toEqual([

@@ -200,7 +200,7 @@ describe('rapidfit-export predict <bundle> (Node only) and the tokenizer check o
       expect(run.exitCode, run.stderr).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(run.stderr).not.toMatch(/    at /);
+      expect(run.stderr).not.toMatch(/ {4}at /);
       expect(run.stdout).toBe('');
       return run;
     }

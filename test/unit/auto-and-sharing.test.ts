@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredBatch } from '../../src/config/verification.js';
 import { describeMix } from '../../src/quantize/auto/search.js';
-import { equivalenceInputs, measuredCheckBatches } from '../../src/verify/parity.js';
+import { equivalenceInputs, measuredCheckBatches } from '../../src/verify/parity-plan.js';
 
 const batch = (texts: number, width: number): StoredBatch => ({
   firstIndex: 0,

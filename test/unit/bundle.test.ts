@@ -14,16 +14,14 @@ describe('output directory checks', () => {
     const root = scratch();
     const model = join(root, 'model');
     mkdirSync(model);
-    await expect(checkOutputDir(join(model, 'out'), model, false)).rejects.toThrowError(/inside the input/);
-    await expect(checkOutputDir(root, model, false)).rejects.toThrowError(/contains the input/);
+    await expect(checkOutputDir(join(model, 'out'), model, false)).rejects.toThrow(/inside the input/);
+    await expect(checkOutputDir(root, model, false)).rejects.toThrow(/contains the input/);
     writeFileSync(join(root, 'file'), 'x');
-    await expect(checkOutputDir(join(root, 'file'), model, false)).rejects.toThrowError(/not a directory/);
-    await expect(checkOutputDir(join(root, 'no', 'such'), model, false)).rejects.toThrowError(/parent of the output/);
+    await expect(checkOutputDir(join(root, 'file'), model, false)).rejects.toThrow(/not a directory/);
+    await expect(checkOutputDir(join(root, 'no', 'such'), model, false)).rejects.toThrow(/parent of the output/);
     mkdirSync(join(root, 'photos'));
     writeFileSync(join(root, 'photos', 'cat.jpg'), 'x');
-    await expect(checkOutputDir(join(root, 'photos'), model, false)).rejects.toThrowError(
-      /not a rapidfit-export bundle/,
-    );
+    await expect(checkOutputDir(join(root, 'photos'), model, false)).rejects.toThrow(/not a rapidfit-export bundle/);
     await expect(checkOutputDir(join(root, 'photos'), model, true)).resolves.toBeUndefined();
     await expect(checkOutputDir(join(root, 'fresh'), model, false)).resolves.toBeUndefined();
   });

@@ -58,8 +58,8 @@ describe('graph utilities', () => {
 
   it('refuses an unknown output and a rename onto a used name', () => {
     const graph = twoOutputModel().graph!;
-    expect(() => pruneToOutputs(graph, ['nope'])).toThrowError(/no output\(s\) nope/);
-    expect(() => renameValue(graph, 'out0', 'a')).toThrowError(/already used/);
+    expect(() => pruneToOutputs(graph, ['nope'])).toThrow(/no output\(s\) nope/);
+    expect(() => renameValue(graph, 'out0', 'a')).toThrow(/already used/);
   });
 
   it('keeps names a subgraph reads from the outer scope', () => {

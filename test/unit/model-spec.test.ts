@@ -81,7 +81,7 @@ describe('parseModelFacts', () => {
   });
   it('names task_heads.pt when labels disagree with the head', () => {
     const bad = { ...facts, tasks: [{ ...task, num_labels: 4 }] };
-    expect(() => parseModelFacts(bad, '/m')).toThrowError(InputError);
+    expect(() => parseModelFacts(bad, '/m')).toThrow(InputError);
     try {
       parseModelFacts(bad, '/m');
     } catch (error) {
@@ -90,12 +90,12 @@ describe('parseModelFacts', () => {
     }
   });
   it('refuses an unknown pooling and task names unusable as file names', () => {
-    expect(() => parseModelFacts({ ...facts, pooling: 'attention' }, '/m')).toThrowError(/pooling/);
-    expect(() => parseModelFacts({ ...facts, tasks: [{ ...task, name: '../evil' }] }, '/m')).toThrowError(/task names/);
+    expect(() => parseModelFacts({ ...facts, pooling: 'attention' }, '/m')).toThrow(/pooling/);
+    expect(() => parseModelFacts({ ...facts, tasks: [{ ...task, name: '../evil' }] }, '/m')).toThrow(/task names/);
   });
   it('selects tasks and refuses unknown ones', () => {
     const spec = parseModelFacts(facts, '/m');
     expect(selectTasks(spec, undefined)).toEqual(['sentiment']);
-    expect(() => selectTasks(spec, ['topic'])).toThrowError(/unknown task\(s\) topic; the model has sentiment/);
+    expect(() => selectTasks(spec, ['topic'])).toThrow(/unknown task\(s\) topic; the model has sentiment/);
   });
 });

@@ -26,9 +26,9 @@ describe('npy', () => {
     expect(parsedInts.data[2]).toBe(9007199254740993n);
   });
   it('refuses truncated data and other dtypes', () => {
-    expect(() => parseNpy(npy('<f4', [2, 3], new Uint8Array(8)))).toThrowError(/expected 6 float32/);
-    expect(() => parseNpy(npy('<f2', [1], new Uint8Array(2)))).toThrowError(/unsupported dtype/);
-    expect(() => parseNpy(new Uint8Array([1, 2, 3]))).toThrowError(/not a .npy/);
+    expect(() => parseNpy(npy('<f4', [2, 3], new Uint8Array(8)))).toThrow(/expected 6 float32/);
+    expect(() => parseNpy(npy('<f2', [1], new Uint8Array(2)))).toThrow(/unsupported dtype/);
+    expect(() => parseNpy(new Uint8Array([1, 2, 3]))).toThrow(/not a .npy/);
   });
 });
 
@@ -85,7 +85,7 @@ describe('logits comparison', () => {
         ['x'],
         0,
       ),
-    ).toThrowError(/shapes differ/);
+    ).toThrow(/shapes differ/);
   });
 });
 
@@ -105,12 +105,12 @@ describe('gate overrides', () => {
       ['fp16', 'top1Agreement', '>=', 0.999],
     ]);
     expect(gatesForTask('topic', 1e-4, 0.99, specs)[1]!.limit).toBe(0.9);
-    expect(() => parseGateSpec('int8.top1=abc')).toThrowError(/expected \[task\.\]/);
+    expect(() => parseGateSpec('int8.top1=abc')).toThrow(/expected \[task\.\]/);
     const fromFile = gateSpecsFromFile({ int8: { top1: 0.97 }, tasks: { spam: { fp32: { max_abs: 1e-3 } } } });
     expect(fromFile).toEqual([
       { comparison: 'int8', metric: 'top1Agreement', limit: 0.97 },
       { task: 'spam', comparison: 'fp32', metric: 'maxAbsDiff', limit: 1e-3 },
     ]);
-    expect(() => gateSpecsFromFile({ int8: { top5: 0.9 } })).toThrowError();
+    expect(() => gateSpecsFromFile({ int8: { top5: 0.9 } })).toThrow();
   });
 });

@@ -82,7 +82,7 @@ describe('the bundle plan', () => {
       metric: 'maxAbsDiff',
       limit: 5e-3,
     });
-    expect(() => parseGateSpec('bf16.top1=0.9')).toThrowError(
+    expect(() => parseGateSpec('bf16.top1=0.9')).toThrow(
       /expected \[task\.\]fp32\|int8\|fp16\.max_abs\|top1\|accuracy_drop=<number>/,
     );
     const specs = gateSpecsFromFile({ fp16: { top1: 0.995 } });
@@ -202,7 +202,7 @@ describe('float16Graph', () => {
   });
 
   it('refuses a graph whose values have no type (no shape inference)', () => {
-    expect(() => float16Graph({ ...graph, value_info: [] }, 'g.onnx')).toThrowError(
+    expect(() => float16Graph({ ...graph, value_info: [] }, 'g.onnx')).toThrow(
       /fp16: value "h" \(output of MatMul "mm"\) has no type/,
     );
   });

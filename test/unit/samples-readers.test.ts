@@ -47,7 +47,7 @@ describe('samples formats give the same samples', () => {
     { text: 'she said "hi"', topic: 'travel' },
     { text: 'two\nlines', sentiment: 'negative', topic: 'science' },
   ];
-  const expected = sorted(gold.map(({ text, ...labels }) => ({ text, labels: labels as Record<string, string> })));
+  const expected = sorted(gold.map(({ text, ...labels }) => ({ text, labels: labels })));
   const field = (value: string, delimiter: string) =>
     /["\n\r]/.test(value) || value.includes(delimiter) ? `"${value.replace(/"/g, '""')}"` : value;
   const table = (delimiter: string, columns: Array<'text' | 'sentiment' | 'topic'>, eol = '\n') =>

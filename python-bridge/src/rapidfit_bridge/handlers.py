@@ -168,7 +168,7 @@ def export(params: dict, progress: Progress | None = None) -> dict:
                 progress(f"tracing the shared encoder with {len(tasks)} task output(s)")
             # the bundle's multihead.onnx keeps these names: one "<task>_logits" output per task
             outputs = [multihead_output(task) for task in tasks]
-            path = out_dir / "multitask.onnx"
+            path = out_dir / "multihead-export.onnx"
             _export_graph(model.select(tasks), path, outputs, opset, max_length, exporter, infer_shapes)
             files = {task: {"file": str(path), "output": output} for task, output in zip(tasks, outputs)}
     except BridgeError:

@@ -53,7 +53,7 @@ def build_head(input_size: int, num_labels: int, head_config: dict) -> nn.Sequen
     return nn.Sequential(*layers)
 
 
-class MultiTaskGraph(nn.Module):
+class MultiheadGraph(nn.Module):
     """encoder -> pooling -> one head per task; returns one logits tensor per task, in `tasks` order."""
 
     def __init__(self, encoder: nn.Module, pooling: str, heads: nn.ModuleDict, tasks: list[str]) -> None:
@@ -90,8 +90,8 @@ class LoadedModel:
 
     def select(self, tasks: list[str]) -> nn.Module:
         """A graph that outputs only `tasks`, sharing all weights with the full graph."""
-        if isinstance(self.graph, MultiTaskGraph):
-            return MultiTaskGraph(self.graph.encoder, self.graph.pooler.strategy, self.graph.heads, tasks).eval()
+        if isinstance(self.graph, MultiheadGraph):
+            return MultiheadGraph(self.graph.encoder, self.graph.pooler.strategy, self.graph.heads, tasks).eval()
         return self.graph
 
 
@@ -308,7 +308,7 @@ def load_model(model_dir: Path, task_name: str | None) -> LoadedModel:
                 "head weights do not match the head config and label counts: " + " ".join(str(exc).split())[:400],
                 file=facts["weights_file"],
             ) from None
-        graph = MultiTaskGraph(encoder, facts["pooling"], heads, [t["name"] for t in facts["tasks"]]).eval()
+        graph = MultiheadGraph(encoder, facts["pooling"], heads, [t["name"] for t in facts["tasks"]]).eval()
         return LoadedModel(facts=facts, graph=graph, tokenizer_dir=model_dir / "encoder")
 
     from transformers import AutoModelForSequenceClassification

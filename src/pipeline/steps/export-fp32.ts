@@ -21,20 +21,20 @@ export function externalDataMode(c: ExportContext): ExternalDataMode {
 }
 
 /**
- * <task>.onnx cut from the shared trace per task (only what its output needs, output renamed to
- * "logits"), and with two or more tasks the trace itself as multihead.onnx.
+ * <task>.onnx cut from the exported multihead graph per task (only what its output needs, output renamed to
+ * "logits"), and with two or more tasks the exported graph itself as multihead.onnx.
  */
 export const exportFp32: Step = {
   title: 'Export to ONNX (FP32)',
   timing: 'export',
   async run(c, task) {
-    const { file: multitask, outputs } = c.multitask!;
+    const { file: exportedMultihead, outputs } = c.exportedMultihead!;
     task.output = 'deriving one graph per task';
     const version = toolVersion();
     const configs = taskConfigs(c);
     const externalData = externalDataMode(c);
     const derived = await deriveTaskGraphs(
-      multitask,
+      exportedMultihead,
       outputs,
       c.staging!,
       (name) => graphMetadata(configs[name]!, version),
@@ -47,7 +47,7 @@ export const exportFp32: Step = {
     if (c.tasks.length > 1) {
       task.output = 'writing the multihead graph';
       const written = await writeMultiheadGraph(
-        multitask,
+        exportedMultihead,
         outputs,
         c.staging!,
         multiheadMetadata(Object.values(configs), version),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { TOKENIZER_DIR } from '../../plan/files.js';
 import { TextTokenizer } from '../../tokenizer/tokenizer.js';
-import { runReference } from '../../verify/parity.js';
+import { runReference } from '../reference-run.js';
 import { byLength } from '../../verify/samples.js';
 import type { Step } from '../context.js';
 

@@ -2,11 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ParityReport } from '../../config/report.js';
 import { runtimeFacts, TOOL_NAME, toolVersion } from '../../environment.js';
-import { REPORT_JSON_FILE, REPORT_MARKDOWN_FILE } from '../../plan/files.js';
+import { REPORT_HTML_FILE, REPORT_JSON_FILE, REPORT_MARKDOWN_FILE } from '../../plan/files.js';
 import { appendStepSummary, writeJunit } from '../../verify/ci-output.js';
 import { evaluateGates, gatesForTask, withMultiheadGates } from '../../verify/gates.js';
 import type { ComparisonMetrics } from '../../metrics/logits.js';
-import { renderMarkdown } from '../../verify/report.js';
+import { renderHtml } from '../../report/html.js';
+import { renderMarkdown, renderSummaryMarkdown } from '../../report/markdown.js';
 import type { ExportContext, Step } from '../context.js';
 import { int8Report } from '../int8-report.js';
 import { SAMPLE_SEED } from '../../quantize/policy.js';
@@ -52,7 +53,7 @@ function taskReport(c: ExportContext, name: string): ParityReport['tasks'][numbe
   };
 }
 
-/** The gates evaluated per task and variant, into parity-report.json and .md (and JUnit, and the GitHub step summary). */
+/** The gates evaluated per task and variant, into parity-report.json, .md and .html (and JUnit, and the GitHub step summary). */
 export const writeReport: Step = {
   title: 'Evaluate the gates',
   async run(c, task) {
@@ -86,9 +87,10 @@ export const writeReport: Step = {
       passed: tasks.every((report) => report.passed),
     };
     await writeFile(join(c.staging!, REPORT_JSON_FILE), `${JSON.stringify(c.report, null, 2)}\n`);
-    const markdown = renderMarkdown(c.report);
-    await writeFile(join(c.staging!, REPORT_MARKDOWN_FILE), markdown);
-    await appendStepSummary(markdown);
+    const labels = { labels: Object.fromEntries(c.spec!.tasks.map((t) => [t.name, t.id2label])) };
+    await writeFile(join(c.staging!, REPORT_MARKDOWN_FILE), renderMarkdown(c.report, labels));
+    await writeFile(join(c.staging!, REPORT_HTML_FILE), renderHtml(c.report, labels));
+    await appendStepSummary(renderSummaryMarkdown(c.report));
     if (c.options.junit) await writeJunit(c.options.junit, tasks);
     const worst = Math.max(...tasks.map((r) => r.comparisons.fp32?.maxAbsDiff ?? Infinity));
     const int8 = tasks.filter((r) => r.comparisons.int8).map((r) => r.comparisons.int8!.top1Agreement);

@@ -7,7 +7,7 @@ import { removeDirOnAbort } from '../../cleanup.js';
 import type { Step } from '../context.js';
 
 /** PyTorch -> ONNX in the bridge, traced once with one output per task, into the work dir. */
-export const traceTheModel: Step = {
+export const exportTheMultiheadGraph: Step = {
   title: 'Trace the model to ONNX',
   timing: 'trace',
   async run(c, task) {
@@ -30,7 +30,7 @@ export const traceTheModel: Step = {
       { onProgress: (message) => (task.output = message) },
     );
     const file = Object.values(exported.files)[0]!.file;
-    c.multitask = {
+    c.exportedMultihead = {
       file,
       outputs: Object.fromEntries(Object.entries(exported.files).map(([name, value]) => [name, value.output])),
     };

@@ -4,7 +4,9 @@ import { verificationSchema } from '../../config/verification.js';
 import { VERIFICATION_FILE } from '../../plan/files.js';
 import { VARIANTS } from '../../plan/variants.js';
 import { multiheadOutput } from '../../plan/model-io.js';
-import { compareWithReference, type MeasuredLogits, type MultiheadGraphs } from '../../verify/parity.js';
+import { compareWithReference } from '../../verify/parity.js';
+import type { MultiheadGraphs } from '../../verify/parity-plan.js';
+import type { MeasuredLogits } from '../../verify/parity-runner.js';
 import { graphFiles, type ExportContext, type Step } from '../context.js';
 import { measureTaskLatency } from '../latency-step.js';
 
@@ -22,7 +24,7 @@ function multiheadGraphs(c: ExportContext): MultiheadGraphs | undefined {
 /**
  * Logits the INT8 search already has on the calibration split (which comes first): its chosen graph's,
  * which multihead_int8.onnx is cut from, and its error probe's FP32 outputs, which multihead.onnx's
- * nodes compute unchanged (both are written from the same trace). Each multihead graph still runs
+ * nodes compute unchanged (both are written from the same exported multihead graph). Each multihead graph still runs
  * the first batches itself and must match them bit for bit (compareWithReference).
  */
 function measuredLogits(c: ExportContext): Record<string, MeasuredLogits> {

@@ -36,13 +36,13 @@ function specOptions(options: ExportOptions): Record<string, unknown> {
 
 /** The manifest fields of every variant's graph, by the plan's keys (file names relative to the bundle). */
 function variantEntries(graphs: VariantGraphs): ReturnType<typeof variantEntry> {
-  return Object.assign(
-    {},
-    ...VARIANTS.map((variant) => {
-      const graph = graphs[variant];
-      return variantEntry(variant, graph ? { graph: basename(graph.file), weights: graph.weights } : undefined);
-    }),
-  );
+  return VARIANTS.reduce<ReturnType<typeof variantEntry>>((entries, variant) => {
+    const graph = graphs[variant];
+    return {
+      ...entries,
+      ...variantEntry(variant, graph ? { graph: basename(graph.file), weights: graph.weights } : undefined),
+    };
+  }, {});
 }
 
 function manifestOf(c: ExportContext, files: Manifest['files']): Manifest {
@@ -95,6 +95,7 @@ export const writeBundle: Step = {
       passed: t.passed,
     }));
     const result: ExportResult = {
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias is still filled in
       ok: verified,
       outDir: c.outDir,
       verified,

@@ -22,7 +22,7 @@ export function copyLogits(tensor: { dims: readonly number[]; data: unknown }): 
 }
 
 /** Top-1 agreement of candidate logits with reference logits, per task. */
-export function topOneAgreement(reference: OutputLogits, candidate: OutputLogits): Record<string, number> {
+function topOneAgreement(reference: OutputLogits, candidate: OutputLogits): Record<string, number> {
   return Object.fromEntries(
     Object.keys(reference).map((task) => {
       const comparison = new LogitsComparison(0);

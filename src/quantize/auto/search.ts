@@ -9,17 +9,17 @@ import { SizeBudget } from './size-budget.js';
 import { measureCandidateSpeeds, type SpeedProfile, type SpeedReport } from './speed.js';
 import { TrialRunner, type Int8Trial, type TrialGraph } from './trials.js';
 
-export { describeMix, type Int8Trial, type TrialGraph } from './trials.js';
+export { describeMix } from './trials.js';
 
 /**
  * `dynamic` with at most this share of the MatMuls at higher precision is searched before `per-token`:
  * measured at batch 1 (bench/int8-fidelity.mjs), dynamic runs at ~1.5x FP32, per-token at ~1.25x and a
  * fallback node at 1x, so a quarter of the nodes at 1x leaves dynamic at ~1.3x, still ahead of per-token.
  */
-export const MIX_SHARE = 0.25;
+const MIX_SHARE = 0.25;
 
 export interface AutoInt8Input {
-  /** The FP32 graph with every task's output (the shared trace). */
+  /** The FP32 graph with every task's output (the exported multihead graph). */
   fp32: OnnxFile;
   /** task -> output name in that graph. */
   outputs: Record<string, string>;
@@ -42,7 +42,7 @@ export interface AutoInt8Input {
   onProgress?: (message: string) => void;
 }
 
-export interface Int8Candidate {
+interface Int8Candidate {
   base: MatMulMethod;
   /** MatMul node -> method, for the nodes that do not use `base`. */
   nodeMethods: Record<string, MatMulMethod>;
@@ -53,7 +53,7 @@ export interface Int8Candidate {
 }
 
 /** How the choice came about, for the report's note (src/report/int8-note.ts words it). */
-export type Int8Outcome = 'target' | 'gate' | 'none';
+type Int8Outcome = 'target' | 'gate' | 'none';
 
 export interface Int8Choice {
   chosen: Int8Candidate;

@@ -4,9 +4,9 @@ import type { MatMulMethod } from '../options.js';
 import { quantizableMatMuls } from './candidates.js';
 
 /** The higher precision the most damaging MatMuls fall back to. */
-export const FALLBACK: MatMulMethod = 'weight-only-10';
+const FALLBACK: MatMulMethod = 'weight-only-10';
 /** The most damaging nodes get this instead of FALLBACK while the size goal allows (0.25 byte more per weight). */
-export const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
+const PRECISE_FALLBACK: MatMulMethod = 'weight-only-12';
 
 /** Elements of each initializer, by name. */
 function initializerSizes(source: OnnxFile): Map<string, number> {

@@ -31,7 +31,7 @@ const headlinePoint = (profile: SpeedProfile): SpeedPoint => ({ batch: 1, sequen
  * tokens earlier runs gave), and the serving batch at the median (at the 95th percentile a batch of 32
  * MiniLM texts costs ~0.6 s per FP32 run: too slow to measure on every export).
  */
-export function reportPoints(profile: SpeedProfile): SpeedPoint[] {
+function reportPoints(profile: SpeedProfile): SpeedPoint[] {
   const points = [
     headlinePoint(profile),
     { batch: 1, sequence: profile.p95 },
@@ -44,7 +44,7 @@ export function reportPoints(profile: SpeedProfile): SpeedPoint[] {
 }
 
 /** Pairs per point: batch-1 runs are cheap (median of 7), batched ones are not (median of 3). */
-export const pairsAt = (point: SpeedPoint) => (point.batch === 1 ? 7 : 3);
+const pairsAt = (point: SpeedPoint) => (point.batch === 1 ? 7 : 3);
 
 /**
  * The trials' speed at batch 1 and the texts' median length, fastest first, then the fastest one's

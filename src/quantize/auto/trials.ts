@@ -141,7 +141,7 @@ export class TrialRunner {
   }
 }
 
-export async function removeGraph(graph: { file: string; dataFile?: string }): Promise<void> {
+async function removeGraph(graph: { file: string; dataFile?: string }): Promise<void> {
   await rm(graph.file, { force: true });
   if (graph.dataFile) await rm(graph.dataFile, { force: true });
 }

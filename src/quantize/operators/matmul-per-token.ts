@@ -29,7 +29,7 @@ function scalar(quantizer: GraphQuantizer, key: string, dataType: number, value:
  */
 function quantizePerToken(name: string, quantizer: GraphQuantizer, emit: NodeProto[]): PerTokenActivation {
   let known = activations.get(quantizer);
-  if (!known) activations.set(quantizer, (known = new Map()));
+  if (!known) activations.set(quantizer, (known = new Map<string, PerTokenActivation>()));
   const existing = known.get(name);
   if (existing) return existing;
   const base = quantizer.uniqueName(`${name}_per_token`, [

@@ -15,117 +15,125 @@ import { intAttribute, makeNode, stringAttribute, type GraphQuantizer } from '..
  * bytes, the MatMul runs in float. Used where 8-bit weights flip near-tie predictions (issue 10).
  * Only for 2-D weights whose size the values per byte divide.
  */
+const NAME_SUFFIXES = [
+  '',
+  '_scales',
+  '_residual',
+  '_residual_scales',
+  '_shape',
+  '_float',
+  '_main',
+  '_levels',
+  '_levels_kn',
+  '_levels_float',
+  '_centered',
+  '_residual_float',
+  '_dequantized',
+];
+
 export function rewriteMatMulWeightResidual(residualBits: 2 | 4) {
   const perByte = 8 / residualBits;
-  const levelCount = 2 ** residualBits;
   return async function rewrite(node: NodeProto, quantizer: GraphQuantizer): Promise<NodeProto[] | undefined> {
     const [a = '', b = ''] = node.input ?? [];
     const source = quantizer.source(b);
     const [k = 0, n = 0] = source.dims;
     if (source.dims.length !== 2 || (k * n) % perByte !== 0 || quantizer.isFloatInitializer(a)) return undefined;
-    const { main, residual, scales, residualScales } = splitWeight(
-      await readAllFloats(source),
-      k,
-      n,
-      residualBits,
-      quantizer.workspace,
-    );
+    const split = splitWeight(await readAllFloats(source), k, n, residualBits, quantizer.workspace);
     const parts = Array.from({ length: perByte }, (_, j) => j);
     const base = quantizer.uniqueName(`${b}_weight_${8 + residualBits}`, [
-      '',
-      '_scales',
-      '_residual',
-      '_residual_scales',
-      '_shape',
-      '_float',
-      '_main',
-      '_levels',
-      '_levels_kn',
-      '_levels_float',
-      '_centered',
-      '_residual_float',
-      '_dequantized',
+      ...NAME_SUFFIXES,
       ...parts.flatMap((j) => [`_high_${j}`, `_level_${j}`]),
     ]);
-    await quantizer.addInitializer({ name: base, dims: [k, n], data_type: DataType.INT8 }, main);
-    await quantizer.addInitializer(
-      { name: `${base}_residual`, dims: [(k * n) / perByte], data_type: DataType.UINT8 },
-      residual,
-    );
-    await quantizer.addInitializer(
-      { name: `${base}_scales`, dims: [n], data_type: DataType.FLOAT },
-      new Uint8Array(scales.buffer),
-    );
-    await quantizer.addInitializer(
-      { name: `${base}_residual_scales`, dims: [n], data_type: DataType.FLOAT },
-      new Uint8Array(residualScales.buffer),
-    );
-    quantizer.newInitializers.push({ name: `${base}_shape`, dims: [2], data_type: DataType.INT64, int64_data: [k, n] });
-    const scalar = (value: number) =>
-      quantizer.constant(`weight_residual_${value}`, (name): TensorProto => ({
-        name,
-        dims: [],
-        data_type: DataType.FLOAT,
-        float_data: [value],
-      }));
-    const shift = (value: number) =>
-      quantizer.constant(`weight_residual_shift_${value}`, (name): TensorProto => ({
-        name,
-        dims: [],
-        data_type: DataType.UINT8,
-        int32_data: [value],
-      }));
+    await storeSplitWeight(quantizer, base, k, n, split);
     quantizer.quantizedWeights += 1;
-    const name = node.name ?? base;
-    const float = [intAttribute('to', DataType.FLOAT)];
-    const direction = (value: 'LEFT' | 'RIGHT') => [stringAttribute('direction', value)];
-    // level j = bits j*b .. j*b+b-1 of the byte, in uint8: shifted left to the top (the bits above fall
-    // off), then right to the bottom; two integer ops per level keep load-time folding cheap
-    const unpack = parts.flatMap((j) => [
-      makeNode(
-        'BitShift',
-        [`${base}_residual`, shift(8 - residualBits * (j + 1))],
-        [`${base}_high_${j}`],
-        `${name}_residual_high_${j}`,
-        direction('LEFT'),
-      ),
-      makeNode(
-        'BitShift',
-        [`${base}_high_${j}`, shift(8 - residualBits)],
-        [`${base}_level_${j}`],
-        `${name}_residual_level_${j}`,
-        direction('RIGHT'),
-      ),
-    ]);
     return [
-      makeNode('Cast', [base], [`${base}_float`], `${name}_weight_cast`, float),
-      makeNode('Mul', [`${base}_float`, `${base}_scales`], [`${base}_main`], `${name}_weight_scale`),
-      ...unpack,
-      makeNode(
-        'Concat',
-        parts.map((j) => `${base}_level_${j}`),
-        [`${base}_levels`],
-        `${name}_residual_concat`,
-        [intAttribute('axis', 0)],
-      ),
-      makeNode('Reshape', [`${base}_levels`, `${base}_shape`], [`${base}_levels_kn`], `${name}_residual_reshape`),
-      makeNode('Cast', [`${base}_levels_kn`], [`${base}_levels_float`], `${name}_residual_cast`, float),
-      makeNode(
-        'Sub',
-        [`${base}_levels_float`, scalar((levelCount - 1) / 2)],
-        [`${base}_centered`],
-        `${name}_residual_center`,
-      ),
-      makeNode(
-        'Mul',
-        [`${base}_centered`, `${base}_residual_scales`],
-        [`${base}_residual_float`],
-        `${name}_residual_scale`,
-      ),
-      makeNode('Add', [`${base}_main`, `${base}_residual_float`], [`${base}_dequantized`], `${name}_weight_add`),
+      ...dequantizeNodes(quantizer, base, node.name ?? base, residualBits),
       { ...node, input: [a, `${base}_dequantized`, ...(node.input ?? []).slice(2)] },
     ];
   };
+}
+
+/** The int8 weight, its packed residual, both scales and the [K, N] shape as initializers named after `base`. */
+async function storeSplitWeight(
+  quantizer: GraphQuantizer,
+  base: string,
+  k: number,
+  n: number,
+  { main, residual, scales, residualScales }: ReturnType<typeof splitWeight>,
+): Promise<void> {
+  await quantizer.addInitializer({ name: base, dims: [k, n], data_type: DataType.INT8 }, main);
+  await quantizer.addInitializer(
+    { name: `${base}_residual`, dims: [residual.length], data_type: DataType.UINT8 },
+    residual,
+  );
+  const floats = (values: Float32Array) => new Uint8Array(values.buffer);
+  await quantizer.addInitializer({ name: `${base}_scales`, dims: [n], data_type: DataType.FLOAT }, floats(scales));
+  await quantizer.addInitializer(
+    { name: `${base}_residual_scales`, dims: [n], data_type: DataType.FLOAT },
+    floats(residualScales),
+  );
+  quantizer.newInitializers.push({ name: `${base}_shape`, dims: [2], data_type: DataType.INT64, int64_data: [k, n] });
+}
+
+/** The nodes that rebuild the float weight `${base}_dequantized` from the stored parts (folded by onnxruntime at load). */
+function dequantizeNodes(quantizer: GraphQuantizer, base: string, name: string, residualBits: 2 | 4): NodeProto[] {
+  const parts = Array.from({ length: 8 / residualBits }, (_, j) => j);
+  const scalar = (value: number) =>
+    quantizer.constant(`weight_residual_${value}`, (constant): TensorProto => ({
+      name: constant,
+      dims: [],
+      data_type: DataType.FLOAT,
+      float_data: [value],
+    }));
+  const shift = (value: number) =>
+    quantizer.constant(`weight_residual_shift_${value}`, (constant): TensorProto => ({
+      name: constant,
+      dims: [],
+      data_type: DataType.UINT8,
+      int32_data: [value],
+    }));
+  const float = [intAttribute('to', DataType.FLOAT)];
+  const direction = (value: 'LEFT' | 'RIGHT') => [stringAttribute('direction', value)];
+  // level j = bits j*b .. j*b+b-1 of the byte, in uint8: shifted left to the top (the bits above fall
+  // off), then right to the bottom; two integer ops per level keep load-time folding cheap
+  const unpack = parts.flatMap((j) => [
+    makeNode(
+      'BitShift',
+      [`${base}_residual`, shift(8 - residualBits * (j + 1))],
+      [`${base}_high_${j}`],
+      `${name}_residual_high_${j}`,
+      direction('LEFT'),
+    ),
+    makeNode(
+      'BitShift',
+      [`${base}_high_${j}`, shift(8 - residualBits)],
+      [`${base}_level_${j}`],
+      `${name}_residual_level_${j}`,
+      direction('RIGHT'),
+    ),
+  ]);
+  const levels = parts.map((j) => `${base}_level_${j}`);
+  return [
+    makeNode('Cast', [base], [`${base}_float`], `${name}_weight_cast`, float),
+    makeNode('Mul', [`${base}_float`, `${base}_scales`], [`${base}_main`], `${name}_weight_scale`),
+    ...unpack,
+    makeNode('Concat', levels, [`${base}_levels`], `${name}_residual_concat`, [intAttribute('axis', 0)]),
+    makeNode('Reshape', [`${base}_levels`, `${base}_shape`], [`${base}_levels_kn`], `${name}_residual_reshape`),
+    makeNode('Cast', [`${base}_levels_kn`], [`${base}_levels_float`], `${name}_residual_cast`, float),
+    makeNode(
+      'Sub',
+      [`${base}_levels_float`, scalar((2 ** residualBits - 1) / 2)],
+      [`${base}_centered`],
+      `${name}_residual_center`,
+    ),
+    makeNode(
+      'Mul',
+      [`${base}_centered`, `${base}_residual_scales`],
+      [`${base}_residual_float`],
+      `${name}_residual_scale`,
+    ),
+    makeNode('Add', [`${base}_main`, `${base}_residual_float`], [`${base}_dequantized`], `${name}_weight_add`),
+  ];
 }
 
 /**
@@ -173,7 +181,7 @@ export function splitWeight(
 }
 
 /** splitWeight's per-value loop in scalar code: the reference of the SIMD kernel. */
-export function splitScalar(
+function splitScalar(
   values: Float32Array,
   k: number,
   n: number,

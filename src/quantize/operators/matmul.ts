@@ -10,13 +10,13 @@ import type { OperatorRewriter } from './rewriter.js';
 type MatMulRewrite = (node: NodeProto, quantizer: GraphQuantizer) => Promise<NodeProto[] | undefined>;
 
 /** One entry per MatMul method; "float" leaves the node as it is. */
-export const MATMUL_REWRITES: Record<MatMulMethod, MatMulRewrite> = {
+const MATMUL_REWRITES: Record<MatMulMethod, MatMulRewrite> = {
   dynamic: rewriteMatMulDynamic,
   'per-token': rewriteMatMulPerToken,
   'weight-only': rewriteMatMulWeightOnly,
   'weight-only-10': rewriteMatMulWeightResidual(2),
   'weight-only-12': rewriteMatMulWeightResidual(4),
-  float: async () => undefined,
+  float: () => Promise.resolve(undefined),
 };
 
 /** MatMul with a constant float32 weight, rewritten by the node's method (options.nodeMethods, else options.matmul). */
