@@ -63,7 +63,10 @@ function listrTask(step: Step) {
       } catch (error) {
         throw step.timing ? stepError(error, step.timing, c.outDir) : error;
       } finally {
-        if (step.timing) c.timings[step.timing] = Math.round(performance.now() - started) / 1000;
+        if (step.timing) {
+          c.timings[step.timing] = Math.round(performance.now() - started) / 1000;
+          c.stepPeakRssMiB[step.timing] = Math.round(process.resourceUsage().maxRSS / 1024);
+        }
       }
     },
   };
@@ -83,6 +86,7 @@ export async function runExport(options: ExportOptions, started: { bridge?: Earl
     tasks: [],
     graphs: {},
     timings: {},
+    stepPeakRssMiB: {},
   };
   const tasks = new Listr<ExportContext, ListrRendererValue, ListrRendererValue>(EXPORT_STEPS.map(listrTask), {
     renderer: rendererFor(options),

@@ -37,6 +37,7 @@ bundle that does not match its manifest, no common task, a --variant one bundle 
       throw new InputError('compare needs two bundle directories (the old release, then the new one), got one');
     const md = outputFile('md', options.md);
     const junit = outputFile('junit', options.junit);
+    const html = outputFile('html', options.html);
     const [{ compareReleases }, { renderCompareMarkdown, renderCompareText }, { appendStepSummary, renderJunit }] =
       await Promise.all([
         import('../compare/compare.js'),
@@ -48,6 +49,7 @@ bundle that does not match its manifest, no common task, a --variant one bundle 
     });
     const markdown = renderCompareMarkdown(result);
     if (md) await writeFile(md, markdown);
+    if (html) await writeFile(html, (await import('../compare/render-html.js')).renderCompareHtml(result));
     if (junit) {
       const tasks = result.comparisons.map((c) => ({ task: c.task, gates: c.gates }));
       await writeFile(junit, renderJunit(tasks, 'rapidfit-export compare'));

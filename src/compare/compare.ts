@@ -56,7 +56,7 @@ export interface CompareResult {
   notes: string[];
 }
 
-type Options = Omit<CompareOptions, 'json' | 'progress' | 'md' | 'junit'>;
+type Options = Omit<CompareOptions, 'json' | 'progress' | 'md' | 'html' | 'junit'>;
 
 function summary(bundle: ComparedBundle): ReleaseSummary {
   const { manifest } = bundle;

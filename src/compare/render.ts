@@ -5,21 +5,21 @@ import { describeCompareFailure } from './gates.js';
 import type { ChangedText } from './metrics.js';
 
 /** Changed texts listed per task and variant in the text and Markdown reports (JSON has them all). */
-const CHANGED_SHOWN = 10;
+export const CHANGED_SHOWN = 10;
 
-const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
-const interval = ([low, high]: [number, number]) => `${(low * 100).toFixed(1)}-${(high * 100).toFixed(1)}%`;
+export const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+export const interval = ([low, high]: [number, number]) => `${(low * 100).toFixed(1)}-${(high * 100).toFixed(1)}%`;
 const signed = (value: number, digits = 2) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 const clip = (text: string, width = 80) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
-function bytes(value: number): string {
+export function bytes(value: number): string {
   const abs = Math.abs(value);
   if (abs >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
   if (abs >= 1024) return `${(value / 1024).toFixed(1)} KiB`;
   return `${value} B`;
 }
 
-const title = (c: TaskVariantComparison) => `${c.task} ${VARIANT_PLANS[c.variant].title}`;
+export const title = (c: TaskVariantComparison) => `${c.task} ${VARIANT_PLANS[c.variant].title}`;
 
 function agreementLine(c: TaskVariantComparison): string {
   const m = c.metrics;
@@ -32,7 +32,7 @@ function accuracyLine(c: TaskVariantComparison): string | undefined {
   return `accuracy ${percent(a.old)} -> ${percent(a.new)} (drop ${signed(a.drop * 100)} points, 95% ${signed(a.dropInterval[0] * 100, 1)} to ${signed(a.dropInterval[1] * 100, 1)}; ${a.labelled} labelled)`;
 }
 
-function labelLine(c: TaskVariantComparison): string | undefined {
+export function labelLine(c: TaskVariantComparison): string | undefined {
   const { added, removed, reordered } = c.labels;
   const parts = [
     ...(added.length ? [`added ${added.join(', ')}`] : []),
@@ -50,7 +50,7 @@ function shiftLine(c: TaskVariantComparison): string {
 const changedLine = (t: ChangedText) =>
   `"${clip(t.text)}": ${t.old} (${t.oldConfidence.toFixed(2)}) -> ${t.new} (${t.newConfidence.toFixed(2)})${t.gold ? `, gold ${t.gold}` : ''}`;
 
-function headerLines(result: CompareResult): string[] {
+export function headerLines(result: CompareResult): string[] {
   return [
     `old ${result.old.dir} (${result.old.createdAt}, ${bytes(result.old.bytes)})`,
     `new ${result.new.dir} (${result.new.createdAt}, ${bytes(result.new.bytes)})`,
@@ -61,7 +61,7 @@ function headerLines(result: CompareResult): string[] {
   ];
 }
 
-function failures(result: CompareResult): string[] {
+export function failures(result: CompareResult): string[] {
   return result.comparisons.flatMap((c) =>
     c.gates.filter((g) => !g.passed).map((g) => describeCompareFailure(c.task, g)),
   );

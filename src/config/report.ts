@@ -191,6 +191,8 @@ export const parityReportSchema = z.object({
   int8: int8ReportSchema.optional(),
   /** Seconds per step of the run. */
   timings: z.record(z.string(), z.number()).optional(),
+  /** Node's peak resident memory (MiB) at the end of each step: where the run's memory grows (bench/samples-scale.mjs). */
+  stepPeakRssMiB: z.record(z.string(), z.number()).optional(),
   passed: z.boolean(),
 });
 export type ParityReport = z.infer<typeof parityReportSchema>;

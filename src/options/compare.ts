@@ -46,6 +46,11 @@ export const COMPARE_OPTIONS = {
     section: GATES,
   }),
   md: text(z.string().min(1).optional(), { arg: '<file>', help: 'also write the report as Markdown', section: OUTPUT }),
+  html: text(z.string().min(1).optional(), {
+    arg: '<file>',
+    help: 'also write the report as one self-contained HTML page',
+    section: OUTPUT,
+  }),
   junit: text(z.string().min(1).optional(), {
     arg: '<file>',
     help: 'also write the gates as JUnit XML (one test case per task, variant and gate)',

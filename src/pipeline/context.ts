@@ -78,6 +78,8 @@ export interface ExportContext {
   latency?: Record<string, TaskLatency[]>;
   report?: ParityReport;
   timings: Record<string, number>;
+  /** Node's peak RSS in MiB when each timed step ended. */
+  stepPeakRssMiB: Record<string, number>;
   result?: ExportResult;
 }
 

@@ -71,12 +71,17 @@ export function renderHtml(report: ParityReport, context: RenderContext = {}): s
     comparisonsTable(report),
     `<footer>Model <code>${esc(report.model.dir)}</code> (${esc(report.model.format)}); ${report.samples.count} texts (${esc(report.samples.source)}), seed ${report.samples.seed}, max_length ${report.samples.maxLength}; ${esc(report.tool.name)} ${esc(report.tool.version)}; created <time datetime="${esc(report.createdAt)}">${esc(report.createdAt)}</time>.</footer>`,
   ].filter(Boolean);
+  return htmlPage(`Parity report: ${word} (${model})`, body);
+}
+
+/** A self-contained page with the reports' CSS: no script, no URL (`compare --html` uses it too). */
+export function htmlPage(title: string, body: readonly string[]): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Parity report: ${word} (${esc(model)})</title>
+<title>${esc(title)}</title>
 <style>${CSS}</style>
 </head>
 <body>

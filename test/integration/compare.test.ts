@@ -69,7 +69,21 @@ describe('rapidfit-export compare <old> <new>', () => {
   it('the same bundle twice: every task and variant agrees 100%, exit 0; --json, --md and --junit', async () => {
     const md = join(root, 'same.md');
     const junit = join(root, 'same.xml');
-    const run = await runCli(['compare', bundle, bundle, '--json', '--md', md, '--junit', junit, '--samples', samples]);
+    const html = join(root, 'same.html');
+    const run = await runCli([
+      'compare',
+      bundle,
+      bundle,
+      '--json',
+      '--md',
+      md,
+      '--html',
+      html,
+      '--junit',
+      junit,
+      '--samples',
+      samples,
+    ]);
     expect(run.exitCode, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ ok: true, passed: true, tokenizer: { same: true } });
@@ -93,6 +107,11 @@ describe('rapidfit-export compare <old> <new>', () => {
     expect(result.comparisons.find((c: { task: string }) => c.task === 'topic').metrics.accuracy).toBeUndefined();
     expect(result.latency.map((l: { variant: string }) => l.variant)).toEqual(['fp32', 'int8']);
     expect(readFileSync(md, 'utf8')).toMatch(/^## Release comparison: passed\n/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/<title>Release comparison: PASS<\/title>/);
+    expect(page).not.toMatch(/https?:|<script|\ssrc=/); // self-contained: nothing to fetch, nothing to run
+    expect(page.match(/<tr><th scope="row">/g)).toHaveLength(6);
+    expect(page).not.toMatch(/Changed texts/);
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="rapidfit-export compare" tests="6" failures="0">/);
     expect(xml).toMatch(/<testcase classname="spam" name="int8 new vs old agreement &gt;= 0.9900">/);
@@ -135,10 +154,18 @@ describe('rapidfit-export compare <old> <new>', () => {
       'fp32',
       '--samples',
       samples,
+      '--html',
+      join(root, 'renamed.html'),
     ]);
     expect(run.exitCode, run.stderr).toBe(3);
     const { result } = JSON.parse(run.stdout);
     const [spam] = result.comparisons;
+    const page = readFileSync(join(root, 'renamed.html'), 'utf8');
+    expect(page).toMatch(/<p class="verdict">✗ FAIL<\/p>/);
+    expect(page).toMatch(/<h2>Changed texts<\/h2>/);
+    const shown = spam.metrics.changed.slice(0, 10) as Array<{ text: string }>;
+    expect(page.match(/<td class="text">/g)).toHaveLength(shown.length);
+    expect(page).toContain(`<td class="text">${shown[0]!.text.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</td>`);
     const other = Object.values(JSON.parse(readFileSync(join(bundle, 'spam_config.json'), 'utf8')).id2label).find(
       (name) => name !== label,
     );

@@ -76,6 +76,19 @@ describe('code shape (issue 24)', () => {
     expect(backwardImports(graph)).toEqual([]);
   });
 
+  it('the README is a manual: at most 450 lines, with a table of contents that links every section', () => {
+    const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+    expect(readme.split('\n').length - 1).toBeLessThanOrEqual(450);
+    const toc = readme.slice(readme.indexOf('## Contents'), readme.indexOf('\n## ', readme.indexOf('## Contents') + 3));
+    const anchor = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\w\s-]/g, '')
+        .replace(/\s/g, '-');
+    const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]!).filter((h) => h !== 'Contents');
+    for (const heading of headings) expect(toc, heading).toContain(`(#${anchor(heading)})`);
+  });
+
   it('the backward-arrow check sees a backward import', () => {
     const planted = [{ file: 'api/x.ts', imports: ['commands/quantize'] }];
     expect(backwardImports(planted)).toEqual(['api/x.ts -> commands/quantize']);

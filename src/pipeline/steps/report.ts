@@ -84,6 +84,7 @@ export const writeReport: Step = {
       tasks,
       ...(c.int8 ? { int8: int8Report(c.options.int8, c.int8, SAMPLE_SEED, c.samples!.splits.judged) } : {}),
       timings: c.timings,
+      stepPeakRssMiB: c.stepPeakRssMiB,
       passed: tasks.every((report) => report.passed),
     };
     await writeFile(join(c.staging!, REPORT_JSON_FILE), `${JSON.stringify(c.report, null, 2)}\n`);
