@@ -17,7 +17,7 @@ import { runPyTorch } from './pipeline/steps/reference.js';
 import { readSamples } from './pipeline/steps/samples.js';
 import { exportTheMultiheadGraph } from './pipeline/steps/trace.js';
 import { writeReport } from './pipeline/steps/report.js';
-import { measureLatency, verifyParity } from './pipeline/steps/verify.js';
+import { measureLatencies, verifyParity } from './pipeline/steps/verify.js';
 import { writeBundle } from './pipeline/steps/write-bundle.js';
 
 export type { ExportResult } from './pipeline/context.js';
@@ -40,7 +40,7 @@ const EXPORT_STEPS: readonly Step[] = [
   quantizeInt8,
   convertFp16,
   verifyParity,
-  measureLatency,
+  measureLatencies,
   writeReport,
   writeBundle,
 ];

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { GateError } from '../errors.js';
 import type { BundleVerification } from '../verify/bundle-check.js';
-import { describeFailure, gatesFromManifest } from '../verify/gates.js';
+import { gatesFromManifest, parityGateError } from '../verify/gates.js';
 
 export type { BundleVerification } from '../verify/bundle-check.js';
 
@@ -22,10 +21,7 @@ export async function verifyBundle(dir: string, options: VerifyBundleOptions = {
   const { verifyBundle: checkBundle } = await import('../verify/bundle-check.js');
   const verification = await checkBundle(root, gatesFromManifest, options.onProgress);
   if (!verification.passed) {
-    const failures = verification.tasks.flatMap((task) =>
-      task.gates.filter((gate) => !gate.passed).map((gate) => describeFailure(task.task, gate)),
-    );
-    const error = new GateError(`parity gate failed: ${failures.join('; ')}`, { file: root });
+    const error = parityGateError(verification.tasks, { file: root });
     error.payload = verification;
     throw error;
   }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { GateError, InputError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { VERIFY_OPTIONS } from '../options/verify.js';
 import { defineCommand, print } from './command.js';
 
@@ -21,7 +21,7 @@ bundle was built with (exit 3 naming the task, metric, value and limit).`,
     if (!existsSync(dir)) throw new InputError('the bundle directory does not exist', { file: dir });
     const { verifyBundle } = await import('../verify/bundle-check.js');
     const { writeJunit } = await import('../verify/ci-output.js');
-    const { describeFailure, formatNumber, gatesFromManifest } = await import('../verify/gates.js');
+    const { formatNumber, gatesFromManifest, parityGateError } = await import('../verify/gates.js');
     const verification = await verifyBundle(dir, gatesFromManifest, (line) => {
       if (!values.json) process.stderr.write(`  ${line}\n`);
     });
@@ -44,10 +44,7 @@ bundle was built with (exit 3 naming the task, metric, value and limit).`,
       lines.join('\n'),
     );
     if (!verification.passed) {
-      const failures = verification.tasks.flatMap((t) =>
-        t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)),
-      );
-      throw new GateError(`parity gate failed: ${failures.join('; ')}`, { file: dir });
+      throw parityGateError(verification.tasks, { file: dir });
     }
   },
 });

@@ -15,7 +15,7 @@ import {
   type Int8Mode,
 } from '../quantize/policy.js';
 import type { QuantizeOptions } from '../quantize/options.js';
-import { quantizeModel } from '../quantize/quantize-model.js';
+import { writeQuantizedGraph } from '../quantize/quantize-model.js';
 import { referenceLogits, tokenizedBatch, type StoredBatch } from '../verify/stored-batch.js';
 
 export interface Int8StepInput {
@@ -63,7 +63,7 @@ export interface Int8StepResult {
 }
 
 async function writeInt8(fp32: OnnxFile, out: string, options: QuantizeOptions, version: string): Promise<Int8Graph> {
-  const result = await quantizeModel(fp32, out, options, version);
+  const result = await writeQuantizedGraph(fp32, out, options, version);
   return { file: out, bytes: result.bytes, ...(result.dataFile ? { dataFile: basename(result.dataFile) } : {}) };
 }
 

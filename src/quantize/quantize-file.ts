@@ -19,7 +19,8 @@ import {
   SAMPLE_SEED,
   type Int8Mode,
 } from './policy.js';
-import { quantizeModel, type QuantizeResult } from './quantize-model.js';
+import { writeQuantizedGraph, type QuantizeResult } from './quantize-model.js';
+import { lengthSortedBatches } from '../predict/batches.js';
 
 /** What `rapidfit-export quantize` and the library's `quantizeModel` do: any ONNX file, no Python. */
 export interface QuantizeFileInput {
@@ -66,10 +67,15 @@ function modeOf(input: QuantizeFileInput): Int8Mode {
 async function tokenizeTexts(tokenizerDir: string, texts: string[], maxLength: number): Promise<TokenizedBatch[]> {
   const { TextTokenizer } = await import('../tokenizer/tokenizer.js');
   const tokenizer = TextTokenizer.load(tokenizerDir);
-  const sorted = [...texts].sort((a, b) => a.length - b.length);
   const batches: TokenizedBatch[] = [];
-  for (let start = 0; start < sorted.length; start += BATCH) {
-    const encoded = await tokenizer.encode(sorted.slice(start, start + BATCH), maxLength);
+  for (const indices of lengthSortedBatches(
+    texts.map((text) => text.length),
+    BATCH,
+  )) {
+    const encoded = await tokenizer.encode(
+      indices.map((index) => texts[index]!),
+      maxLength,
+    );
     const shape = [encoded.rows, encoded.width];
     batches.push({
       inputIds: { dtype: 'int64', shape, data: encoded.inputIds },
@@ -171,7 +177,7 @@ export async function quantizeFile(input: QuantizeFileInput): Promise<QuantizeFi
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   if (mode !== 'auto') {
-    const result = await quantizeModel(source, out, fixedMethodOptions(mode, input.options), toolVersion());
+    const result = await writeQuantizedGraph(source, out, fixedMethodOptions(mode, input.options), toolVersion());
     return { ...result, mode, seconds: seconds() };
   }
   const { calibration, judged } = await splitTexts(input);
@@ -183,7 +189,7 @@ export async function quantizeFile(input: QuantizeFileInput): Promise<QuantizeFi
       matmul: choice.chosen.base,
       nodeMethods: choice.chosen.nodeMethods,
     };
-    const result = await quantizeModel(source, out, options, toolVersion());
+    const result = await writeQuantizedGraph(source, out, options, toolVersion());
     const summary: QuantizeFileResult = {
       ...result,
       mode,

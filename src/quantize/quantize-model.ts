@@ -63,7 +63,7 @@ function refuseUnsuitable(input: OnnxFile, quantizer: GraphQuantizer): void {
  * by its entry in OPERATOR_REWRITERS. Weights are read and written tensor by tensor, in chunks; with
  * external data the output streams into "<out stem>_weights.bin".
  */
-export async function quantizeModel(
+export async function writeQuantizedGraph(
   input: OnnxFile,
   outFile: string,
   options: QuantizeOptions,

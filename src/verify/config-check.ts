@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ModelSpec } from '../config/model-spec.js';
 import { checkTaskConsistency } from '../config/model-spec.js';
+import { describeFirstIssue } from '../config/zod-issues.js';
 import { taskConfigSchema } from '../export/task-config.js';
 import { INPUT_NAMES, OUTPUT_NAME } from '../plan/model-io.js';
 import { readOnnx } from '../onnx/model-file.js';
@@ -20,8 +21,7 @@ export async function checkTaskFiles(
 ): Promise<string[]> {
   const problems: string[] = [];
   const parsed = taskConfigSchema.safeParse(JSON.parse(await readFile(configFile, 'utf8')));
-  if (!parsed.success)
-    return [`${task}_config.json: ${parsed.error.issues[0]!.message} at ${parsed.error.issues[0]!.path.join('.')}`];
+  if (!parsed.success) return [`${task}_config.json: ${describeFirstIssue(parsed.error)}`];
   const config = parsed.data;
   const taskSpec = spec.tasks.find((t) => t.name === task)!;
   problems.push(

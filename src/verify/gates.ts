@@ -1,5 +1,6 @@
 import type { Manifest } from '../config/manifest.js';
 import type { GateResult } from '../config/report.js';
+import { GateError } from '../errors.js';
 import type { GateOn, GateSpec } from '../plan/gate-spec.js';
 import {
   defaultLimit,
@@ -81,6 +82,15 @@ export function describeFailure(task: string, gate: GateResult): string {
   const bound =
     gate.on === 'lower-bound' && gate.point !== undefined ? ` (95% bound; point ${formatNumber(gate.point)})` : '';
   return `task "${task}": ${gate.comparison} ${gate.metric} = ${value}${bound}, limit ${gate.op} ${formatNumber(gate.limit)}`;
+}
+
+/** Exit 3's error: every failed gate of every task on one line ("parity gate failed: task ...; task ..."). */
+export function parityGateError(
+  tasks: ReadonlyArray<{ task: string; gates: readonly GateResult[] }>,
+  details: { file: string; hint?: string },
+): GateError {
+  const failures = tasks.flatMap((t) => t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)));
+  return new GateError(`parity gate failed: ${failures.join('; ')}`, details);
 }
 
 export function formatNumber(value: number | null): string {

@@ -13,7 +13,7 @@ import { int8Note } from '../../src/report/int8-note.js';
 import { autoBaseOptions } from '../../src/quantize/policy.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../../src/quantize/options.js';
 import { IMPLEMENTED_OP_TYPES } from '../../src/quantize/operators/registry.js';
-import { quantizeModel } from '../../src/quantize/quantize-model.js';
+import { writeQuantizedGraph } from '../../src/quantize/quantize-model.js';
 import type { TokenizedBatch } from '../../src/onnx/session.js';
 import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
 import { floatTensor, matmulModel, modelOf, valueInfo } from '../helpers/onnx-models.js';
@@ -66,7 +66,7 @@ describe('INT8 methods: per-token and weight-only against independent references
 
   it('per-token: one int8 scale per row, per-channel int8 weights, U8S8 MatMulInteger; equals the fake-quantized product', async () => {
     const out = join(dir, 'per-token.onnx');
-    const result = await quantizeModel(await readOnnx(file), out, options({ matmul: 'per-token' }), 'test');
+    const result = await writeQuantizedGraph(await readOnnx(file), out, options({ matmul: 'per-token' }), 'test');
     expect(result.methods).toEqual({ 'per-token': 1 });
     const ops = (await readOnnx(out)).model.graph!.node!.map((n) => n.op_type);
     expect(ops).toEqual(expect.arrayContaining(['ReduceMax', 'Round', 'MatMulInteger']));
@@ -92,7 +92,7 @@ describe('INT8 methods: per-token and weight-only against independent references
 
   it('weight-only: int8 blocks along K rebuilt by constant ops (folded at load), float MatMul; equals x @ dequantized(w)', async () => {
     const out = join(dir, 'weight-only.onnx');
-    const result = await quantizeModel(
+    const result = await writeQuantizedGraph(
       await readOnnx(file),
       out,
       options({ matmul: 'weight-only', blockSize: 16 }),
@@ -129,7 +129,7 @@ describe('INT8 methods: per-token and weight-only against independent references
   ] as const) {
     it(`${method}: int8 per column plus a ${bits}-bit residual (1 + ${bits}/8 bytes per weight), folded into a float weight when the session loads`, async () => {
       const out = join(dir, `${method}.onnx`);
-      const result = await quantizeModel(await readOnnx(file), out, options({ matmul: method }), 'test');
+      const result = await writeQuantizedGraph(await readOnnx(file), out, options({ matmul: method }), 'test');
       expect(result.methods).toEqual({ [method]: 1 });
       const model = (await readOnnx(out)).model;
       // the integer tensors (scalar uint8 shift amounts of the unpacking aside)
@@ -175,7 +175,7 @@ describe('INT8 methods: per-token and weight-only against independent references
     );
     const error = async (method: 'weight-only' | 'weight-only-10' | 'weight-only-12') => {
       const out = join(dir, `${method}-error.onnx`);
-      await quantizeModel(await readOnnx(file), out, options({ matmul: method }), 'test');
+      await writeQuantizedGraph(await readOnnx(file), out, options({ matmul: method }), 'test');
       const actual = await run(out);
       return Math.max(...exact.map((v, i) => Math.abs(v - actual[i]!)));
     };
@@ -220,7 +220,7 @@ describe('INT8 methods: per-token and weight-only against independent references
     );
     const floatTables = async (share: number) => {
       const out = join(dir, `tables-${share}.onnx`);
-      await quantizeModel(
+      await writeQuantizedGraph(
         await readOnnx(file),
         out,
         { ...DEFAULT_QUANTIZE_OPTIONS, opTypes: ['Gather'], gatherFloatShare: share },
@@ -270,7 +270,7 @@ describe('INT8 methods on a real exported model (tiny RapidFit, all MatMuls)', (
     const names = quantizableMatMuls(source.model).map((c) => c.name);
     expect(names.length).toBeGreaterThan(8);
     const nodeMethods = { [names[0]!]: 'weight-only' as const, [names[1]!]: 'float' as const };
-    const result = await quantizeModel(
+    const result = await writeQuantizedGraph(
       source,
       join(dir, 'mixed.onnx'),
       { ...DEFAULT_QUANTIZE_OPTIONS, matmul: 'per-token', nodeMethods },

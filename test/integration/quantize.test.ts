@@ -8,7 +8,7 @@ import { fixturePath } from '../../fixtures/models.mjs';
 import { readOnnx, writeOnnx } from '../../src/onnx/model-file.js';
 import { encodeModel } from '../../src/onnx/proto.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
-import { quantizeModel } from '../../src/quantize/quantize-model.js';
+import { writeQuantizedGraph } from '../../src/quantize/quantize-model.js';
 import { DEFAULT_QUANTIZE_OPTIONS, type QuantizeOptions } from '../../src/quantize/options.js';
 import { bridgePython, runCli, scratchDir } from '../helpers/cli.js';
 import { floatTensor, matmulModel, valueInfo } from '../helpers/onnx-models.js';
@@ -93,7 +93,7 @@ describe("INT8 quantization against ONNX Runtime's quantize_dynamic (oracle)", (
           .externalTensors,
       ).toBeGreaterThan(100);
     }
-    await quantizeModel(await readOnnx(input), ours, full, 'test');
+    await writeQuantizedGraph(await readOnnx(input), ours, full, 'test');
     await execa(python, [
       join(PACKAGE_ROOT, 'fixtures', 'ort_quantize.py'),
       sources[model]!,
@@ -165,7 +165,7 @@ describe('quantizer structure and bad input', () => {
     model.graph!.node!.push({ op_type: 'MatMul', input: ['x', 'w'], output: ['y2'], name: 'mm2' });
     model.graph!.output!.push(valueInfo('y2', ['batch', k]));
     writeFileSync(join(dir, 'shared.onnx'), encodeModel(model));
-    await quantizeModel(
+    await writeQuantizedGraph(
       await readOnnx(join(dir, 'shared.onnx')),
       join(dir, 'shared_int8.onnx'),
       DEFAULT_QUANTIZE_OPTIONS,

@@ -62,7 +62,7 @@ export const verifyParity: Step = {
 };
 
 /** Batch 1 and 32 latency of every variant's graphs, for the report. */
-export const measureLatency: Step = {
+export const measureLatencies: Step = {
   title: 'Measure latency',
   timing: 'latency',
   enabled: (c) => c.options.latency,

@@ -4,12 +4,11 @@ import { discardStagingDir, publishStagingDir } from '../../bundle/atomic.js';
 import { checksumTree } from '../../bundle/checksums.js';
 import { variantEntry, type Manifest } from '../../config/manifest.js';
 import { runtimeFacts, TOOL_NAME, toolVersion } from '../../environment.js';
-import { GateError } from '../../errors.js';
 import type { ExportOptions } from '../../options/export.js';
 import { MANIFEST_FILE, REPORT_MARKDOWN_FILE, taskConfigFile } from '../../plan/files.js';
 import { multiheadOutput } from '../../plan/model-io.js';
 import { VARIANTS } from '../../plan/variants.js';
-import { describeFailure } from '../../verify/gates.js';
+import { parityGateError } from '../../verify/gates.js';
 import type { ExportContext, ExportResult, Step, VariantGraphs } from '../context.js';
 
 function specOptions(options: ExportOptions): Record<string, unknown> {
@@ -112,10 +111,7 @@ export const writeBundle: Step = {
       await rename(c.staging!, unverified);
       await discardStagingDir(c.staging!);
       c.result = { ...result, unverifiedDir: unverified };
-      const failures = c.report!.tasks.flatMap((t) =>
-        t.gates.filter((g) => !g.passed).map((g) => describeFailure(t.task, g)),
-      );
-      const error = new GateError(`parity gate failed: ${failures.join('; ')}`, {
+      const error = parityGateError(c.report!.tasks, {
         file: join(unverified, REPORT_MARKDOWN_FILE),
         hint: [
           `${c.outDir} was left untouched; the unverified candidate is in ${unverified}`,

@@ -3,7 +3,7 @@ import type { OnnxFile } from '../../onnx/model-file.js';
 import type { NodeProto, ValueInfoProto } from '../../onnx/proto.js';
 import type { TokenizedBatch } from '../../onnx/session.js';
 import type { MatMulMethod, QuantizeOptions } from '../options.js';
-import { quantizeModel } from '../quantize-model.js';
+import { writeQuantizedGraph } from '../quantize-model.js';
 import { intAttribute } from '../quantizer.js';
 import { quantizableMatMuls } from './candidates.js';
 import { copyLogits, type OutputLogits } from './agreement.js';
@@ -91,7 +91,7 @@ export async function measureQuantizationErrors(
     model: { ...fp32.model, graph: { ...graph, node: nodes, output: [...(graph.output ?? []), ...sumOutputs] } },
   };
   const file = join(workDir, `error-probe-${method}.onnx`);
-  await quantizeModel(
+  await writeQuantizedGraph(
     probe,
     file,
     { ...options, opTypes: ['MatMul'], matmul: 'float', nodeMethods, externalData: 'auto' },

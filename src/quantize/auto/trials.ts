@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { OnnxFile } from '../../onnx/model-file.js';
 import type { TokenizedBatch } from '../../onnx/session.js';
 import type { MatMulMethod, QuantizeOptions } from '../options.js';
-import { quantizeModel } from '../quantize-model.js';
+import { writeQuantizedGraph } from '../quantize-model.js';
 import { agreementWithin, type OutputLogits } from './agreement.js';
 
 /** A mix in words: "dynamic", "dynamic + 10 of 42 MatMuls at higher precision", "every MatMul at higher precision". */
@@ -88,7 +88,7 @@ export class TrialRunner {
     const { setup } = this;
     setup.onProgress(`${describeMix(base, nodeMethods, setup.matmulCount)} (trial ${this.built}/${setup.budget})`);
     const file = join(setup.workDir, `int8-trial-${this.built}.onnx`);
-    const result = await quantizeModel(
+    const result = await writeQuantizedGraph(
       setup.fp32,
       file,
       { ...setup.options, matmul: base, nodeMethods },
