@@ -195,6 +195,21 @@ def inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
         ) from None
 
 
+def _check_finite(state: dict, heads_file: Path) -> None:
+    """Every float tensor of the heads is finite: a NaN or Inf weight is the user's file, named at inspect,
+    before anything is exported (else it would surface as an internal tensor of a temporary ONNX file)."""
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            bad = int((~torch.isfinite(value)).sum())
+            if bad:
+                raise BridgeError(
+                    "BAD_TASK_HEADS",
+                    f'parameter "{key}" contains NaN or Inf ({bad} of {value.numel()} values)',
+                    file=str(heads_file),
+                    hint="retrain the head or restore task_heads.pt from a good checkpoint",
+                )
+
+
 def _inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
     heads_file = model_dir / "task_heads.pt"
     data = _load_task_heads_file(heads_file)
@@ -203,6 +218,7 @@ def _inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
     state = data["task_heads"]
     if not isinstance(state, dict):
         raise BridgeError("BAD_TASK_HEADS", "'task_heads' is not a state dict", file=str(heads_file))
+    _check_finite(state, heads_file)
     tasks = []
     for name, num_labels in dict(data["task_num_labels"]).items():
         id2label = data["task_id2label"].get(name, {}) if isinstance(data["task_id2label"], dict) else {}
