@@ -220,7 +220,7 @@ describe.concurrent('options per command', () => {
       listedOptions((await runCli([...words, '--help'])).stdout).filter((option) => option !== '--help');
     expect(documented.sort()).toEqual((await listed(['export'])).sort());
     // the "its options" column of the usage section's command table
-    for (const command of ['inspect', 'quantize', 'verify', 'compare', 'bridge doctor', 'bridge key']) {
+    for (const command of ['inspect', 'quantize', 'verify', 'report', 'compare', 'bridge doctor', 'bridge key']) {
       const row = new RegExp(`^\\| \`${command}\` \\| (.*) \\|$`, 'm').exec(readme)?.[1] ?? '';
       const options = [...row.matchAll(/`(-[\w-]+)`/g)].map((match) => (match[1] === '-o' ? '--out' : match[1]!));
       expect(options.sort(), command).toEqual((await listed(command.split(' '))).sort());
