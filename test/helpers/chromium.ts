@@ -114,10 +114,12 @@ function watch(devtools: DevTools, errors: string[], requests: string[]): void {
 
 /** Opens `file` from the file system in headless Chromium, evaluates `expression` and screenshots the page. */
 export async function loadPage<T>(file: string, expression: string, width = 1100, height = 900): Promise<PageLoad<T>> {
-  const profile = mkdtempSync(join(tmpdir(), 'rfe-chromium-'));
+  // below the test run's temporary root (removed when the run ends), in case a helper outlives the browser
+  const profile = mkdtempSync(join(process.env.RFE_TEST_TMP ?? tmpdir(), 'rfe-chromium-'));
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-pipe'];
   const browser = spawn(chromiumPath(), [...args, `--user-data-dir=${profile}`, 'about:blank'], {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group: the browser and its helper processes are stopped together
   });
   const devtools = new DevTools(browser.stdio[3] as Writable, browser.stdio[4] as Readable);
   const timer = setTimeout(() => browser.kill('SIGKILL'), 60_000);
@@ -157,7 +159,13 @@ export async function loadPage<T>(file: string, expression: string, width = 1100
       browser.kill('SIGKILL');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     }
-    rmSync(profile, { recursive: true, force: true });
+    try {
+      process.kill(-browser.pid!, 'SIGKILL'); // helper processes still writing the profile
+    } catch {
+      // the group is gone already
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
