@@ -23,6 +23,23 @@ async function writeHeads(python: string, target: string, code: string): Promise
   );
 }
 
+/** Sets element 7 of one encoder tensor (to Inf unless `value` is given); returns its size and the value it held. */
+async function setEncoderValue(python: string, weights: string, tensor: string, value = 'inf') {
+  const code = [
+    'import sys, torch',
+    'from safetensors.torch import load_file, save_file',
+    'tensors = load_file(sys.argv[1])',
+    'flat = tensors[sys.argv[2]].view(-1)',
+    'original = repr(float(flat[7]))',
+    'flat[7] = float(sys.argv[3])',
+    'save_file(tensors, sys.argv[1], metadata={"format": "pt"})',
+    'print(flat.numel(), original)',
+  ].join('\n');
+  const run = await execa(python, ['-c', code, weights, tensor, value], { env: { PYTHONWARNINGS: 'ignore' } });
+  const [values, original] = run.stdout.trim().split(' ');
+  return { values: Number(values), original: original! };
+}
+
 function copyModel(root: string, name = 'model'): string {
   const dir = join(root, name);
   cpSync(fixturePath('tiny-mean-gelu'), dir, { recursive: true });
@@ -131,6 +148,32 @@ describe('bad input: a clear error, its exit code, nothing written', () => {
       await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-truncated');
       writeFileSync(weights, randomBytes(4096));
       await expectRefusedCase([model, '-o', join(root, 'out')], root, 'safetensors-header-garbage');
+    },
+    5 * 60_000,
+  );
+
+  it(
+    'an Inf in encoder/model.safetensors: exit 2 at inspect naming the file and the tensor, for export and inspect',
+    async () => {
+      const root = scratchDir();
+      const model = copyModel(root);
+      const weights = join(model, 'encoder', 'model.safetensors');
+      // BERT's own pooler is never read by the multihead graph: an Inf there changes no output
+      const pooler = await setEncoderValue(python, weights, 'pooler.dense.weight');
+      const unused = await runCli(['inspect', model, '--no-progress']);
+      expect(unused.exitCode, unused.stderr).toBe(0);
+      await setEncoderValue(python, weights, 'pooler.dense.weight', pooler.original);
+      const query = await setEncoderValue(python, weights, 'encoder.layer.0.attention.self.query.weight');
+      const line = `${weights}: tensor "encoder.layer.0.attention.self.query.weight" contains NaN or Inf (1 of ${query.values} values)`;
+      const run = await expectRefused([model, '-o', join(root, 'out')], root, { exitCode: 2, message: /NaN or Inf/ });
+      expect(run.stderr).toContain(line);
+      // found at inspect: no temporary file named, and no step after inspect ran
+      expect(`${run.stdout}\n${run.stderr}`).not.toMatch(
+        /rapidfit-export-[A-Za-z0-9]+|\.onnx|Export the multihead graph/,
+      );
+      const inspect = await runCli(['inspect', model, '--no-progress']);
+      expect(inspect.exitCode, inspect.stderr).toBe(2);
+      expect(inspect.stderr).toContain(line);
     },
     5 * 60_000,
   );

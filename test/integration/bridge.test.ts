@@ -1,10 +1,56 @@
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeClient } from '../../src/bridge/client.js';
 import { callBridge } from '../../src/bridge/methods.js';
 import { ToolError } from '../../src/errors.js';
+import { BRIDGE_SOURCE } from '../../src/paths.js';
 import { fixturePath } from '../../fixtures/models.mjs';
 import { bridgePython, isRunning, scratchDir } from '../helpers/cli.js';
+
+/** Runs "diagnose" on a bridge spawned by hand, reading its raw stdout (the client drops non-JSON lines). */
+async function rawDiagnose(python: string, mergeStderr: boolean) {
+  const requests = '{"id":1,"method":"diagnose"}\n{"id":2,"method":"shutdown"}\n';
+  const command = mergeStderr
+    ? ['sh', ['-c', 'exec "$0" -m rapidfit_bridge 2>&1', python]]
+    : [python, ['-m', 'rapidfit_bridge']];
+  const run = await execa(command[0] as string, command[1] as string[], {
+    env: { PYTHONPATH: BRIDGE_SOURCE, PYTHONUNBUFFERED: '1', PYTHONWARNINGS: 'ignore' },
+    input: requests,
+    reject: false,
+  });
+  const stdout = run.stdout.split('\n').filter((line) => line.trim() !== '');
+  const answer = stdout
+    .filter(isJsonLine)
+    .map((line) => JSON.parse(line) as { id?: number })
+    .find((m) => m.id === 1);
+  return { stdout, stderr: run.stderr, answer };
+}
+
+function isJsonLine(line: string): boolean {
+  try {
+    return typeof JSON.parse(line) === 'object';
+  } catch {
+    return false;
+  }
+}
+
+/** stdout_isolated on a non-isolated process, then isolated, then with each half of the isolation undone. */
+const ISOLATION_CASES = `
+import json, os, sys
+from rapidfit_bridge import stdio
+cases = {"never_opened": stdio.stdout_isolated()}
+cases["protocol_is_sys_stdout"] = stdio.stdout_isolated(sys.stdout)
+cases["protocol_shares_fd1"] = stdio.stdout_isolated(os.fdopen(os.dup(1), "w"))
+protocol = stdio.open_protocol_stream()
+cases["isolated"] = stdio.stdout_isolated()
+sys.stdout = protocol
+cases["sys_stdout_replaced_by_protocol"] = stdio.stdout_isolated()
+sys.stdout = sys.stderr
+os.dup2(protocol.fileno(), 1)
+cases["fd1_pointed_at_protocol"] = stdio.stdout_isolated()
+protocol.write(json.dumps(cases) + "\\n")
+`;
 
 async function waitFor(condition: () => boolean, ms = 5000): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -42,6 +88,29 @@ describe('the Python bridge protocol', () => {
       /diagnose: print\(\) to stdout[\s\S]*diagnose: os\.write\(1\)/.test(client.stderr().join('\n'));
     expect(await waitFor(printed)).toBe(true);
     expect(await client.request('ping')).toEqual({ pong: true });
+  });
+
+  it("checks stdout isolation for real: true on the bridge's own stdout, false when stderr is the protocol pipe", async () => {
+    // "2>&1" makes stderr the protocol pipe, so the bridge's redirect of fd 1 cannot isolate anything
+    const [own, merged] = await Promise.all([rawDiagnose(python, false), rawDiagnose(python, true)]);
+    expect(own.answer).toMatchObject({ id: 1, ok: true, result: { stdout_isolated: true } });
+    // every line on the real stdout is protocol; the probes went to stderr
+    expect(own.stdout.filter((line) => !isJsonLine(line))).toEqual([]);
+    expect(own.stderr).toMatch(/diagnose: print\(\) to stdout[\s\S]*diagnose: os\.write\(1\)/);
+    expect(merged.answer).toMatchObject({ id: 1, ok: true, result: { stdout_isolated: false } });
+  }, 120_000);
+
+  it('finds each way the protocol stream can leak into stdout', async () => {
+    const run = await execa(python, ['-c', ISOLATION_CASES], { env: { PYTHONPATH: BRIDGE_SOURCE }, reject: false });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({
+      never_opened: false,
+      protocol_is_sys_stdout: false,
+      protocol_shares_fd1: false,
+      isolated: true,
+      sys_stdout_replaced_by_protocol: false,
+      fd1_pointed_at_protocol: false,
+    });
   });
 
   it('matches concurrent answers to their request ids', async () => {

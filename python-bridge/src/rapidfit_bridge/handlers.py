@@ -19,6 +19,7 @@ from rapidfit_bridge import heap
 from rapidfit_bridge.errors import BridgeError
 from rapidfit_bridge.model import LoadedModel, inspect_model, load_model
 from rapidfit_bridge.model_io import BATCH, INPUT_NAMES, OUTPUT_NAME, SEQUENCE, dynamic_axes, multihead_output
+from rapidfit_bridge.stdio import stdout_isolated
 
 Progress = Callable[[str], None]
 
@@ -258,9 +259,13 @@ def save_tokenizer(params: dict, _progress: Progress | None = None) -> dict:
 
 
 def diagnose(_params: dict, _progress: Progress | None = None) -> dict:
-    """Writes to stdout the ways user code and libraries do; the protocol must survive all of them."""
+    """Checks that stdout is isolated from the protocol, then writes to stdout the ways user code and
+    libraries do (the protocol must survive all of them; when it is not isolated the probes would
+    write into it, so they are skipped)."""
     import ctypes
 
+    if not stdout_isolated():
+        return {"stdout_isolated": False, "threads": torch.get_num_threads(), "gc": heap.state()}
     print("diagnose: print() to stdout")
     sys.stdout.write("diagnose: sys.stdout.write\n")
     sys.stdout.flush()
@@ -271,7 +276,7 @@ def diagnose(_params: dict, _progress: Progress | None = None) -> dict:
         libc.fflush(None)
     except (OSError, AttributeError):
         pass
-    return {"stdout_isolated": True, "threads": torch.get_num_threads(), "gc": heap.state()}
+    return {"stdout_isolated": stdout_isolated(), "threads": torch.get_num_threads(), "gc": heap.state()}
 
 
 def check_tokenizer(params: dict, _progress: Progress | None = None) -> dict:

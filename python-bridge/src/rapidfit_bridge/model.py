@@ -17,10 +17,14 @@ import torch.nn as nn
 
 from rapidfit_bridge.errors import BridgeError
 from rapidfit_bridge.file_checks import check_safetensors, check_torch_file_magic, is_corrupt_pickle_message, not_a_checkpoint
+from rapidfit_bridge.finite import check_finite_safetensors, check_finite_state
 
 REQUIRED_HEAD_KEYS = ("task_heads", "task_num_labels", "task_label2id", "task_id2label")
 ACTIVATIONS: dict[str, type[nn.Module]] = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh}
 POOLINGS = ("mean", "cls", "max")
+# MultiheadGraph pools last_hidden_state itself: the encoder's own pooler (BERT's "pooler.dense") runs but
+# its output is discarded, so a NaN there changes nothing and does not refuse the model
+UNUSED_ENCODER_PREFIXES = ("pooler.",)
 # rapidfit 0.1.8 HeadConfig defaults, for files saved without a head_config
 DEFAULT_HEAD_CONFIG = {"hidden_layers": 1, "hidden_multiplier": 1.0, "activation": "gelu", "dropout": 0.2}
 
@@ -131,13 +135,15 @@ def _load_task_heads_file(path: Path) -> dict:
     return data
 
 
-def _encoder_parameter_count(encoder_dir: Path) -> int | None:
+def _check_encoder_weights(encoder_dir: Path, unused_prefixes: tuple[str, ...] = ()) -> int | None:
+    """Checks model.safetensors (readable, every float the graph reads finite); returns its parameter count."""
     weights = encoder_dir / "model.safetensors"
     if not weights.is_file():
         return None
     from safetensors import safe_open
 
     check_safetensors(weights)
+    check_finite_safetensors(weights, unused_prefixes)
     total = 0
     with safe_open(str(weights), framework="pt") as handle:
         for key in handle.keys():
@@ -195,21 +201,6 @@ def inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
         ) from None
 
 
-def _check_finite(state: dict, heads_file: Path) -> None:
-    """Every float tensor of the heads is finite: a NaN or Inf weight is the user's file, named at inspect,
-    before anything is exported (else it would surface as an internal tensor of a temporary ONNX file)."""
-    for key, value in state.items():
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            bad = int((~torch.isfinite(value)).sum())
-            if bad:
-                raise BridgeError(
-                    "BAD_TASK_HEADS",
-                    f'parameter "{key}" contains NaN or Inf ({bad} of {value.numel()} values)',
-                    file=str(heads_file),
-                    hint="retrain the head or restore task_heads.pt from a good checkpoint",
-                )
-
-
 def _inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
     heads_file = model_dir / "task_heads.pt"
     data = _load_task_heads_file(heads_file)
@@ -218,7 +209,7 @@ def _inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
     state = data["task_heads"]
     if not isinstance(state, dict):
         raise BridgeError("BAD_TASK_HEADS", "'task_heads' is not a state dict", file=str(heads_file))
-    _check_finite(state, heads_file)
+    check_finite_state(state, heads_file)
     tasks = []
     for name, num_labels in dict(data["task_num_labels"]).items():
         id2label = data["task_id2label"].get(name, {}) if isinstance(data["task_id2label"], dict) else {}
@@ -237,7 +228,10 @@ def _inspect_rapidfit(model_dir: Path) -> tuple[dict, dict]:
         "format": "rapidfit",
         "model_dir": str(model_dir),
         "weights_file": str(heads_file),
-        "encoder": {**_config_facts(config), "parameter_count": _encoder_parameter_count(encoder_dir)},
+        "encoder": {
+            **_config_facts(config),
+            "parameter_count": _check_encoder_weights(encoder_dir, UNUSED_ENCODER_PREFIXES),
+        },
         "pooling": str(data.get("pooling", "mean")),
         "head_config": {
             "hidden_layers": int(head_config["hidden_layers"]),
@@ -256,7 +250,7 @@ def inspect_sequence_classifier(model_dir: Path, task_name: str) -> dict:
     id2label = {str(k): str(v) for k, v in (getattr(config, "id2label", None) or {}).items()}
     label2id = {str(k): int(v) for k, v in (getattr(config, "label2id", None) or {}).items()}
     num_labels = int(getattr(config, "num_labels", len(id2label)))
-    parameter_count = _encoder_parameter_count(model_dir)
+    parameter_count = _check_encoder_weights(model_dir)
     return {
         "format": "hf-sequence-classification",
         "model_dir": str(model_dir),

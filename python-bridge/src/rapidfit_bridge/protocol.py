@@ -1,8 +1,7 @@
 """JSON-lines protocol over stdio.
 
-stdout carries protocol lines only: at start-up the real stdout is duplicated to a private file
-descriptor and fd 1 is pointed at stderr, so prints from user code, libraries and C extensions end
-up in stderr (which the TypeScript side captures for error reports).
+stdout carries protocol lines only (stdio.py: fd 1 is pointed at stderr, the protocol gets a private
+descriptor), so prints from user code, libraries and C extensions end up in stderr.
 
 Messages (one JSON object per line):
   bridge -> ts  {"event": "ready", "protocol": 1, "versions": {...}}
@@ -24,6 +23,7 @@ import traceback
 
 from rapidfit_bridge import PROTOCOL_VERSION, heap
 from rapidfit_bridge.errors import BridgeError
+from rapidfit_bridge.stdio import open_protocol_stream
 
 _write_lock = threading.Lock()
 
@@ -52,15 +52,8 @@ def _heartbeat(send, request_id, done: threading.Event) -> None:
             return
 
 
-def _open_protocol_stream():
-    protocol_fd = os.dup(1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return os.fdopen(protocol_fd, "w", encoding="utf-8", buffering=1)
-
-
 def serve() -> None:
-    out = _open_protocol_stream()
+    out = open_protocol_stream()
 
     def send(message: dict) -> None:
         line = json.dumps(message, ensure_ascii=False, allow_nan=False)
