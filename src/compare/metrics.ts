@@ -1,4 +1,4 @@
-import { pairedDifference, wilson, type Interval, type PairedCounts } from '../metrics/intervals.js';
+import { pairedAccuracy, wilson, type Interval, type PairedCounts } from '../metrics/intervals.js';
 import { argmax, softmax } from '../metrics/softmax.js';
 import type { TaskLogits } from './run.js';
 
@@ -136,19 +136,17 @@ function row(side: Side, index: number) {
 }
 
 function accuracyOf(paired: PairedCounts): { accuracy?: AccuracyChange } {
-  const { both, firstOnly, secondOnly, neither } = paired;
-  const labelled = both + firstOnly + secondOnly + neither;
-  if (labelled === 0) return {};
-  const drop = pairedDifference(paired);
+  const a = pairedAccuracy(paired);
+  if (!a) return {};
   return {
     accuracy: {
-      labelled,
-      old: (both + firstOnly) / labelled,
-      oldInterval: wilson(both + firstOnly, labelled),
-      new: (both + secondOnly) / labelled,
-      newInterval: wilson(both + secondOnly, labelled),
-      drop: drop.value,
-      dropInterval: drop.interval,
+      labelled: a.labelled,
+      old: a.first,
+      oldInterval: a.firstInterval,
+      new: a.second,
+      newInterval: a.secondInterval,
+      drop: a.drop,
+      dropInterval: a.dropInterval,
     },
   };
 }

@@ -57,3 +57,31 @@ export function pairedDifference(counts: PairedCounts, z: number = Z95): { value
   const high = value + Math.sqrt(Math.max(0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2));
   return { value, interval: [Math.max(-1, low), Math.min(1, high)] };
 }
+
+/** Both sides' accuracy on the same labelled texts, each with its Wilson interval, and the paired drop (first - second). */
+export interface PairedAccuracy {
+  labelled: number;
+  first: number;
+  firstInterval: Interval;
+  second: number;
+  secondInterval: Interval;
+  drop: number;
+  dropInterval: Interval;
+}
+
+/** undefined when no text is labelled. */
+export function pairedAccuracy(counts: PairedCounts): PairedAccuracy | undefined {
+  const { both, firstOnly, secondOnly, neither } = counts;
+  const labelled = both + firstOnly + secondOnly + neither;
+  if (labelled === 0) return undefined;
+  const drop = pairedDifference(counts);
+  return {
+    labelled,
+    first: (both + firstOnly) / labelled,
+    firstInterval: wilson(both + firstOnly, labelled),
+    second: (both + secondOnly) / labelled,
+    secondInterval: wilson(both + secondOnly, labelled),
+    drop: drop.value,
+    dropInterval: drop.interval,
+  };
+}

@@ -1,5 +1,5 @@
 import { LogBins, MarginHistogram } from './histograms.js';
-import { pairedDifference, wilson, type Interval, type PairedCounts } from './intervals.js';
+import { pairedAccuracy, wilson, type Interval, type PairedCounts } from './intervals.js';
 import { argmax, softmax, topTwoMargin } from './softmax.js';
 
 /** Logits of one task for a batch: row-major [rows, labels]. */
@@ -198,9 +198,7 @@ export class LogitsComparison {
   }
 
   result(): ComparisonMetrics {
-    const { both, firstOnly, secondOnly } = this.paired;
-    const labelled = both + firstOnly + secondOnly + this.paired.neither;
-    const drop = pairedDifference(this.paired);
+    const accuracy = pairedAccuracy(this.paired);
     const p95 = this.rowDiffs.quantile(0.95);
     return {
       samples: this.samples,
@@ -219,15 +217,15 @@ export class LogitsComparison {
       worst: this.worst.map(example),
       flips: this.flipped.map(example),
       marginHistogram: this.margins.result(),
-      ...(labelled > 0
+      ...(accuracy
         ? {
-            labelled,
-            accuracy: (both + secondOnly) / labelled,
-            accuracyInterval: wilson(both + secondOnly, labelled),
-            referenceAccuracy: (both + firstOnly) / labelled,
-            referenceAccuracyInterval: wilson(both + firstOnly, labelled),
-            accuracyDrop: drop.value,
-            accuracyDropInterval: drop.interval,
+            labelled: accuracy.labelled,
+            accuracy: accuracy.second,
+            accuracyInterval: accuracy.secondInterval,
+            referenceAccuracy: accuracy.first,
+            referenceAccuracyInterval: accuracy.firstInterval,
+            accuracyDrop: accuracy.drop,
+            accuracyDropInterval: accuracy.dropInterval,
           }
         : {}),
     };
