@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { TextTokenizer } from '../tokenizer/tokenizer.js';
 import { checkBundleFiles } from '../verify/bundle-check.js';
-import type { LogitsBatch } from '../metrics/logits.js';
-import { ClassifierSession, type TokenizedBatch } from '../onnx/session.js';
+import { ClassifierSession } from '../onnx/session.js';
 import { lengthSortedBatches } from './batches.js';
+import { graphRuns, paddedBatch, runGraph, tokenizeAll, type GraphRun } from './graph-run.js';
 import { topPredictions, type Prediction } from './softmax.js';
 import {
   parseVariant,
@@ -61,9 +61,6 @@ export interface LoadedBundle {
   close(): Promise<void>;
 }
 
-/** Texts tokenized per call into the tokenizer (keeps memory flat on long inputs). */
-const TOKENIZE_CHUNK = 1024;
-
 /**
  * Opens a bundle for prediction in Node (onnxruntime-node and the bundle's tokenizer.json, no Python).
  * The bundle must match its manifest (sizes and sha256 of every file) and be verified, else nothing runs.
@@ -105,11 +102,6 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
 }
 
 /** One graph run per batch: its file and, per task, the output to read (undefined: the graph's only output, "logits"). */
-interface GraphRun {
-  file: string;
-  outputs: Array<[BundleTask, string | undefined]>;
-}
-
 class BundlePredictor implements LoadedBundle {
   private readonly sessions = new Map<string, Promise<ClassifierSession>>();
   private closed = false;
@@ -134,11 +126,9 @@ class BundlePredictor implements LoadedBundle {
    */
   private graphRuns(tasks: readonly BundleTask[]): GraphRun[] {
     const variants = new Set(tasks.map((task) => this.taskVariant(task.name)));
-    const multihead = variants.size === 1 ? this.multihead?.graphs[[...variants][0]!] : undefined;
-    if (multihead && tasks.length > 1 && tasks.every((task) => Object.hasOwn(this.multihead!.outputs, task.name))) {
-      return [{ file: multihead, outputs: tasks.map((task) => [task, this.multihead!.outputs[task.name]]) }];
-    }
-    return tasks.map((task) => ({ file: task.graphs[this.taskVariant(task.name)]!, outputs: [[task, undefined]] }));
+    const file = variants.size === 1 ? this.multihead?.graphs[[...variants][0]!] : undefined;
+    const multihead = this.multihead ? { file, outputs: this.multihead.outputs } : undefined;
+    return graphRuns(tasks, multihead, (task) => task.graphs[this.taskVariant(task.name)]!);
   }
 
   taskVariant(task: string): Variant {
@@ -159,21 +149,6 @@ class BundlePredictor implements LoadedBundle {
       this.sessions.set(file, session);
     }
     return session;
-  }
-
-  /** Each task's logits of one batch from one graph run. */
-  private async runGraph(
-    run: GraphRun,
-    session: ClassifierSession,
-    batch: TokenizedBatch,
-  ): Promise<Array<[BundleTask, LogitsBatch]>> {
-    const [task, output] = run.outputs[0]!;
-    if (output === undefined) return [[task, await session.run(batch)]];
-    const logits = await session.runAll(
-      batch,
-      run.outputs.map(([, output]) => output!),
-    );
-    return run.outputs.map(([task, output]) => [task, logits[output!]!]);
   }
 
   private selectTasks(names: readonly string[] | undefined): BundleTask[] {
@@ -211,29 +186,16 @@ class BundlePredictor implements LoadedBundle {
     const total = texts.length * groups.size;
     let done = 0;
     for (const [maxLength, groupTasks] of groups) {
-      const tokens: number[][] = [];
-      for (let start = 0; start < texts.length; start += TOKENIZE_CHUNK) {
-        tokens.push(...(await this.tokenizer.tokenize(texts.slice(start, start + TOKENIZE_CHUNK), maxLength)));
-      }
+      const tokens = await tokenizeAll(this.tokenizer, texts, maxLength);
       const runs = this.graphRuns(groupTasks);
       const sessions = await Promise.all(runs.map((run) => this.session(run.file)));
       for (const indices of lengthSortedBatches(
         tokens.map((ids) => ids.length),
         batchSize,
       )) {
-        const padded = this.tokenizer.pad(indices.map((index) => tokens[index]!));
-        const shape = [padded.rows, padded.width];
-        const batch: TokenizedBatch = {
-          inputIds: { dtype: 'int64', shape, data: padded.inputIds },
-          attentionMask: { dtype: 'int64', shape, data: padded.attentionMask },
-        };
+        const batch = paddedBatch(this.tokenizer, tokens, indices);
         for (const [position, run] of runs.entries()) {
-          for (const [task, logits] of await this.runGraph(run, sessions[position]!, batch)) {
-            if (logits.labels !== task.labels.length)
-              throw new InputError(
-                `the graph of task "${task.name}" gives ${logits.labels} logits, its config has ${task.labels.length} labels`,
-                { file: run.file },
-              );
+          for (const [task, logits] of await runGraph(run, sessions[position]!, batch)) {
             topPredictions(logits.data, logits.rows, task.labels).forEach((prediction, row) => {
               results[indices[row]!]![task.name] = prediction;
             });
